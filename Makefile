@@ -1,0 +1,31 @@
+# Two entry points for a fresh machine: `make crawl` (the main job) and `make test`.
+# Each creates the virtualenv it needs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DB ?= data/elciudadano.db
+ARGS ?=
+
+.PHONY: crawl test serve bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+crawl: $(STAMP)
+	$(BIN)/ciudadano crawl --db $(DB) $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+serve: $(STAMP)
+	$(BIN)/ciudadano serve --db $(DB) $(ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(ARGS)
+
+clean:
+	rm -rf $(VENV) *.egg-info

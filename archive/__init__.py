@@ -1,0 +1,1 @@
+"""The SQLite archive of El Ciudadano: schema, writes, search, exports, Datasette."""

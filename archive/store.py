@@ -1,0 +1,115 @@
+"""Writes to the archive: articles, failures and runs.
+
+Every write is committed at once, so a run killed half way keeps everything stored before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from archive.schema import (
+    ARTICLES,
+    FAILURES,
+    PAGE_ONLY_FIELDS,
+    RUNS,
+    article_columns,
+    ensure_schema,
+)
+
+log = logging.getLogger(__name__)
+
+NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def content_hash(row: dict) -> str:
+    payload = json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class Archive:
+    """One SQLite archive file. Creates the file, its folder and its tables when missing."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(self.path)
+        ensure_schema(self.db)
+        self._columns = set(article_columns())
+
+    def close(self) -> None:
+        self.db.close()
+
+    # runs -----------------------------------------------------------------------------
+    def start_run(self, base_url: str) -> int:
+        table = self.db[RUNS]
+        table.insert({"started_at": utc_now(), "base_url": base_url, "status": "running"})
+        return table.last_pk
+
+    def finish_run(self, run_id: int, status: str, counts: dict, stats: dict) -> None:
+        self.db[RUNS].update(
+            run_id,
+            {
+                "finished_at": utc_now(),
+                "status": status,
+                "articles_new": counts.get(NEW, 0),
+                "articles_changed": counts.get(CHANGED, 0),
+                "articles_unchanged": counts.get(UNCHANGED, 0),
+                "failures": counts.get("failures", 0),
+                "stats": json.dumps(stats, sort_keys=True, default=str),
+            },
+        )
+
+    # articles -------------------------------------------------------------------------
+    def store_article(self, article: dict, run_id: int | None = None) -> str:
+        """Insert or update one article; returns NEW, CHANGED or UNCHANGED.
+
+        An unchanged article is not written at all, so a repeated crawl changes nothing.
+        """
+        row = {k: v for k, v in article.items() if k not in PAGE_ONLY_FIELDS and k in self._columns}
+        row["year"] = int(row["published_date"][:4]) if row.get("published_date") else None
+        digest = content_hash(row)
+        existing = self._get(row["url"])
+        if existing is not None and existing["content_hash"] == digest:
+            return UNCHANGED
+        now = utc_now()
+        row.update(
+            content_hash=digest,
+            last_changed=now,
+            run_id=run_id,
+            first_seen=existing["first_seen"] if existing else now,
+        )
+        self.db[ARTICLES].upsert(row, pk="url")
+        return CHANGED if existing else NEW
+
+    def _get(self, url: str) -> dict | None:
+        rows = self.db.execute(
+            f"select first_seen, content_hash from {ARTICLES} where url = ?", [url]
+        ).fetchall()
+        return {"first_seen": rows[0][0], "content_hash": rows[0][1]} if rows else None
+
+    def url_for_wp_id(self, wp_id: int) -> str | None:
+        rows = self.db.execute(
+            f"select url from {ARTICLES} where wp_id = ? limit 1", [wp_id]
+        ).fetchall()
+        return rows[0][0] if rows else None
+
+    def count_articles(self) -> int:
+        return self.db[ARTICLES].count
+
+    # failures -------------------------------------------------------------------------
+    def record_failure(
+        self, url: str, reason: str, status: int | None = None, run_id: int | None = None
+    ) -> None:
+        self.db[FAILURES].insert(
+            {"run_id": run_id, "url": url, "reason": reason, "status": status, "at": utc_now()}
+        )

@@ -1,0 +1,1 @@
+"""The Scrapy project that fetches El Ciudadano and normalises its articles."""

@@ -1,0 +1,239 @@
+"""The `ciudadano` command: crawl, parse, search, export, serve.
+
+Commands are thin: they parse options, call the library, and turn errors into one line on
+stderr and a documented exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from archive.filters import FilterError, Slice
+from crawler import site
+
+DEFAULT_DB = "data/elciudadano.db"
+
+# Exit statuses of `ciudadano crawl`.
+EXIT_OK = 0
+EXIT_PAGE_ERRORS = 1  # the run finished, but some pages could not be fetched
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3  # neither robots.txt, a sitemap nor the feed answered
+EXIT_BLOCKED = 4  # the site answered with Cloudflare block or challenge pages
+EXIT_ARCHIVE = 5  # the archive could not be written (disk full, read-only, corrupt)
+
+db_option = click.option(
+    "--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+    help="The SQLite archive file.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ciudadano-archive")
+def main() -> None:
+    """ciudadano-archive: a searchable SQLite archive of www.elciudadano.com."""
+
+
+@main.command()
+@db_option
+@click.option("--base-url", default=site.BASE_URL, show_default=True,
+              help="The site to crawl: the live site or a mirror of it.")
+@click.option("--max-articles", type=click.IntRange(min=1), default=None,
+              help="Stop scheduling article pages after this many (default: all).")
+@click.option("--feed-pages", type=click.IntRange(min=0), default=10, show_default=True,
+              help="How many RSS feed pages (10 newest articles each) to read.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy setting for this run (repeatable).")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option("--log-file", type=click.Path(dir_okay=False), default=None,
+              help="Write the log here instead of stderr.")
+def crawl(db_path, base_url, max_articles, feed_pages, overrides, log_level, log_file):
+    """Crawl the site into the archive: new and edited articles are stored, unchanged ones
+    are left alone, and every failure is recorded in the failures table.
+
+    \b
+    Exit status:
+      0  the run finished and every page was fetched
+      1  the run finished, but some pages could not be fetched (see the failures table)
+      2  bad options
+      3  the site could not be reached (no robots.txt, sitemap or feed answered)
+      4  the site is blocking us (Cloudflare block or challenge pages)
+      5  the archive could not be written (disk full, read-only, not a database)
+    """
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from crawler.spiders.elciudadano import ElCiudadanoSpider
+
+    settings = get_project_settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("ARCHIVE_PATH", db_path, priority="cmdline")
+    settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    if log_file:
+        settings.set("LOG_FILE", log_file, priority="cmdline")
+    for override in overrides:
+        name, sep, value = override.partition("=")
+        if not sep or not name:
+            raise click.UsageError(f"-s {override!r}: use NAME=VALUE")
+        settings.set(name.strip(), value, priority="cmdline")
+    try:
+        _check_archive(db_path)
+    except Exception as err:  # noqa: BLE001 (any reason the file cannot be an archive)
+        click.echo(f"error: cannot open the archive {db_path}: {err}", err=True)
+        sys.exit(EXIT_ARCHIVE)
+
+    started = time.monotonic()
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(ElCiudadanoSpider)
+    process.crawl(crawler, base_url=base_url, max_articles=max_articles, feed_pages=feed_pages)
+    process.start()
+    stats = crawler.stats.get_stats()
+    status, message = crawl_status(stats, base_url)
+    click.echo(_summary(stats, time.monotonic() - started, db_path), err=True)
+    if status != EXIT_OK:
+        click.echo(f"error: {message}", err=True)
+    sys.exit(status)
+
+
+def _check_archive(db_path: str) -> None:
+    from archive.store import Archive
+
+    Archive(db_path).close()
+
+
+def crawl_status(stats: dict, base_url: str) -> tuple[int, str]:
+    """The exit status of a crawl, and what to tell the operator, from its stats."""
+    get = lambda key: stats.get(f"ciudadano/{key}", 0)  # noqa: E731
+    if get("archive_errors") or stats.get("finish_reason") == "archive_write_failed":
+        return EXIT_ARCHIVE, "the archive could not be written; nothing after the error was stored"
+    if not get("discovery_ok"):
+        if get("discovery_blocked"):
+            return EXIT_BLOCKED, f"{base_url} is blocking the crawler (Cloudflare)"
+        return EXIT_UNREACHABLE, (
+            f"could not reach {base_url}: no robots.txt, sitemap or feed answered "
+            "(see the log above)"
+        )
+    if get("blocked") and get("blocked") >= get("pages_ok"):
+        return EXIT_BLOCKED, (
+            f"{base_url} answered {get('blocked')} article pages with Cloudflare block pages"
+        )
+    errors = get("fetch_errors") + get("blocked") + get("discovery_failed") + get("discovery_blocked")
+    if errors:
+        return EXIT_PAGE_ERRORS, f"{errors} pages could not be fetched (see the failures table)"
+    return EXIT_OK, "ok"
+
+
+def _summary(stats: dict, seconds: float, db_path: str) -> str:
+    get = lambda key: stats.get(f"ciudadano/{key}", 0)  # noqa: E731
+    return (
+        f"crawl run {get('run_id') or '?'} into {db_path}: {get('articles_new')} new, "
+        f"{get('articles_changed')} changed, {get('articles_unchanged')} unchanged, "
+        f"{get('failures')} failures recorded, in {seconds:.1f} s"
+    )
+
+
+@main.command()
+@click.argument("file", type=click.File("rb"))
+@click.option("--url", required=True, help="The URL the page was fetched from.")
+@click.option("--fetched-at", default=None,
+              help="When it was fetched (ISO 8601), for relative dates; default now.")
+def parse(file, url, fetched_at):
+    """Print the normalised article in FILE ('-' for stdin) as one JSON line.
+
+    Exits 0 for anything readable, articles and non-articles (is_article false) alike;
+    warnings about fields left empty go to stderr.
+    """
+    from crawler.parsers import parse_article
+
+    _log_to_stderr()
+    when = datetime.now(timezone.utc)
+    if fetched_at:
+        try:
+            when = datetime.fromisoformat(fetched_at)
+        except ValueError:
+            raise click.BadParameter(f"{fetched_at!r} is not ISO 8601", param_hint="--fetched-at")
+    article = parse_article(file.read(), url, fetched_at=when)
+    click.echo(json.dumps(article, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("query")
+@db_option
+@click.option("--section", default=None, help="Only this section (name or slug).")
+@click.option("--from", "date_from", default=None, help="Published on or after (YYYY[-MM[-DD]]).")
+@click.option("--to", "date_to", default=None, help="Published on or before (YYYY[-MM[-DD]]).")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def search(query, db_path, section, date_from, date_to, limit, as_json):
+    """Search the archive, best matches first. Case and accents are ignored (politica finds
+    Política); QUERY may use SQLite FTS5 syntax: AND, OR, NOT, "a phrase", prefix*."""
+    from archive.search import search as run_search
+
+    try:
+        results = run_search(db_path, query, Slice(section, date_from, date_to), limit)
+    except FilterError as err:
+        _fail(str(err))
+    for hit in results:
+        if as_json:
+            click.echo(json.dumps(hit, ensure_ascii=False))
+        else:
+            click.echo(f"{hit['published_date']}  {hit['section'] or '-'}  {hit['title']}")
+            click.echo(f"    {hit['url']}")
+            click.echo(f"    {hit['snippet']}")
+    if not as_json:
+        click.echo(f"{len(results)} result{'s' if len(results) != 1 else ''}", err=True)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), required=True)
+@click.option("--out", default="-", show_default=True,
+              help="Output file ('-' for stdout); written in full or not at all.")
+@db_option
+@click.option("--section", default=None, help="Only this section (name or slug).")
+@click.option("--from", "date_from", default=None, help="Published on or after (YYYY[-MM[-DD]]).")
+@click.option("--to", "date_to", default=None, help="Published on or before (YYYY[-MM[-DD]]).")
+def export(fmt, out, db_path, section, date_from, date_to):
+    """Export articles as CSV or JSON Lines, oldest first. In CSV, list fields (authors,
+    tags, categories) are JSON arrays in their cell."""
+    from archive.export import export as run_export
+
+    try:
+        count = run_export(db_path, fmt, out, Slice(section, date_from, date_to))
+    except FilterError as err:
+        _fail(str(err))
+    if out != "-":
+        click.echo(f"{count} articles written to {out}", err=True)
+
+
+@main.command()
+@db_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def serve(db_path, port, host):
+    """Open the archive in Datasette: full-text search, facets on section, year and author."""
+    from archive.datasette import serve as run_serve
+
+    if not Path(db_path).exists():
+        _fail(f"no archive at {db_path}: run `ciudadano crawl` first")
+    sys.exit(run_serve(db_path, port=port, host=host))
+
+
+def _fail(message: str, status: int = 1):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(status)
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
+    logging.getLogger("crawler.parsers.missing").setLevel(logging.DEBUG)
+
+
+if __name__ == "__main__":
+    main()

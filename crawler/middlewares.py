@@ -1,0 +1,69 @@
+"""Retries with exponential backoff (Scrapy's RetryMiddleware retries at once)."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.response import response_status_message
+from twisted.internet import reactor, task
+
+from crawler import site
+
+log = logging.getLogger(__name__)
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Wait RETRY_BACKOFF_BASE * 2**n seconds (at most RETRY_BACKOFF_MAX, at least what a
+    Retry-After header asks) before the n-th retry of a 5xx, 429 or network error."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 120.0)
+
+    def _delay(self, request, retry_after: float = 0.0) -> float:
+        retries = request.meta.get("retry_times", 0)
+        return min(self.backoff_max, max(retry_after, self.backoff_base * 2**retries))
+
+    async def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
+
+    async def process_response(self, request, response, spider=None):
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        if _is_cloudflare_page(response.body):
+            return response  # a block or challenge does not lift by asking again at once
+        retry_after = _seconds(response.headers.get(b"Retry-After"))
+        delay = self._delay(request, retry_after)
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        log.info("retrying %s in %.1f s (HTTP %s)", request.url, delay, response.status)
+        await self._sleep(delay)
+        return retry
+
+    async def process_exception(self, request, exception, spider=None):
+        if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry"):
+            return None
+        retry = self._retry(request, exception)
+        if retry is None:
+            return None
+        delay = self._delay(request)
+        log.info("retrying %s in %.1f s (%s)", request.url, delay, exception.__class__.__name__)
+        await self._sleep(delay)
+        return retry
+
+
+def _is_cloudflare_page(body: bytes) -> bool:
+    head = body[:20000]
+    return any(marker in head for marker, _ in site.BLOCK_MARKERS)
+
+
+def _seconds(value: bytes | None) -> float:
+    try:
+        return max(0.0, float(value.decode())) if value else 0.0
+    except ValueError:
+        return 0.0  # an HTTP date: fall back to our own backoff

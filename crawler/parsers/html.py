@@ -1,0 +1,268 @@
+"""Article pages: read every source of each field a page offers (Yoast JSON-LD, OpenGraph and
+article: meta, the theme's DOM, visible text) into Candidates, best source first."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
+from lxml.cssselect import CSSSelector
+from w3lib.encoding import html_to_unicode
+
+from crawler import site
+from crawler.parsers import text
+from crawler.parsers.normalize import Candidates, normalize, not_article
+
+_POSTID = re.compile(r"\bpostid-(\d+)\b")
+_POST_ARTICLE_ID = re.compile(r"^post-(\d+)$")
+_SHORTLINK_ID = re.compile(r"[?&]p=(\d+)")
+
+
+def _compile(selectors: tuple[str, ...]) -> tuple[tuple[str, CSSSelector], ...]:
+    return tuple((s, CSSSelector(s)) for s in selectors)
+
+
+TITLE = _compile(site.TITLE)
+BODY = _compile(site.BODY)
+SUBTITLE = _compile(site.SUBTITLE)
+DATE = _compile(site.DATE)
+DATE_TEXT = _compile(site.DATE_TEXT)
+CATEGORY = _compile(site.CATEGORY)
+AUTHOR = _compile(site.AUTHOR)
+TAG = _compile(site.TAG)
+NOISE = CSSSelector(", ".join(site.BODY_NOISE))
+JSON_LD = CSSSelector('script[type="application/ld+json"]')
+META = CSSSelector("meta[content]")
+LINKS = CSSSelector("link[rel][href]")
+
+
+def decode(body: bytes, content_type: str | None = None) -> str:
+    """Bytes to text by BOM, HTTP header, <meta charset>, else UTF-8 with a latin-1 fallback."""
+    _, unicode_body = html_to_unicode(content_type, body)
+    return unicode_body.replace("\x00", "")
+
+
+def parse_html(body: bytes, url: str, fetched_at: datetime | None = None,
+               content_type: str | None = None) -> dict:
+    markup = decode(body, content_type)
+    if not markup.strip():
+        return not_article(url, "empty page")
+    try:
+        root = lxml.html.document_fromstring(markup)
+    except (etree.ParserError, ValueError):
+        return not_article(url, "unparseable page")
+    page = Page(root, body)
+    reason = page.not_article_reason()
+    if reason:
+        return not_article(url, reason)
+    return normalize(page.candidates(url), url, fetched_at)
+
+
+class Page:
+    """One parsed HTML page and the metadata blocks it carries."""
+
+    def __init__(self, root: etree._Element, raw: bytes):
+        self.root = root
+        self.raw = raw
+        self.meta = self._meta()
+        self.graph = self._json_ld()
+        self.article_node = next((n for n in self.graph if _types(n) & site.ARTICLE_TYPES), None)
+        body = root.find("body")
+        self.body_classes = set((body.get("class") or "").split()) if body is not None else set()
+
+    # -- what kind of page -------------------------------------------------------------------
+    def not_article_reason(self) -> str | None:
+        title = text.collapse(self.root.findtext(".//title")).lower()
+        if title in site.BLOCK_TITLES:
+            return site.BLOCK_TITLES[title]
+        if not self.article_node:
+            for marker, reason in site.BLOCK_MARKERS:
+                if marker in self.raw:
+                    return reason
+        if self.article_node is not None or "single-post" in self.body_classes:
+            return None
+        if any(_types(n) & site.LISTING_TYPES for n in self.graph):
+            return "listing page"
+        for cls in site.LISTING_BODY_CLASSES:
+            if cls in self.body_classes:
+                return f"listing page ({cls})"
+        if self._meta_first("og:type") == "article" and self._select_first(BODY) is not None:
+            return None
+        return "no article markup"
+
+    # -- sources -----------------------------------------------------------------------------
+    def candidates(self, url: str) -> Candidates:
+        found = Candidates()
+        node = self.article_node or {}
+        self._add_canonical(found)
+        self._add_wp_id(found)
+        found.add("title", node.get("headline"), "json-ld")
+        found.add("title", self._meta_first("og:title"), "meta:og:title")
+        found.add("title", self._select_text(TITLE), "html:title")
+        found.add("title", self.root.findtext(".//title"), "html:<title>")
+        found.add("published", node.get("datePublished"), "json-ld")
+        found.add("published", self._meta_first("article:published_time"), "meta")
+        found.add("published", self._select_attr(DATE, "datetime"), "html:time[datetime]")
+        found.add("published", self._select_text(DATE_TEXT), "html:date-text")
+        found.add("modified", node.get("dateModified"), "json-ld")
+        found.add("modified", self._meta_first("article:modified_time"), "meta")
+        found.add("modified", self._meta_first("og:updated_time"), "meta")
+        sections = _as_list(node.get("articleSection"))
+        found.add("section", sections[0] if sections else None, "json-ld")
+        found.add("section", self._meta_first("article:section"), "meta")
+        category_links = self._category_links()
+        found.add("section", category_links[0][0] if category_links else None, "html:category")
+        found.add("section", self._section_from_url(url), "url")
+        for link in category_links:
+            found.add("section_links", link, "html:category")
+        found.add("categories", sections, "json-ld")
+        found.add("categories", self.meta.get("article:section", []), "meta")
+        found.add("categories", [name for name, _ in category_links], "html:category")
+        found.add("tags", self.meta.get("article:tag", []), "meta")
+        found.add("tags", _as_list(node.get("keywords")), "json-ld")
+        found.add("tags", self._select_texts(TAG), "html:tags")
+        found.add("authors", self._json_ld_authors(node), "json-ld")
+        found.add("authors", self.meta.get("author", []), "meta")
+        found.add("authors", self._select_texts(AUTHOR), "html:author")
+        found.add("language", self._language_from_url(url), "url")
+        found.add("language", node.get("inLanguage"), "json-ld")
+        found.add("language", self.root.get("lang"), "html:lang")
+        found.add("subtitle", self._select_text(SUBTITLE), "html:subtitle")
+        found.add("excerpt", self._meta_first("og:description"), "meta:og:description")
+        found.add("excerpt", self._meta_first("description"), "meta:description")
+        found.add("excerpt", node.get("description"), "json-ld")
+        for selector, compiled in BODY:
+            matches = compiled(self.root)
+            if matches:
+                found.add("body", self._body_blocks(matches[0]), f"html:{selector}")
+                break
+        found.add("image_url", self._meta_first("og:image"), "meta")
+        found.add("image_url", _image(node.get("image") or node.get("thumbnailUrl")), "json-ld")
+        return found
+
+    def _meta(self) -> dict[str, list[str]]:
+        meta: dict[str, list[str]] = {}
+        for el in META(self.root):
+            key = el.get("property") or el.get("name") or el.get("itemprop")
+            if key:
+                meta.setdefault(key.strip().lower(), []).append(el.get("content"))
+        return meta
+
+    def _meta_first(self, key: str) -> str | None:
+        values = self.meta.get(key)
+        return values[0] if values else None
+
+    def _json_ld(self) -> list[dict]:
+        nodes: list[dict] = []
+        for script in JSON_LD(self.root):
+            try:
+                data = json.loads(script.text or "", strict=False)
+            except ValueError:
+                continue
+            for item in data if isinstance(data, list) else [data]:
+                if isinstance(item, dict):
+                    graph = item.get("@graph")
+                    nodes.extend(n for n in (graph if isinstance(graph, list) else [item])
+                                 if isinstance(n, dict))
+        return nodes
+
+    def _json_ld_authors(self, node: dict) -> list[str]:
+        by_id = {n.get("@id"): n for n in self.graph if n.get("@id")}
+        names = []
+        for author in _as_list(node.get("author")):
+            if isinstance(author, dict):
+                author = by_id.get(author.get("@id"), author).get("name")
+            if isinstance(author, str) and author.strip():
+                names.append(author)
+        return names
+
+    def _add_canonical(self, found: Candidates) -> None:
+        for el in LINKS(self.root):
+            if "canonical" in el.get("rel", "").lower().split():
+                found.add("canonical", el.get("href"), "html:link[rel=canonical]")
+        found.add("canonical", self._meta_first("og:url"), "meta:og:url")
+
+    def _add_wp_id(self, found: Candidates) -> None:
+        match = _POSTID.search(" ".join(self.body_classes))
+        found.add("wp_id", match.group(1) if match else None, "html:body-class")
+        for el in self.root.iter("article"):
+            match = _POST_ARTICLE_ID.match(el.get("id") or "")
+            if match:
+                found.add("wp_id", match.group(1), "html:article-id")
+        for el in LINKS(self.root):
+            if el.get("rel", "").lower() == "shortlink":
+                match = _SHORTLINK_ID.search(el.get("href"))
+                found.add("wp_id", match.group(1) if match else None, "html:shortlink")
+
+    def _category_links(self) -> list[tuple[str, str]]:
+        """(display name, slug) of each category link, in page order, no repeats."""
+        links: list[tuple[str, str]] = []
+        for _, compiled in CATEGORY:
+            for el in compiled(self.root):
+                name = text.element_text(el)
+                slug = urlsplit(el.get("href") or "").path.rstrip("/").rsplit("/", 1)[-1]
+                if name and (name, slug) not in links:
+                    links.append((name, slug))
+            if links:
+                break
+        return links
+
+    @staticmethod
+    def _section_from_url(url: str) -> str | None:
+        segments = [s for s in urlsplit(url).path.split("/") if s]
+        return site.SECTIONS.get(segments[0]) if segments else None
+
+    @staticmethod
+    def _language_from_url(url: str) -> str | None:
+        segments = [s for s in urlsplit(url).path.split("/") if s]
+        return site.LANGUAGE_PREFIXES.get(segments[0]) if segments else None
+
+    def _body_blocks(self, container: etree._Element) -> list[text.Block]:
+        for el in NOISE(container):
+            el.drop_tree()
+        return text.blocks(container)
+
+    def _select_first(self, selectors) -> etree._Element | None:
+        for _, compiled in selectors:
+            matches = compiled(self.root)
+            if matches:
+                return matches[0]
+        return None
+
+    def _select_text(self, selectors) -> str | None:
+        el = self._select_first(selectors)
+        return text.element_text(el) if el is not None else None
+
+    def _select_attr(self, selectors, attr: str) -> str | None:
+        el = self._select_first(selectors)
+        return el.get(attr) if el is not None else None
+
+    def _select_texts(self, selectors) -> list[str]:
+        for _, compiled in selectors:
+            names = [text.element_text(el) for el in compiled(self.root)]
+            names = [n for n in names if n]
+            if names:
+                return names
+        return []
+
+
+def _types(node: dict) -> set[str]:
+    return set(_as_list(node.get("@type")))
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _image(value) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl")
+    return value if isinstance(value, str) else None

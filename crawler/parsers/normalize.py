@@ -1,0 +1,194 @@
+"""The one normalisation: candidate values read from any source -> the archived article.
+
+An extractor (HTML page today; feed item and REST post next) only says what each source offers
+for each field, best source first. Choosing, cleaning and recording provenance happen here,
+once, so the same post read from anywhere comes out the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from archive.schema import empty_article, slugify
+from crawler import site
+from crawler.parsers import dates, text
+from crawler.urls import canonical_url, site_base
+
+log = logging.getLogger(__name__)
+# Fields left empty are told on their own logger, at DEBUG: a crawl of 300,000 pages does not
+# want them, `ciudadano parse` shows them as warnings.
+missing_log = logging.getLogger("crawler.parsers.missing")
+
+_CREDIT_SEPARATOR = re.compile(r"\s*(?:,|\by\b|\band\b|\bund\b|&)\s*")
+# Fields whose provenance is recorded.
+AUDITED = ("title", "published", "section", "body")
+# Null in an article is worth a warning for these (url and is_article are always set).
+EXPECTED = ("wp_id", "title", "subtitle", "published", "section", "authors", "body",
+            "image_url")
+
+
+class Candidates:
+    """What each source offers for each field, in the order the sources are trusted."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, list[tuple[Any, str]]] = defaultdict(list)
+
+    def add(self, field: str, value: Any, source: str) -> None:
+        if value is None or value == "" or value == [] or value == ():
+            return
+        self._values[field].append((value, source))
+
+    def get(self, field: str) -> list[tuple[Any, str]]:
+        return self._values.get(field, [])
+
+
+def normalize(found: Candidates, url: str, fetched_at: datetime | None = None) -> dict:
+    """The archived article from what an extractor found in the page fetched from url."""
+    article = empty_article(_url(found, url))
+    article["is_article"] = True
+    provenance: dict[str, str] = {}
+    article["wp_id"] = _first(found, "wp_id", _as_int)[0]
+    article["title"], provenance["title"] = _first(found, "title", _clean_title)
+    published, provenance["published"] = _first(found, "published", _date(fetched_at))
+    if published is not None:
+        article["published"] = dates.iso(published)
+        article["published_date"] = published.date().isoformat()
+        _check_url_day(published, url)
+    modified = _first(found, "modified", _date(fetched_at))[0]
+    article["modified"] = dates.iso(modified) if modified else None
+    article["section"], provenance["section"] = _first(found, "section", text.collapse)
+    article["section_slug"] = _section_slug(found, article["section"])
+    article["categories"] = _union(found, "categories", article["section"])
+    article["tags"] = _union(found, "tags")
+    article["authors"] = _authors(found)
+    article["language"] = _first(found, "language", _language)[0] or site.DEFAULT_LANGUAGE
+    article["subtitle"], article["body"], provenance["body"] = _subtitle_and_body(found)
+    article["image_url"] = _first(found, "image_url", text.collapse)[0]
+    article["word_count"] = len(article["body"].split()) if article["body"] else None
+    article["provenance"] = {k: v for k, v in provenance.items() if v}
+    for name in EXPECTED:
+        if article[name] in (None, []):
+            missing_log.debug("%s: no %s found", article["url"], name)
+    return article
+
+
+def not_article(url: str, reason: str) -> dict:
+    article = empty_article(canonical_url(url, site_base(url)))
+    article["reason"] = reason
+    return article
+
+
+# -- one small function per field -------------------------------------------------------------
+def _first(found: Candidates, field: str, clean) -> tuple[Any, str | None]:
+    """The first candidate that survives cleaning, and its source."""
+    for value, source in found.get(field):
+        cleaned = clean(value)
+        if cleaned not in (None, "", []):
+            return cleaned, source
+    return None, None
+
+
+def _url(found: Candidates, fetched_url: str) -> str:
+    base = site_base(fetched_url)
+    fetched_host = urlsplit(fetched_url).netloc
+    for value, _ in found.get("canonical"):
+        host = urlsplit(value).hostname
+        if host in site.HOSTS or urlsplit(value).netloc == fetched_host:
+            return canonical_url(value, base)
+    return canonical_url(fetched_url, base)
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _clean_title(value: str) -> str:
+    return site.TITLE_SUFFIX.sub("", text.collapse(value))
+
+
+def _date(fetched_at: datetime | None):
+    def parse(value: str | datetime) -> datetime | None:
+        if isinstance(value, datetime):
+            return dates.in_santiago(value)
+        return dates.parse_machine_date(value) or dates.parse_text_date(value, fetched_at)
+
+    return parse
+
+
+def _check_url_day(published: datetime, url: str) -> None:
+    month_day = dates.url_month_day(site.ARTICLE_PATH.match(urlsplit(url).path))
+    if not dates.agrees_with_url(published, month_day):
+        log.warning(
+            "%s: published %s (Santiago) disagrees with the URL's month/day %02d/%02d",
+            url, dates.iso(published), *month_day,
+        )
+
+
+def _section_slug(found: Candidates, section: str | None) -> str | None:
+    if not section:
+        return None
+    for (name, slug), _ in found.get("section_links"):
+        if text.comparable(name) == text.comparable(section):
+            return slug
+    for slug, name in site.SECTIONS.items():
+        if name == section:
+            return slug
+    return slugify(section)
+
+
+def _union(found: Candidates, field: str, first: str | None = None) -> list[str]:
+    """All names any source gives, in order, without near-duplicates."""
+    names: list[str] = [first] if first else []
+    seen = {text.comparable(n) for n in names}
+    for values, _ in found.get(field):
+        for value in values if isinstance(values, (list, tuple)) else [values]:
+            name = text.collapse(value)
+            key = text.comparable(name)
+            if name and key not in seen:
+                seen.add(key)
+                names.append(name)
+    return names
+
+
+def _authors(found: Candidates) -> list[str]:
+    """The credit of the most trusted source that has one; 'Por ' prefixes removed."""
+    for values, _ in found.get("authors"):
+        names = []
+        for value in values if isinstance(values, (list, tuple)) else [values]:
+            credit = site.AUTHOR_PREFIX.sub("", text.collapse(value))
+            for part in _CREDIT_SEPARATOR.split(credit):
+                if part and part not in names:
+                    names.append(part)
+        if names:
+            return names
+    return []
+
+
+def _language(value: str) -> str | None:
+    code = value.strip().lower().replace("_", "-").split("-")[0]
+    return code if re.fullmatch(r"[a-z]{2}", code) else None
+
+
+def _subtitle_and_body(found: Candidates) -> tuple[str | None, str | None, str | None]:
+    """The standfirst is kept once, as subtitle, and removed from the start of the body. An
+    explicit standfirst block wins; else an excerpt counts as the standfirst only when the
+    body starts with it."""
+    items, source = _first(found, "body", lambda blocks: blocks)
+    items = items or []
+    subtitle = _first(found, "subtitle", text.collapse)[0]
+    if subtitle is None:
+        for value, _ in found.get("excerpt"):
+            excerpt = text.collapse(value)
+            if excerpt and text.strip_standfirst(items, excerpt) is not items:
+                subtitle = excerpt
+                break
+    body = text.body_text(items, subtitle) or None
+    return subtitle, body, source

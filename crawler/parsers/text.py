@@ -1,0 +1,161 @@
+"""From a body element to clean paragraphs: blocks, noise, the repeated standfirst, and
+hard-wrapped paragraphs joined back.
+
+A block is (kind, text) with kind one of "p" (paragraph), "h" (heading or a paragraph that is
+all bold), "li" (list item), "quote" (block quote).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from lxml import etree
+
+from crawler import site
+
+Block = tuple[str, str]
+
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+PARAGRAPHS = {"p", "pre", "figcaption", "dt", "dd", "address"}
+CONTAINERS = {"div", "section", "article", "main", "figure", "ul", "ol", "dl", "table",
+              "tbody", "thead", "tr", "td", "th", "center", "header", "footer", "details"}
+BOLD = {"strong", "b"}
+_SPACE = re.compile(r"\s+")
+_CREDIT = re.compile(r"^(foto|fotos|imagen|crédito|credito|photo)s?\s*:", re.IGNORECASE)
+# A paragraph that ends like this stops mid-sentence (a hard wrap), e.g. "...paraguayo Santiago"
+_OPEN_END = re.compile(r"[\w,\-–]$")
+# A paragraph that starts like this is never the continuation of the one before.
+_FRESH_START = re.compile(r"^(fuente|foto|imagen|[-•*–—]|\d+[.)]\s)", re.IGNORECASE)
+
+
+def collapse(text: str | None) -> str:
+    """Entities decoded, every run of white space (NBSP and zero-width included) one space."""
+    if not text:
+        return ""
+    text = html.unescape(text) if "&" in text else text
+    text = text.replace("\u200b", "").replace("\ufeff", "")
+    return _SPACE.sub(" ", text).strip()
+
+
+def comparable(text: str) -> str:
+    """Letters and digits only, case and accents folded: for matching near-equal texts."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def element_text(el: etree._Element) -> str:
+    return collapse("".join(el.itertext()))
+
+
+def _is_all_bold(el: etree._Element) -> bool:
+    children = [c for c in el if isinstance(c.tag, str) and c.tag != "br"]
+    return (
+        len(children) == 1
+        and children[0].tag in BOLD
+        and not collapse(el.text)
+        and not collapse(children[0].tail)
+    )
+
+
+def blocks(container: etree._Element) -> list[Block]:
+    """The container's text as blocks in document order (noise must be removed first)."""
+    out: list[Block] = []
+    _walk(container, out, quote=False)
+    return out
+
+
+def _walk(el: etree._Element, out: list[Block], quote: bool) -> None:
+    inline: list[str] = []
+    previous_br = False
+
+    def flush() -> None:
+        text = collapse("".join(inline))
+        inline.clear()
+        if text:
+            out.append(("quote" if quote else "p", text))
+
+    inline.append(el.text or "")
+    for child in el:
+        tag = child.tag if isinstance(child.tag, str) else None  # comments, PIs: no tag
+        is_br = tag == "br"
+        if tag in HEADINGS:
+            flush()
+            _emit(out, "h", element_text(child))
+        elif tag == "li":
+            flush()
+            _emit(out, "quote" if quote else "li", element_text(child))
+        elif tag == "blockquote":
+            flush()
+            _walk(child, out, quote=True)
+        elif tag in PARAGRAPHS:
+            flush()
+            text = element_text(child)
+            if tag == "figcaption" and _CREDIT.match(text):
+                text = ""
+            kind = "quote" if quote else ("h" if tag == "p" and _is_all_bold(child) else "p")
+            _emit(out, kind, text)
+        elif tag in CONTAINERS:
+            flush()
+            _walk(child, out, quote)
+        elif is_br:
+            if previous_br:  # <br><br> in old templates separates paragraphs
+                flush()
+            else:
+                inline.append(" ")
+        elif tag is not None:
+            inline.append("".join(child.itertext()))
+        previous_br = is_br or (previous_br and not collapse(child.tail))
+        inline.append(child.tail or "")
+    flush()
+
+
+def _emit(out: list[Block], kind: str, text: str) -> None:
+    if text:
+        out.append((kind, text))
+
+
+def drop_noise(items: list[Block]) -> list[Block]:
+    """Without navigation paragraphs such as 'Lee también: ...'."""
+    return [b for b in items if not site.BODY_NOISE_PARAGRAPH.match(b[1])]
+
+
+def strip_standfirst(items: list[Block], subtitle: str | None) -> list[Block]:
+    """Without the standfirst the theme repeats at the start of the body (in up to three
+    blocks, whatever its white space, punctuation or markup)."""
+    if not subtitle or not items:
+        return items
+    target = comparable(subtitle)
+    seen = ""
+    for count, (_, text) in enumerate(items[:3], start=1):
+        seen += comparable(text)
+        if seen == target:
+            return items[count:]
+        if not target.startswith(seen):
+            break
+    return items
+
+
+def join_wrapped(items: list[Block]) -> list[Block]:
+    """One paragraph hard-wrapped into several <p> becomes one again: a paragraph that stops
+    mid-sentence joins the next paragraph. Headings, list items and quotes are never joined."""
+    out: list[Block] = []
+    for kind, text in items:
+        if (
+            out
+            and kind == "p"
+            and out[-1][0] == "p"
+            and _OPEN_END.search(out[-1][1])
+            and not _FRESH_START.match(text)
+        ):
+            out[-1] = ("p", out[-1][1] + " " + text)
+        else:
+            out.append((kind, text))
+    return out
+
+
+def body_text(items: list[Block], subtitle: str | None) -> str:
+    """The archived body: paragraphs separated by one blank line."""
+    cleaned = join_wrapped(strip_standfirst(drop_noise(items), subtitle))
+    return "\n\n".join(text for _, text in cleaned)

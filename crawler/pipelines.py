@@ -1,0 +1,114 @@
+"""Item pipelines, each doing one thing: validate -> dedupe -> store (over archive.store)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
+
+from archive.schema import REQUIRED_FIELDS
+from archive.store import Archive
+from crawler.items import Article, Failure
+
+log = logging.getLogger(__name__)
+
+
+class ValidatePipeline:
+    """A page that is not an article, or an article missing a required field, becomes a
+    Failure: recorded with the reason, never stored as an article."""
+
+    def process_item(self, item, spider=None):
+        if not isinstance(item, Article):
+            return item
+        if not item.get("is_article"):
+            return Failure(url=item["url"], reason=f"not an article: {item.get('reason')}")
+        missing = [name for name in REQUIRED_FIELDS if not item.get(name)]
+        if missing:
+            return Failure(url=item["url"], reason=f"missing {', '.join(missing)}")
+        return item
+
+
+class DedupePipeline:
+    """One row per article: the same canonical URL or WordPress post id is stored once, even
+    when it is reached through the sitemap and the feed, AMP or tracking URLs."""
+
+    def __init__(self, archive_path: str):
+        self.archive_path = archive_path
+        self.urls: set[str] = set()
+        self.wp_ids: dict[int, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("ARCHIVE_PATH"))
+
+    def open_spider(self, spider=None):
+        self.archive = Archive(self.archive_path)
+
+    def close_spider(self, spider=None):
+        self.archive.close()
+
+    def process_item(self, item, spider=None):
+        if not isinstance(item, Article):
+            return item
+        url, wp_id = item["url"], item.get("wp_id")
+        if url in self.urls:
+            raise DropItem(f"duplicate of {url} in this run")
+        if wp_id is not None:
+            known = self.wp_ids.get(wp_id) or self.archive.url_for_wp_id(wp_id)
+            if known and known != url:
+                raise DropItem(f"post {wp_id} is already archived as {known}")
+            self.wp_ids[wp_id] = url
+        self.urls.add(url)
+        return item
+
+
+class StorePipeline:
+    """Writes articles and failures to the archive, and records the run."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.archive_path = crawler.settings.get("ARCHIVE_PATH")
+        self.counts: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self, spider=None):
+        self.archive = Archive(self.archive_path)
+        self.run_id = self.archive.start_run(getattr(self.crawler.spider, "base_url", ""))
+        self.stats.set_value("ciudadano/run_id", self.run_id)
+
+    def close_spider(self, spider=None):
+        reason = self.stats.get_value("finish_reason", "finished")
+        stats = {k: v for k, v in self.stats.get_stats().items()}
+        try:
+            self.archive.finish_run(self.run_id, reason, self.counts, stats)
+        except sqlite3.Error as err:
+            log.error("could not record the end of run %s: %s", self.run_id, err)
+        self.archive.close()
+
+    def process_item(self, item, spider=None):
+        try:
+            if isinstance(item, Failure):
+                self.archive.record_failure(item["url"], item["reason"], item.get("status"),
+                                            run_id=self.run_id)
+                self._count("failures")
+                return item
+            outcome = self.archive.store_article(ItemAdapter(item).asdict(), run_id=self.run_id)
+        except sqlite3.Error as err:
+            self.stats.inc_value("ciudadano/archive_errors")
+            log.error("cannot write to the archive %s: %s", self.archive_path, err)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_write_failed"))
+            raise DropItem(f"not stored: {err}") from err
+        self._count(outcome)
+        return item
+
+    def _count(self, key: str) -> None:
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self.stats.inc_value(f"ciudadano/articles_{key}" if key != "failures" else
+                             "ciudadano/failures")

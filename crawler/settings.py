@@ -1,0 +1,52 @@
+"""Scrapy settings for the El Ciudadano crawl: politeness first, then the pipelines.
+
+Every setting can be overridden for one run: `ciudadano crawl -s DOWNLOAD_DELAY=2`.
+"""
+
+BOT_NAME = "ciudadano-archive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Who we are, so the site can reach us.
+USER_AGENT = (
+    "ciudadano-archive/0.1 (+https://github.com/ciudadano-archive/ciudadano-archive; "
+    "archival crawler of elciudadano.com)"
+)
+
+# Politeness.
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5
+DOWNLOAD_TIMEOUT = 30
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Retries with exponential backoff on 5xx, 429 and network errors.
+RETRY_ENABLED = True
+RETRY_TIMES = 4
+RETRY_HTTP_CODES = [500, 502, 503, 504, 520, 521, 522, 524, 408, 429]
+RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubled for each next one
+RETRY_BACKOFF_MAX = 120.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.ValidatePipeline": 100,
+    "crawler.pipelines.DedupePipeline": 200,
+    "crawler.pipelines.StorePipeline": 300,
+}
+
+# The archive the pipelines write to (the CLI's --db sets it).
+ARCHIVE_PATH = "data/elciudadano.db"
+
+LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 60.0
+FEED_EXPORT_ENCODING = "utf-8"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -1,0 +1,170 @@
+"""The local stand-in of www.elciudadano.com: an HTTP server on 127.0.0.1 serving the
+articles of tests/site/articles.py with the markup of tests/site/templates.py.
+
+    with StandInSite() as site:          # picks a free port; stopped on exit
+        crawl(base_url=site.base_url)
+
+It records every request path, so a test can tell what a crawl fetched.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from tests.site import templates
+from tests.site.articles import ARTICLES
+
+FEED_PAGE_SIZE = 4  # the live feed has 10 a page; fewer here so pagination is exercised
+BLOCKED_PATH = "/chile/bloqueado-por-cloudflare/11/20/"
+CHALLENGE_PATH = "/mundo/pagina-con-desafio/11/19/"
+GONE_PATH = "/chile/articulo-borrado/10/01/"
+DISALLOWED_PATH = "/privado/borrador-interno/01/01/"
+LISTING_PATH = "/chile/"
+
+# What the sitemaps list besides the articles: pages a crawl must survive, never archive.
+TRAPS = [BLOCKED_PATH, CHALLENGE_PATH, GONE_PATH, DISALLOWED_PATH, LISTING_PATH]
+
+
+def _lastmod(article: dict) -> str:
+    return article.get("modified") or article["published"]
+
+
+class StandInSite:
+    """Serve the stand-in on 127.0.0.1; blocked=True answers like Cloudflare in a block period
+    (every page 403 except the RSS feed)."""
+
+    def __init__(self, port: int = 0, articles: list[dict] | None = None, blocked: bool = False):
+        self.articles = list(articles if articles is not None else ARTICLES)
+        self.blocked = blocked
+        self.requests: list[str] = []
+        self._served: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> StandInSite:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> StandInSite:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def fetched(self, path: str) -> int:
+        with self._lock:
+            return sum(1 for p in self.requests if urlsplit(p).path == path)
+
+    # -- routing -------------------------------------------------------------------------------
+    def respond(self, raw_path: str) -> tuple[int, str, str | bytes, dict]:
+        """(status, content type, body, extra headers) for a request path."""
+        parts = urlsplit(raw_path)
+        path, query = parts.path, parse_qs(parts.query)
+        html = "text/html; charset=UTF-8"
+        if path == "/feed/":
+            return self._feed(int(query.get("paged", ["1"])[0] or 1))
+        if self.blocked:
+            return 403, html, templates.block_page(), {"Server": "cloudflare", "CF-RAY": "8f1e2d3c"}
+        if path == "/robots.txt":
+            return 200, "text/plain; charset=utf-8", templates.robots(), {}
+        if path in ("/sitemap_index.xml", "/post-sitemap.xml", "/post-sitemap2.xml",
+                    "/page-sitemap.xml", "/category-sitemap.xml"):
+            return 200, "application/xml; charset=UTF-8", self._sitemap(path), {}
+        if path == "/" and "p" in query:
+            article = self._by_id(query["p"][0])
+            if article:
+                return 301, html, "", {"Location": templates.url(article)}
+        if path == BLOCKED_PATH:
+            return 403, html, templates.block_page(), {"Server": "cloudflare"}
+        if path == CHALLENGE_PATH:
+            return 503, html, templates.challenge_page(), {"Server": "cloudflare"}
+        article_path = path[: -len("amp/")] if path.endswith("/amp/") else path
+        for index, article in enumerate(self.articles):
+            if article["path"] == article_path:
+                return self._article(article, index)
+        for article in self.articles:
+            name, slug = article["section"]
+            if path in (f"/{slug}/",) or path.startswith(f"/{slug}/page/"):
+                members = [a for a in self.articles if a["section"][1] == slug]
+                return 200, html, templates.listing_page(name, slug, members), {}
+        return 404, html, templates.not_found_page(), {}
+
+    def _article(self, article: dict, index: int) -> tuple[int, str, str, dict]:
+        with self._lock:
+            self._served[article["path"]] += 1
+            attempt = self._served[article["path"]]
+        if attempt <= article.get("flaky", 0):
+            return 503, "text/html", "<h1>503 Service Unavailable</h1>", {"Retry-After": "0"}
+        others = [a for a in self.articles if a is not article]
+        return 200, "text/html; charset=UTF-8", templates.article_page(article, others), {}
+
+    def _by_id(self, wp_id: str) -> dict | None:
+        return next((a for a in self.articles if str(a["wp_id"]) == wp_id), None)
+
+    def _newest_first(self) -> list[dict]:
+        return sorted(self.articles, key=lambda a: a["published"], reverse=True)
+
+    def _feed(self, page: int) -> tuple[int, str, str, dict]:
+        items = self._newest_first()[(page - 1) * FEED_PAGE_SIZE: page * FEED_PAGE_SIZE]
+        if page < 1 or not items:
+            return 404, "text/html; charset=UTF-8", templates.not_found_page(), {}
+        return 200, "application/rss+xml; charset=UTF-8", templates.feed(items), {}
+
+    def _sitemap(self, path: str) -> str:
+        live = templates.LIVE
+        articles = self._newest_first()
+        half = (len(articles) + 1) // 2
+        if path == "/sitemap_index.xml":
+            names = ["post-sitemap.xml", "post-sitemap2.xml", "page-sitemap.xml",
+                     "category-sitemap.xml"]
+            return templates.sitemap_index(names, _lastmod(articles[0]) if articles else "")
+        if path == "/post-sitemap.xml":
+            entries = [(templates.url(a), _lastmod(a)) for a in articles[:half]]
+            return templates.urlset(entries + [(live + p, None) for p in TRAPS])
+        if path == "/post-sitemap2.xml":
+            return templates.urlset([(templates.url(a), _lastmod(a)) for a in articles[half:]])
+        if path == "/page-sitemap.xml":
+            return templates.urlset([(live + "/contacto/", None), (live + "/quienes-somos/", None)])
+        slugs = sorted({a["section"][1] for a in articles})
+        return templates.urlset([(f"{live}/{slug}/", None) for slug in slugs])
+
+    def _handler(self):
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                with site._lock:
+                    site.requests.append(self.path)
+                status, content_type, body, headers = site.respond(self.path)
+                payload = body.encode("utf-8") if isinstance(body, str) else body
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args) -> None:  # quiet: tests read site.requests instead
+                pass
+
+        return Handler

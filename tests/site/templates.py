@@ -1,0 +1,413 @@
+"""Markup of the stand-in site, following SITE.md: the tagDiv "Newspaper" theme with Yoast SEO,
+an older Newspaper template, listings, the RSS feed, Yoast sitemaps, robots.txt, Cloudflare
+block and challenge pages. Every link names the live site, as saved pages do."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+LIVE = "https://www.elciudadano.com"
+SANTIAGO = ZoneInfo("America/Santiago")
+MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+          "septiembre", "octubre", "noviembre", "diciembre"]
+MENU = ["Actualidad", "Chile", "Política", "Mundo", "Economía", "Cultura", "Medio Ambiente",
+        "Pueblos", "Salud", "Deportes", "Opinión", "English Edition", "Deutsche Ausgabe"]
+MENU_SLUGS = ["actualidad", "chile", "politica", "mundo", "economia", "cultura",
+              "medio-ambiente", "pueblos", "salud", "deportes", "opinion", "en", "deustche"]
+
+
+def local(iso: str) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(SANTIAGO)
+
+
+def spanish_date(iso: str) -> str:
+    moment = local(iso)
+    return f"{moment.day} de {MONTHS[moment.month - 1]} de {moment.year}"
+
+
+def url(article: dict) -> str:
+    return LIVE + article["path"]
+
+
+# -- the theme's frame: head, header, sidebar, footer --------------------------------------------
+def _theme_css() -> str:
+    """The inline theme settings tagDiv prints in every page (most of a real page's weight)."""
+    rules = []
+    for i in range(260):
+        rules.append(
+            f".tdi_{i} .td-module-title a{{color:#{(i * 7919) % 0xFFFFFF:06x};}}"
+            f".tdi_{i} .td-module-meta-info{{margin:{i % 9}px 0 0;font-family:Roboto}}"
+            f"@media (max-width:767px){{.tdi_{i}{{padding:{i % 13}px}}}}"
+        )
+    return "\n".join(rules)
+
+
+THEME_CSS = _theme_css()
+
+
+def _menu() -> str:
+    items = "".join(
+        f'<li class="menu-item menu-item-type-taxonomy"><a href="{LIVE}/{slug}/">'
+        f'<div class="tdb-menu-item-text">{escape(name)}</div></a></li>'
+        for name, slug in zip(MENU, MENU_SLUGS)
+    )
+    return (
+        '<div class="td-header-wrap tdc-zone"><div class="tdc_zone tdi_1 wpb_row td-pb-row">'
+        f'<a class="tdb-logo-a" href="{LIVE}/"><img class="tdb-logo-img" alt="El Ciudadano" '
+        f'src="{LIVE}/wp-content/uploads/logo.png"></a>'
+        f'<div class="tdb_header_menu"><ul id="menu-principal" class="tdb-block-menu tdb-menu">'
+        f"{items}</ul></div>"
+        '<div class="tdb_header_search"><form method="get" action="/">'
+        '<input name="s" placeholder="Buscar"><button>Buscar</button></form></div>'
+        "</div></div>"
+    )
+
+
+def _sidebar(others: list[dict]) -> str:
+    lines = "".join(
+        f'<div class="td_module_flex td_module_flex_1"><h3 class="entry-title td-module-title">'
+        f'<a href="{url(a)}" rel="bookmark">{escape(a["title"])}</a></h3>'
+        f'<span class="td-post-date"><time class="entry-date updated">{spanish_date(a["published"])}'
+        f"</time></span></div>"
+        for a in others
+    )
+    return (
+        '<div class="td-pb-span4 td-main-sidebar"><aside class="td_block_wrap tdb_single_sidebar">'
+        '<div class="td-block-title-wrap"><h4 class="td-block-title">Lo más leído</h4></div>'
+        f'<div class="td_block_inner">{lines}</div>'
+        '<div class="td-a-rec td-a-rec-id-sidebar"><ins class="adsbygoogle"></ins></div>'
+        "</aside></div>"
+    )
+
+
+def _footer() -> str:
+    links = "".join(f'<li><a href="{LIVE}/{slug}/">{escape(name)}</a></li>'
+                    for name, slug in zip(MENU, MENU_SLUGS))
+    return (
+        '<div class="td-footer-wrap tdc-footer-wrap"><div class="tdb-footer">'
+        f'<ul class="footer-menu">{links}</ul>'
+        '<div class="td-footer-text">El Ciudadano — Medio de comunicación independiente. '
+        "Todos los derechos reservados.</div>"
+        f'<a href="{LIVE}/contacto/">Contacto</a> <a href="{LIVE}/quienes-somos/">Quiénes somos</a>'
+        "</div></div>"
+        "<script>var tdBlocksArray = []; var tdLocalCache = {}; "
+        "jQuery().ready(function(){ tdWeatherHeader(); tdSmartSidebar.init(); });</script>"
+        f'<script src="{LIVE}/wp-content/themes/Newspaper/js/tagdiv_theme.min.js"></script>'
+    )
+
+
+def _page(head: str, body_class: str, content: str, lang: str = "es-CL",
+          title: str = "El Ciudadano") -> str:
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="UTF-8">\n'
+        f"<title>{escape(title)}</title>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
+        f'<link rel="stylesheet" href="{LIVE}/wp-content/themes/Newspaper/style.css">\n'
+        f"{head}\n<style id=\"tdb-global-fonts\">{THEME_CSS}</style>\n</head>\n"
+        f'<body class="{body_class} td-standard-pack global-block-template-1 tdb-template">\n'
+        f'<div class="td-scroll-up"></div><div id="td-outer-wrap" class="td-theme-wrap">'
+        f"{_menu()}{content}{_footer()}</div>\n</body>\n</html>\n"
+    )
+
+
+# -- article pages ---------------------------------------------------------------------------
+def _json_ld(a: dict) -> str:
+    page = url(a)
+    persons = [
+        {"@type": "Person", "@id": f"{LIVE}/#/schema/person/{i}", "name": name,
+         "url": f"{LIVE}/author/{name.lower().replace(' ', '-')}/"}
+        for i, name in enumerate(a["authors"])
+    ]
+    article = {
+        "@type": "NewsArticle",
+        "@id": page + "#article",
+        "isPartOf": {"@id": page},
+        "author": [{"name": p["name"], "@id": p["@id"]} for p in persons],
+        "headline": a["title"],
+        "datePublished": a["published"],
+        "mainEntityOfPage": {"@id": page},
+        "publisher": {"@id": f"{LIVE}/#organization"},
+        "keywords": a["tags"],
+        "articleSection": [name for name, _ in a["categories"]],
+        "inLanguage": "es-CL",
+    }
+    if a.get("modified"):
+        article["dateModified"] = a["modified"]
+    if a.get("image"):
+        article["image"] = {"@id": page + "#primaryimage"}
+        article["thumbnailUrl"] = a["image"]
+    graph = [
+        article,
+        {"@type": "WebPage", "@id": page, "url": page, "name": f'{a["title"]} - El Ciudadano',
+         "datePublished": a["published"], "inLanguage": "es-CL",
+         "breadcrumb": {"@id": page + "#breadcrumb"}},
+        {"@type": "BreadcrumbList", "@id": page + "#breadcrumb", "itemListElement": [
+            {"@type": "ListItem", "position": 1, "name": "Portada", "item": LIVE + "/"},
+            {"@type": "ListItem", "position": 2, "name": a["section"][0],
+             "item": f'{LIVE}/{a["section"][1]}/'},
+            {"@type": "ListItem", "position": 3, "name": a["title"]}]},
+        {"@type": "WebSite", "@id": f"{LIVE}/#website", "url": LIVE + "/",
+         "name": "El Ciudadano", "inLanguage": "es-CL"},
+        {"@type": "Organization", "@id": f"{LIVE}/#organization", "name": "El Ciudadano",
+         "url": LIVE + "/"},
+        *persons,
+    ]
+    payload = json.dumps({"@context": "https://schema.org", "@graph": graph}, ensure_ascii=False)
+    return f'<script type="application/ld+json" class="yoast-schema-graph">{payload}</script>'
+
+
+def _meta(a: dict, with_dates: bool = True) -> str:
+    description = a.get("subtitle") or a.get("excerpt") or ""
+    tags = "".join(f'<meta property="article:tag" content="{escape(t)}">' for t in a["tags"])
+    sections = "".join(f'<meta property="article:section" content="{escape(name)}">'
+                       for name, _ in a["categories"][:1])
+    dates = ""
+    if with_dates:
+        dates = f'<meta property="article:published_time" content="{a["published"]}">'
+        if a.get("modified"):
+            dates += f'<meta property="article:modified_time" content="{a["modified"]}">'
+    image = f'<meta property="og:image" content="{a["image"]}">' if a.get("image") else ""
+    return (
+        f'<meta name="description" content="{escape(description)}">'
+        f'<link rel="canonical" href="{url(a)}">'
+        f'<link rel="shortlink" href="{LIVE}/?p={a["wp_id"]}">'
+        '<meta property="og:locale" content="es_ES"><meta property="og:type" content="article">'
+        f'<meta property="og:title" content="{escape(a["title"])} | El Ciudadano">'
+        f'<meta property="og:description" content="{escape(description)}">'
+        f'<meta property="og:url" content="{url(a)}">'
+        '<meta property="og:site_name" content="El Ciudadano">'
+        f"{sections}{tags}{dates}{image}"
+        f'<meta name="author" content="{escape(", ".join(a["authors"]))}">'
+    )
+
+
+def _related(others: list[dict]) -> str:
+    items = "".join(
+        f'<div class="td_module_related_posts td-animation-stack td_mod_related_posts">'
+        f'<h3 class="entry-title td-module-title"><a href="{url(o)}">{escape(o["title"])}</a></h3></div>'
+        for o in others[:4]
+    )
+    return (
+        '<div class="td_block_wrap td_block_related_posts tdi_90">'
+        '<h4 class="td-related-title"><span class="td-related-left">Artículos relacionados</span></h4>'
+        f'<div class="td_block_inner">{items}</div></div>'
+    )
+
+
+SHARING = (
+    '<div class="td-post-sharing td-post-sharing-top"><div class="td-post-sharing-visible">'
+    '<a class="td-social-sharing-button td-social-facebook" href="https://www.facebook.com/sharer.php">'
+    '<span class="td-social-but-text">Facebook</span></a>'
+    '<a class="td-social-sharing-button td-social-twitter" href="https://twitter.com/intent/tweet">'
+    '<span class="td-social-but-text">Twitter</span></a>'
+    '<a class="td-social-sharing-button td-social-whatsapp" href="https://api.whatsapp.com/send">'
+    '<span class="td-social-but-text">WhatsApp</span></a></div></div>'
+)
+
+COMMENTS = (
+    '<div class="comments" id="comments"><div id="respond" class="comment-respond">'
+    '<h3 id="reply-title" class="comment-reply-title">Deja un comentario</h3>'
+    '<form action="/wp-comments-post.php" method="post" id="commentform" class="comment-form">'
+    '<textarea id="comment" name="comment" placeholder="Comentario:"></textarea>'
+    '<input class="" id="author" name="author" placeholder="Nombre:*">'
+    '<input type="submit" value="Publicar comentario"></form></div></div>'
+)
+
+
+def article_page(a: dict, others: list[dict]) -> str:
+    template = a.get("template", "tagdiv")
+    if template == "old":
+        return _old_article_page(a, others)
+    with_dates = template != "nodate"
+    cats = "".join(
+        f'<a class="tdb-entry-category" href="{LIVE}/{slug}/">{escape(name)}</a>'
+        for name, slug in a["categories"]
+    )
+    authors = "".join(
+        f'<a class="tdb-author-name" href="{LIVE}/author/{n.lower().replace(" ", "-")}/">'
+        f"{escape(n)}</a>"
+        for n in a["authors"]
+    )
+    date = ""
+    if with_dates:
+        date = (
+            '<div class="tdb_single_date"><span class="tdb-date">'
+            f'<time class="entry-date updated td-module-date" datetime="{a["published"]}">'
+            f'{spanish_date(a["published"])}</time></span></div>'
+        )
+    subtitle = ""
+    if a.get("subtitle"):
+        subtitle = ('<div class="td_block_wrap tdb_single_subtitle"><div class="tdb-block-inner">'
+                    f'<p>{escape(a["subtitle"])}</p></div></div>')
+    tags = "".join(f'<li><a href="{LIVE}/tag/{t.lower().replace(" ", "-")}/">{escape(t)}</a></li>'
+                   for t in a["tags"])
+    content = (
+        '<div class="td-main-content-wrap td-container-wrap"><div class="tdc-row"><div class="td-pb-span8">'
+        '<div class="td_block_wrap tdb-breadcrumbs"><span><a href="' + LIVE + '/">Portada</a></span>'
+        f' <i class="td-icon-right"></i> <span><a href="{LIVE}/{a["section"][1]}/">'
+        f'{escape(a["section"][0])}</a></span></div>'
+        f'<div class="tdb-category td-fix-index">{cats}</div>'
+        '<div class="td_block_wrap tdb_title"><h1 class="tdb-title-text">'
+        f'{escape(a["title"])}</h1></div>'
+        f"{subtitle}"
+        '<div class="tdb_single_author"><div class="tdb-author-name-wrap">'
+        f'<span class="tdb-author-by">Por</span> {authors}</div></div>'
+        f"{date}{SHARING}"
+        f'<article id="post-{a["wp_id"]}" class="post-{a["wp_id"]} post type-post status-publish">'
+        '<div class="td_block_wrap tdb_single_content"><div class="tdb-block-inner td-fix-index">'
+        f'<div class="td-post-content">{a["body"]}</div></div></div></article>'
+        f'<div class="tdb_single_tags"><ul class="tdb-tags"><li><span>Etiquetas</span></li>{tags}</ul></div>'
+        f"{_related(others)}{COMMENTS}</div>"
+        f"{_sidebar(others)}</div></div>"
+    )
+    head = _meta(a, with_dates) + (_json_ld(a) if with_dates else "")
+    body_class = (f'post-template-default single single-post postid-{a["wp_id"]} '
+                  "single-format-standard")
+    return _page(head, body_class, content, title=f'{a["title"]} | El Ciudadano')
+
+
+def _old_article_page(a: dict, others: list[dict]) -> str:
+    """The Newspaper template of the 2010s: td-post-content tagdiv-type, visible date only."""
+    cats = "".join(f'<li class="entry-category"><a href="{LIVE}/{slug}/">{escape(name)}</a></li>'
+                   for name, slug in a["categories"])
+    content = (
+        '<div class="td-main-content-wrap"><div class="td-container td-post-template-default">'
+        f'<article id="post-{a["wp_id"]}" class="post-{a["wp_id"]} post type-post">'
+        f'<div class="td-post-header"><ul class="td-category">{cats}</ul>'
+        f'<header class="td-post-title"><h1 class="entry-title">{escape(a["title"])}</h1>'
+        '<div class="td-module-meta-info">'
+        f'<div class="td-post-author-name"><div class="td-author-by">Por</div> '
+        f'<a href="{LIVE}/author/equipo/">{escape(", ".join(a["authors"]))}</a></div>'
+        f'<span class="td-post-date">{escape(a["date_text"])}</span></div></header></div>'
+        f"{SHARING}"
+        f'<div class="td-post-content tagdiv-type">{a["body"]}</div>'
+        f"</article>{_related(others)}</div>{_sidebar(others)}</div>"
+    )
+    head = (
+        f'<link rel="canonical" href="{url(a)}">'
+        f'<link rel="shortlink" href="{LIVE}/?p={a["wp_id"]}">'
+        '<meta property="og:type" content="article">'
+        f'<meta property="og:title" content="{escape(a["title"])}">'
+        f'<meta property="og:url" content="{url(a)}">'
+    )
+    body_class = f'single single-post postid-{a["wp_id"]} single-format-standard'
+    return _page(head, body_class, content, title=f'{a["title"]} | El Ciudadano')
+
+
+# -- listings, errors, blocks -------------------------------------------------------------
+def listing_page(name: str, slug: str, articles: list[dict]) -> str:
+    modules = "".join(
+        '<div class="td_module_16 td_module_wrap td-animation-stack">'
+        f'<h3 class="entry-title td-module-title"><a href="{url(a)}" rel="bookmark">'
+        f'{escape(a["title"])}</a></h3>'
+        f'<time class="entry-date updated" datetime="{a["published"]}">'
+        f'{spanish_date(a["published"])}</time>'
+        f'<div class="td-excerpt">{escape(a.get("subtitle") or "")}</div></div>'
+        for a in articles
+    )
+    graph = {"@context": "https://schema.org", "@graph": [
+        {"@type": "CollectionPage", "@id": f"{LIVE}/{slug}/", "name": f"{name} archivos"}]}
+    head = (f'<link rel="canonical" href="{LIVE}/{slug}/">'
+            '<meta property="og:type" content="article">'
+            f'<script type="application/ld+json" class="yoast-schema-graph">{json.dumps(graph)}</script>')
+    content = (f'<div class="td-category-header"><h1 class="entry-title td-page-title">{escape(name)}'
+               f'</h1></div><div class="td-ss-main-content">{modules}</div>')
+    return _page(head, f"archive category category-{slug}", content,
+                 title=f"{name} archivos - El Ciudadano")
+
+
+def not_found_page() -> str:
+    content = ('<div class="td-404-title">Ups... ¡Error 404!</div>'
+               '<div class="td-404-sub-title">Lo sentimos, pero la página que busca no existe.</div>')
+    return _page("", "error404", content, title="Página no encontrada - El Ciudadano")
+
+
+def block_page() -> str:
+    """Cloudflare's 403 'Sorry, you have been blocked'."""
+    return (
+        '<!DOCTYPE html><html lang="en-US"><head><title>Attention Required! | Cloudflare</title>'
+        '<meta charset="UTF-8"><link rel="stylesheet" id="cf_styles-css" href="/cdn-cgi/styles/cf.errors.css">'
+        '</head><body><div id="cf-wrapper"><div id="cf-error-details" class="cf-error-details-wrapper">'
+        '<div class="cf-wrapper cf-header cf-error-overview"><h1 data-translate="block_headline">'
+        'Sorry, you have been blocked</h1><h2 class="cf-subheadline">You are unable to access '
+        'elciudadano.com</h2></div><div class="cf-section cf-highlight">'
+        '<p>This website is using a security service to protect itself from online attacks.</p>'
+        '</div><div class="cf-error-footer">Cloudflare Ray ID: <strong>8f1e2d3c4b5a6978</strong>'
+        "</div></div></div></body></html>"
+    )
+
+
+def challenge_page() -> str:
+    """Cloudflare's JavaScript challenge."""
+    return (
+        '<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>'
+        '<meta http-equiv="refresh" content="390"></head><body class="no-js">'
+        '<div class="main-wrapper" role="main"><div class="main-content">'
+        '<h1 class="zone-name-title h1">www.elciudadano.com</h1>'
+        '<h2 class="h2" id="challenge-running">Checking if the site connection is secure</h2>'
+        '<noscript><div id="challenge-error-title">Enable JavaScript and cookies to continue'
+        "</div></noscript></div></div>"
+        '<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script>'
+        "</body></html>"
+    )
+
+
+# -- feed, sitemaps, robots ---------------------------------------------------------------
+def rfc822(iso: str) -> str:
+    return format_datetime(datetime.fromisoformat(iso).astimezone(timezone.utc), usegmt=True)
+
+
+def feed(articles: list[dict], tracking: bool = True) -> str:
+    items = []
+    for a in articles:
+        link = url(a) + ("?utm_source=rss&utm_medium=rss&utm_campaign=feed" if tracking else "")
+        cats = "".join(f"<category><![CDATA[{name}]]></category>" for name, _ in a["categories"])
+        lead = f'<p>{escape(a.get("subtitle") or "")}</p>'
+        body = (f"<p>El Ciudadano</p>\n{a['body']}\n<p>La entrada <a href=\"{url(a)}\">"
+                f"{escape(a['title'])}</a> se publicó primero en <a href=\"{LIVE}\">El Ciudadano</a>.</p>")
+        items.append(
+            f"<item><title>{escape(a['title'])}</title><link>{escape(link)}</link>"
+            f"<dc:creator><![CDATA[{', '.join(a['authors'])}]]></dc:creator>"
+            f"<pubDate>{rfc822(a['published'])}</pubDate>{cats}"
+            f'<guid isPermaLink="false">{LIVE}/?p={a["wp_id"]}</guid>'
+            f"<description><![CDATA[{lead}]]></description>"
+            f"<content:encoded><![CDATA[{body}]]></content:encoded></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">'
+        f"<channel><title>El Ciudadano</title><link>{LIVE}</link>"
+        "<description>Noticias de Chile y el mundo</description><language>es-CL</language>"
+        + "".join(items) + "</channel></rss>"
+    )
+
+
+def sitemap_index(names: list[str], lastmod: str) -> str:
+    entries = "".join(f"<sitemap><loc>{LIVE}/{n}</loc><lastmod>{lastmod}</lastmod></sitemap>"
+                      for n in names)
+    return ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{entries}</sitemapindex>")
+
+
+def urlset(entries: list[tuple[str, str | None]]) -> str:
+    rows = "".join(
+        f"<url><loc>{escape(loc)}</loc>" + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
+        + "</url>"
+        for loc, lastmod in entries
+    )
+    return ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + rows + "</urlset>")
+
+
+def robots() -> str:
+    return (
+        "User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n"
+        "Disallow: /privado/\n\n"
+        f"Sitemap: {LIVE}/sitemap_index.xml\n"
+    )
