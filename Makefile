@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/elciudadano.db
 ARGS ?=
 
-.PHONY: crawl test serve bench clean
+.PHONY: crawl test serve bench demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) *.egg-info
+
+# Offline demo: crawl the local stand-in of the site, then open the result in Datasette.
+demo: $(STAMP)
+	$(BIN)/python -m tests.site --port 8000 & site=$$!; sleep 2; \
+	$(BIN)/ciudadano crawl --db data/demo.db --base-url http://127.0.0.1:8000 -s AUTOTHROTTLE_ENABLED=False; \
+	kill $$site; $(BIN)/ciudadano serve --db data/demo.db

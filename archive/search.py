@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -19,8 +20,10 @@ class SearchError(FilterError):
 
 
 def quote_terms(query: str) -> str:
-    """Turn free text into FTS5 phrases, so punctuation in it is never query syntax."""
-    return " ".join('"' + term.replace('"', '""') + '"' for term in query.split())
+    """The words of a query that is not valid FTS5 syntax, each as a phrase that must occur:
+    stray quotes, brackets and dangling operators are dropped."""
+    words = [w for w in re.findall(r"\w+\*?", query) if w not in ("AND", "OR", "NOT", "NEAR")]
+    return " ".join('"' + w.rstrip("*") + '"' + ("*" if w.endswith("*") else "") for w in words)
 
 
 def search(
@@ -54,10 +57,11 @@ def search(
     try:
         try:
             rows = conn.execute(sql, [query, *params, limit]).fetchall()
-        except sqlite3.OperationalError as err:
-            if "fts5" not in str(err) and "syntax" not in str(err):
-                raise
-            rows = conn.execute(sql, [quote_terms(query), *params, limit]).fetchall()
+        except sqlite3.OperationalError:  # not valid FTS5 syntax: search the words as written
+            words = quote_terms(query)
+            if not words:
+                raise SearchError(f"nothing to search for in {query!r}") from None
+            rows = conn.execute(sql, [words, *params, limit]).fetchall()
     except sqlite3.OperationalError as err:
         raise SearchError(f"cannot search {path}: {err}") from err
     finally:

@@ -90,7 +90,7 @@ def crawl(db_path, base_url, max_articles, feed_pages, overrides, log_level, log
         sys.exit(EXIT_ARCHIVE)
 
     started = time.monotonic()
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(ElCiudadanoSpider)
     process.crawl(crawler, base_url=base_url, max_articles=max_articles, feed_pages=feed_pages)
     process.start()
@@ -122,7 +122,8 @@ def crawl_status(stats: dict, base_url: str) -> tuple[int, str]:
         )
     if get("blocked") and get("blocked") >= get("pages_ok"):
         return EXIT_BLOCKED, (
-            f"{base_url} answered {get('blocked')} article pages with Cloudflare block pages"
+            f"{base_url} is blocking the crawler (Cloudflare): {get('blocked')} article pages "
+            "answered with block or challenge pages"
         )
     errors = get("fetch_errors") + get("blocked") + get("discovery_failed") + get("discovery_blocked")
     if errors:

@@ -112,7 +112,7 @@ BLOCK_MARKERS = (
 )
 # body classes WordPress gives to pages that list articles
 LISTING_BODY_CLASSES = ("category", "tag", "archive", "search", "author", "home", "blog", "date")
-ARTICLE_BODY_CLASSES = ("single-post", "single")
+NOT_FOUND_BODY_CLASS = "error404"
 ARTICLE_TYPES = {"Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle",
                  "OpinionNewsArticle", "AnalysisNewsArticle"}
 LISTING_TYPES = {"CollectionPage", "SearchResultsPage", "ProfilePage"}

@@ -85,6 +85,8 @@ class Page:
                     return reason
         if self.article_node is not None or "single-post" in self.body_classes:
             return None
+        if site.NOT_FOUND_BODY_CLASS in self.body_classes:
+            return "not found page"
         if any(_types(n) & site.LISTING_TYPES for n in self.graph):
             return "listing page"
         for cls in site.LISTING_BODY_CLASSES:

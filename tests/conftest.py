@@ -1,0 +1,55 @@
+"""Shared test set-up: the stand-in site on 127.0.0.1 and real crawls into real SQLite files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.site.server import StandInSite
+
+ROOT = Path(__file__).resolve().parent.parent
+# Fast, still real: no politeness delays against our own server, short backoff.
+FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+        "-s", "RETRY_BACKOFF_BASE=0.05", "-s", "DOWNLOAD_TIMEOUT=10"]
+
+
+def ciudadano() -> list[str]:
+    """The installed console script, as a user runs it."""
+    script = shutil.which("ciudadano", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "crawler.cli"]
+
+
+def run_crawl(db: Path, base_url: str, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*ciudadano(), "crawl", "--db", str(db), "--base-url", base_url, *FAST, *extra],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def rows(db: Path, sql: str, *params) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def stand_in():
+    with StandInSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def crawled(stand_in, tmp_path_factory):
+    """One crawl of the stand-in, shared by the read-only tests: (archive path, process)."""
+    db = tmp_path_factory.mktemp("archive") / "elciudadano.db"
+    result = run_crawl(db, stand_in.base_url)
+    return db, result

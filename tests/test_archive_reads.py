@@ -1,0 +1,142 @@
+"""What the archivist and the researcher do with a crawled archive: search, export, Datasette."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from crawler.cli import main
+from tests.conftest import ROOT, ciudadano, rows
+
+POLITICA = "La política de pensiones vuelve al Senado tras el receso"
+
+
+def cli(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def search_json(db, *args: str) -> list[dict]:
+    result = cli("search", *args, "--db", str(db), "--json")
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("query", ["politica", "POLÍTICA", "Política", "pensiones senado"])
+def test_search_ignores_case_and_accents(crawled, query):
+    db, _ = crawled
+    titles = [hit["title"] for hit in search_json(db, query)]
+    assert POLITICA in titles
+
+
+def test_search_ranks_title_matches_first_and_marks_the_snippet(crawled):
+    db, _ = crawled
+    hits = search_json(db, "política")
+    assert hits[0]["title"] == POLITICA
+    assert "[" in hits[0]["snippet"] and "]" in hits[0]["snippet"]
+    assert len(hits) >= 2  # the seed article's body mentions "jugada política"
+
+
+def test_search_filters_by_section_and_dates(crawled):
+    db, _ = crawled
+    assert [h["section"] for h in search_json(db, "politica", "--section", "Actualidad")] == ["Actualidad"]
+    assert [h["section"] for h in search_json(db, "politica", "--section", "politica")] == ["Política"]
+    assert search_json(db, "politica", "--from", "2025-11") [0]["published_date"] == "2025-11-21"
+    assert search_json(db, "politica", "--to", "2025-09-07")[0]["title"] == POLITICA
+    assert search_json(db, "politica", "--from", "2026") == []
+
+
+def test_bad_search_syntax_is_searched_as_words(crawled):
+    db, _ = crawled
+    assert search_json(db, '"pensiones') and search_json(db, "pensiones AND (")
+
+
+def test_search_errors_are_one_line_and_exit_1(crawled, tmp_path):
+    db, _ = crawled
+    result = cli("search", "x", "--db", str(db), "--from", "yesterday")
+    assert result.exit_code == 1 and "use YYYY, YYYY-MM or YYYY-MM-DD" in result.output
+    result = cli("search", "x", "--db", str(tmp_path / "missing.db"))
+    assert result.exit_code == 1 and "no archive at" in result.output
+
+
+def test_export_jsonl_round_trips_every_article(crawled, tmp_path):
+    db, _ = crawled
+    out = tmp_path / "articles.jsonl"
+    result = cli("export", "--format", "jsonl", "--out", str(out), "--db", str(db))
+    assert result.exit_code == 0, result.output
+    exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(exported) == rows(db, "select count(*) from articles")[0][0] == 9
+    seed = next(a for a in exported if a["wp_id"] == 1195873)
+    assert seed["authors"] == ["El Ciudadano"] and seed["categories"] == ["Actualidad", "Política"]
+    assert seed["body"].endswith("Fuente: El Ciudadano")
+    assert [a["published"] for a in exported] == sorted(a["published"] for a in exported)
+
+
+def test_export_csv_to_stdout_with_a_slice(crawled):
+    db, _ = crawled
+    result = cli("export", "--format", "csv", "--db", str(db), "--section", "Chile")
+    assert result.exit_code == 0, result.output
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["title"] for r in table] == ["Comunidades de Tiltil denuncian nuevo derrame de relave"]
+    assert json.loads(table[0]["tags"]) == ["Tiltil", "Relaves", "Minería"]
+
+
+def test_export_to_an_unwritable_place_fails_cleanly(crawled, tmp_path):
+    db, _ = crawled
+    result = cli("export", "--format", "csv", "--db", str(db), "--out",
+                 str(tmp_path / "no-such-dir" / "out.csv"))
+    assert result.exit_code == 1 and "cannot write" in result.output
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def datasette(crawled):
+    db, _ = crawled
+    port = free_port()
+    server = subprocess.Popen([*ciudadano(), "serve", "--db", str(db), "--port", str(port)],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/-/versions.json", timeout=2).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(server.stdout.read().decode(errors="replace"))
+                time.sleep(0.2)
+        yield base, db.stem
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_datasette_searches_without_accents_and_facets(datasette):
+    base, name = datasette
+    answer = httpx.get(f"{base}/{name}/articles.json",
+                       params={"_search": "politica", "_shape": "objects"}, timeout=30).json()
+    titles = [row["title"] for row in answer["rows"]]
+    assert POLITICA in titles
+    assert set(answer["facet_results"]) >= {"section", "year", "authors"}
+    sections = {f["value"] for f in answer["facet_results"]["section"]["results"]}
+    assert "Política" in sections
+
+
+def test_datasette_shows_the_archive_metadata(datasette):
+    base, name = datasette
+    page = httpx.get(f"{base}/{name}/articles", timeout=30).text
+    assert "One row per article" in page
+    assert "Archivo de El Ciudadano" in httpx.get(base + "/", timeout=30).text

@@ -1,0 +1,123 @@
+"""A real crawl of the stand-in site, as the operator runs it: the console script, HTTP on
+127.0.0.1, a real SQLite archive."""
+
+from __future__ import annotations
+
+import socket
+
+from tests.conftest import rows, run_crawl
+from tests.site.articles import ARTICLES
+from tests.site.server import (
+    BLOCKED_PATH,
+    CHALLENGE_PATH,
+    DISALLOWED_PATH,
+    GONE_PATH,
+    LISTING_PATH,
+    StandInSite,
+)
+
+VALID = [a for a in ARTICLES if a.get("template") != "nodate"]
+
+
+def archived_urls(db) -> list[str]:
+    return [url for (url,) in rows(db, "select url from articles order by url")]
+
+
+def test_every_article_is_archived_exactly_once(crawled, stand_in):
+    db, result = crawled
+    base = stand_in.base_url
+    assert sorted(archived_urls(db)) == sorted(base + a["path"] for a in VALID)
+    # reached through both the sitemaps and the feed (with utm_ parameters), stored once
+    assert rows(db, "select count(*), count(distinct wp_id) from articles") == [(9, 9)]
+
+
+def test_articles_are_stored_on_the_crawled_host_with_their_fields(crawled, stand_in):
+    db, _ = crawled
+    (row,) = rows(db, "select title, section, section_slug, published, published_date, authors, "
+                      "language, year, subtitle from articles where wp_id = 1170412")
+    assert row == ("Comunidades de Tiltil denuncian nuevo derrame de relave", "Chile", "chile",
+                   "2025-07-14T22:30:00-04:00", "2025-07-14", '["Camila Rojas"]', "es", 2025,
+                   "Vecinos acusan que la empresa minera no informó a tiempo del incidente.")
+
+
+def test_block_pages_listings_and_errors_are_failures_not_articles(crawled, stand_in):
+    db, result = crawled
+    base = stand_in.base_url
+    urls = archived_urls(db)
+    for path in (BLOCKED_PATH, CHALLENGE_PATH, GONE_PATH, LISTING_PATH, DISALLOWED_PATH):
+        assert base + path not in urls
+    failures = dict(rows(db, "select url, reason from failures"))
+    assert failures[base + BLOCKED_PATH] == "cloudflare-block (HTTP 403)"
+    assert failures[base + CHALLENGE_PATH] == "cloudflare-challenge (HTTP 503)"
+    assert failures[base + GONE_PATH] == "HTTP 404"
+    assert failures[base + LISTING_PATH] == "not an article: listing page"
+    assert failures[base + DISALLOWED_PATH] == "not fetched: disallowed by robots.txt"
+    nodate = next(a for a in ARTICLES if a.get("template") == "nodate")
+    assert failures[base + nodate["path"]] == "missing published, published_date"
+
+
+def test_robots_txt_is_obeyed(crawled, stand_in):
+    assert stand_in.fetched("/robots.txt") >= 1
+    assert stand_in.fetched(DISALLOWED_PATH) == 0
+
+
+def test_a_5xx_is_retried_and_the_article_kept(crawled, stand_in):
+    db, _ = crawled
+    flaky = next(a for a in ARTICLES if a.get("flaky"))
+    assert stand_in.fetched(flaky["path"]) == flaky["flaky"] + 1
+    assert rows(db, "select count(*) from articles where wp_id = ?", flaky["wp_id"]) == [(1,)]
+
+
+def test_exit_status_and_summary_tell_the_operator(crawled):
+    db, result = crawled
+    # three pages could not be fetched (403 block, 503 challenge, 404): status 1, and why
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "9 new, 0 changed, 0 unchanged" in result.stderr
+    assert "3 pages could not be fetched" in result.stderr
+    (run,) = rows(db, "select status, articles_new, failures, finished_at is not null from runs")
+    assert run == ("finished", 9, 6, 1)
+
+
+def test_a_second_crawl_adds_nothing_and_changes_nothing(stand_in, tmp_path):
+    db = tmp_path / "twice.db"
+    run_crawl(db, stand_in.base_url)
+    before = rows(db, "select * from articles order by url")
+    second = run_crawl(db, stand_in.base_url)
+    assert "0 new, 0 changed, 9 unchanged" in second.stderr
+    assert rows(db, "select * from articles order by url") == before
+    assert rows(db, "select count(*) from runs") == [(2,)]
+
+
+def test_max_articles_limits_the_crawl(stand_in, tmp_path):
+    db = tmp_path / "three.db"
+    result = run_crawl(db, stand_in.base_url, "--max-articles", "3", "--feed-pages", "1")
+    assert rows(db, "select count(*) from articles") == [(3,)], result.stderr[-2000:]
+
+
+def test_a_blocked_site_exits_4_and_stores_nothing(tmp_path):
+    db = tmp_path / "blocked.db"
+    with StandInSite(blocked=True) as blocked:
+        result = run_crawl(db, blocked.base_url, "--feed-pages", "1")
+    assert result.returncode == 4, result.stderr[-2000:]
+    assert "blocking" in result.stderr
+    assert rows(db, "select count(*) from articles") == [(0,)]
+    reasons = {r for (r,) in rows(db, "select reason from failures")}
+    assert "cloudflare-block (HTTP 403)" in reasons
+
+
+def test_an_unreachable_site_exits_3_with_a_clear_message(tmp_path):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_crawl(tmp_path / "none.db", f"http://127.0.0.1:{port}", "-s", "RETRY_TIMES=1")
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert f"could not reach http://127.0.0.1:{port}" in result.stderr
+
+
+def test_an_unusable_archive_exits_5_before_crawling(stand_in, tmp_path):
+    bad = tmp_path / "not-a-db.db"
+    bad.write_bytes(b"this is not an SQLite file" * 100)
+    result = run_crawl(bad, stand_in.base_url)
+    assert result.returncode == 5
+    assert "cannot open the archive" in result.stderr
+    assert bad.read_bytes() == b"this is not an SQLite file" * 100  # left as it was

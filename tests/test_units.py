@@ -1,0 +1,105 @@
+"""The small rules the archive's trust rests on: canonical URLs, Santiago dates, paragraphs,
+and writes that change nothing when nothing changed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from archive.store import CHANGED, NEW, UNCHANGED, Archive
+from crawler.parsers import dates, text
+from crawler.urls import canonical_url, rebase, site_base
+
+LIVE = "https://www.elciudadano.com"
+ARTICLE = "/actualidad/kast-sella/11/21/"
+
+
+@pytest.mark.parametrize("url, base, expected", [
+    (LIVE + ARTICLE, LIVE, LIVE + ARTICLE),
+    ("http://elciudadano.com/actualidad/kast-sella/11/21", LIVE, LIVE + ARTICLE),
+    (LIVE + ARTICLE + "amp/", LIVE, LIVE + ARTICLE),
+    (LIVE + ARTICLE + "?amp", LIVE, LIVE + ARTICLE),
+    (LIVE + ARTICLE + "?utm_source=rss&utm_medium=rss#comments", LIVE, LIVE + ARTICLE),
+    (LIVE + ARTICLE, "http://127.0.0.1:8000", "http://127.0.0.1:8000" + ARTICLE),
+    (ARTICLE, "http://127.0.0.1:8000", "http://127.0.0.1:8000" + ARTICLE),
+])
+def test_canonical_url(url, base, expected):
+    assert canonical_url(url, base) == expected
+
+
+def test_site_base_and_rebase():
+    assert site_base("http://elciudadano.com/x/") == LIVE
+    assert site_base("http://127.0.0.1:8000/x/") == "http://127.0.0.1:8000"
+    assert rebase(LIVE + "/feed/?paged=2", "http://127.0.0.1:9") == "http://127.0.0.1:9/feed/?paged=2"
+    assert rebase("https://twitter.com/x", "http://127.0.0.1:9") == "https://twitter.com/x"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2025-11-21T10:15:00-03:00", "2025-11-21T10:15:00-03:00"),
+    ("2025-07-15T02:30:00+00:00", "2025-07-14T22:30:00-04:00"),  # winter: UTC-4, day before
+    ("2025-09-07T04:30:00Z", "2025-09-07T01:30:00-03:00"),  # just after the September change
+    ("2025-04-06T02:30:00Z", "2025-04-05T23:30:00-03:00"),  # just before the April change
+    ("2025-04-06T03:30:00Z", "2025-04-05T23:30:00-04:00"),  # the repeated hour, after it
+    ("Fri, 21 Nov 2025 13:15:00 GMT", "2025-11-21T10:15:00-03:00"),  # RSS pubDate
+])
+def test_machine_dates_in_santiago(value, expected):
+    assert dates.iso(dates.parse_machine_date(value)) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("21 de noviembre de 2025", "2025-11-21T00:00:00-03:00"),
+    ("martes 3 de marzo de 2015, 10:30", "2015-03-03T10:30:00-03:00"),
+    ("Publicado el 14/07/2011", "2011-07-14T00:00:00-04:00"),
+    ("1 de Septiembre del 2019", "2019-09-01T00:00:00-04:00"),
+])
+def test_spanish_text_dates(value, expected):
+    assert dates.iso(dates.parse_text_date(value)) == expected
+
+
+def test_relative_text_dates_count_from_the_fetch():
+    fetched = datetime(2025, 11, 21, 15, 0, tzinfo=timezone.utc)  # 12:00 in Santiago
+    assert dates.iso(dates.parse_text_date("hace 3 horas", fetched)) == "2025-11-21T09:00:00-03:00"
+
+
+def test_unreadable_dates_are_none():
+    assert dates.parse_machine_date("not a date") is None
+    assert dates.parse_text_date("") is None
+
+
+def test_hard_wraps_join_but_never_across_headings_lists_or_finished_sentences():
+    blocks = [("p", "el presidente paraguayo Santiago"), ("p", "Peña, de línea conservadora."),
+              ("p", "Una frase completa."), ("p", "Otra."),
+              ("h", "Subtítulo sin punto"), ("p", "Texto"), ("li", "uno"), ("li", "dos"),
+              ("p", "Dijo que"), ("p", "Fuente: El Ciudadano")]
+    assert text.join_wrapped(blocks) == [
+        ("p", "el presidente paraguayo Santiago Peña, de línea conservadora."),
+        ("p", "Una frase completa."), ("p", "Otra."), ("h", "Subtítulo sin punto"),
+        ("p", "Texto"), ("li", "uno"), ("li", "dos"), ("p", "Dijo que"),
+        ("p", "Fuente: El Ciudadano"),
+    ]
+
+
+def test_standfirst_is_removed_despite_small_differences():
+    body = [("p", "El  presidencial concretó un llamado"), ("p", "Texto.")]
+    assert text.strip_standfirst(body, "El presidencial concretó un llamado.") == [("p", "Texto.")]
+    assert text.strip_standfirst(body, "Otra bajada") == body
+
+
+def article(**changes) -> dict:
+    base = {"url": LIVE + ARTICLE, "wp_id": 1, "is_article": True, "reason": None,
+            "title": "Título", "published": "2025-11-21T10:15:00-03:00",
+            "published_date": "2025-11-21", "body": "Texto.", "authors": ["El Ciudadano"]}
+    return {**base, **changes}
+
+
+def test_store_writes_only_what_changed(tmp_path):
+    archive = Archive(tmp_path / "sub" / "a.db")  # creates the folder
+    assert archive.store_article(article()) == NEW
+    first = archive.db.execute("select last_changed, first_seen, year from articles").fetchone()
+    assert archive.store_article(article()) == UNCHANGED
+    assert archive.store_article(article(title="Título corregido")) == CHANGED
+    row = archive.db.execute("select title, first_seen from articles").fetchone()
+    assert row == ("Título corregido", first[1]) and first[2] == 2025
+    assert archive.url_for_wp_id(1) == LIVE + ARTICLE
+    archive.close()
