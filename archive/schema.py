@@ -39,6 +39,7 @@ ARTICLE_FIELDS: tuple[Field, ...] = (
     Field("body", str, "Plain text body, paragraphs separated by a blank line", required=True),
     Field("image_url", str, "Main image"),
     Field("word_count", int, "Words in the body"),
+    Field("embeds", list, "URLs of tweets, videos and other embeds removed from the body"),
     Field("provenance", dict, "Where title, date, section and body were read from"),
 )
 
@@ -71,7 +72,8 @@ SCHEMA_VERSION = 1
 def empty_article(url: str) -> dict:
     """An article dict with every field present and empty, as the parser starts it."""
     article: dict = {name: None for name in FIELD_NAMES}
-    article.update(url=url, is_article=False, categories=[], tags=[], authors=[], provenance={})
+    article.update(url=url, is_article=False, categories=[], tags=[], authors=[], embeds=[],
+                   provenance={})
     return article
 
 

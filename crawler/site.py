@@ -48,24 +48,37 @@ SECTIONS = {
 }
 
 # -- article pages -------------------------------------------------------------------------
-TITLE = ("h1.tdb-title-text", "h1.entry-title", "h1.td-post-title", "header h1")
+# Current tagDiv Cloud templates first, then the older Newspaper template, pre-tagDiv themes,
+# AMP, and the markup WordPress core emits in any theme (block themes included).
+TITLE = (
+    "h1.tdb-title-text", "h1.entry-title", "h1.td-post-title", "h1.wp-block-post-title",
+    "h1.amp-wp-title", "article h1", "header h1",
+)
 BODY = (
     "div.td-post-content",
     "div.tdb_single_content div.tdb-block-inner",
     "div.entry-content",
-    "article .post-content",
+    "div.wp-block-post-content",
+    "div.amp-wp-article-content",
+    "div.post-content",
+    "article .post-entry",
 )
 SUBTITLE = (
     "div.tdb_single_subtitle p",
     "div.tdb_single_subtitle",
     "p.td-post-sub-title",
     "div.td-post-sub-title",
+    "p.bajada",
+    "div.bajada",
+    "p.entry-subtitle",
 )
 # Dates are looked for in the article's own header only: sidebars and related posts carry
 # other articles' dates.
 DATE = (
     "div.tdb_single_date time[datetime]",
     "div.td-post-header time[datetime]",
+    "div.wp-block-post-date time[datetime]",
+    "header.amp-wp-article-header time[datetime]",
     "article header time[datetime]",
     "header.entry-header time[datetime]",
 )
@@ -74,29 +87,69 @@ DATE_TEXT = (
     "div.td-post-header span.td-post-date",
     "header.td-post-title span.td-post-date",
     "header.entry-header .posted-on",
+    "header.entry-header .entry-date",
+    "div.entry-meta .posted-on",
+    "p.post-meta",
     "article header time",
 )
-CATEGORY = ("a.tdb-entry-category", "ul.td-category li a", "a[rel~=category]")
-AUTHOR = ("a.tdb-author-name", "div.td-post-author-name a", "a[rel~=author]", "span.author a")
-TAG = ("ul.tdb-tags a", "ul.td-tags a", "a[rel~=tag]")
+CATEGORY = (
+    "a.tdb-entry-category", "ul.td-category li a", "div.taxonomy-category a",
+    "li.amp-wp-tax-category a", "span.cat-links a", "a[rel~=category]",
+)
+AUTHOR = (
+    "a.tdb-author-name", "div.td-post-author-name a", "div.wp-block-post-author__name",
+    "span.amp-wp-byline", "span.byline .author", "a[rel~=author]", "span.author a",
+    "p.autor",
+)
+TAG = (
+    "ul.tdb-tags a", "ul.td-tags a", "div.taxonomy-post_tag a", "li.amp-wp-tax-tag a",
+    "span.tags-links a", "a[rel~=tag]",
+)
+
+# Embeds: kept as URLs in the article's `embeds`, removed from the body text.
+EMBED_LINKS = (
+    ("blockquote.twitter-tweet a[href*='/status/']", "href"),
+    ("blockquote.instagram-media", "data-instgrm-permalink"),
+    ("iframe[src]", "src"),
+    ("amp-youtube", "data-videoid"),
+)
+EMBED_WRAPPER_TEXT = "figure.wp-block-embed div.wp-block-embed__wrapper"
+YOUTUBE_ID_URL = "https://www.youtube.com/watch?v={}"
 
 # Removed from the body before reading its text.
 BODY_NOISE = (
-    "script", "style", "noscript", "iframe", "form", "ins",
+    "script", "style", "noscript", "iframe", "form", "ins", "amp-ad", "amp-youtube",
     "div.td-a-rec", "div.td-post-sharing", "div.td_block_related_posts",
-    "div.tdb-author-box", "div.td-author-box", "div.sharedaddy", "div.jp-relatedposts",
+    "div.tdb-author-box", "div.td-author-box", "div.author-box", "div.saboxplugin-wrap",
+    "div.sharedaddy", "div.jp-relatedposts", "div.yarpp-related",
     "blockquote.twitter-tweet", "blockquote.instagram-media", "figure.wp-block-embed",
-    "div.newsletter", "div.td-g-rec", "aside",
+    "div.newsletter", "div.td_block_newsletter", "div.mc4wp-form", "div.td-g-rec", "aside",
 )
 # Body paragraphs that are navigation, not text (matched on the start of the paragraph).
 BODY_NOISE_PARAGRAPH = re.compile(
-    r"^\s*(lee también|sigue leyendo|te puede interesar|revisa también|lea también)\b",
+    r"^\s*(lee también|lea también|sigue leyendo|te puede interesar|revisa también"
+    r"|también te puede interesar|suscríbete a nuestro newsletter)\b",
+    re.IGNORECASE,
+)
+# A photo credit at the end of a caption, or the whole caption.
+CAPTION_CREDIT = re.compile(
+    r"\s*[(\[|–—-]?\s*(foto|fotos|imagen|crédito|credito|photo|foto referencial)s?\s*:"
+    r"[^)\]]*[)\]]?\s*$",
     re.IGNORECASE,
 )
 # Prefixes of author credits.
-AUTHOR_PREFIX = re.compile(r"^\s*(por|by|von)\s*:?\s+", re.IGNORECASE)
+AUTHOR_PREFIX = re.compile(r"^\s*(por|by|von|escrito por)\s*:?\s+", re.IGNORECASE)
 # " | El Ciudadano", " - El Ciudadano" at the end of a title.
 TITLE_SUFFIX = re.compile(r"\s*[|\-–—]\s*El Ciudadano\s*$", re.IGNORECASE)
+
+# -- the RSS feed --------------------------------------------------------------------------
+# The loose first paragraph and the last line WordPress adds to every item of the feed.
+FEED_LEAD = "El Ciudadano"
+FEED_FOOTER = re.compile(r"^La entrada .+ se publicó primero en El Ciudadano\.?$", re.DOTALL)
+
+# -- the REST API ----------------------------------------------------------------------------
+# Custom fields that hold the standfirst, most trusted first.
+REST_SUBTITLE_FIELDS = ("bajada_titulo", "resume")
 
 # -- pages that are not articles -----------------------------------------------------------
 BLOCK_TITLES = {
@@ -110,9 +163,18 @@ BLOCK_MARKERS = (
     (b"cf-challenge", "cloudflare-challenge"),
     (b"challenge-platform", "cloudflare-challenge"),
 )
-# body classes WordPress gives to pages that list articles
-LISTING_BODY_CLASSES = ("category", "tag", "archive", "search", "author", "home", "blog", "date")
-NOT_FOUND_BODY_CLASS = "error404"
+# Body classes WordPress gives to pages that are not articles, and what we call them.
+NON_ARTICLE_BODY_CLASSES = {
+    "error404": "not found page",
+    "search": "search page",
+    "tag": "tag page",
+    "author": "author page",
+    "category": "listing page",
+    "archive": "listing page",
+    "date": "listing page",
+    "home": "listing page",
+    "blog": "listing page",
+}
 ARTICLE_TYPES = {"Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle",
                  "OpinionNewsArticle", "AnalysisNewsArticle"}
 LISTING_TYPES = {"CollectionPage", "SearchResultsPage", "ProfilePage"}

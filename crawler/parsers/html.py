@@ -1,5 +1,5 @@
-"""Article pages: read every source of each field a page offers (Yoast JSON-LD, OpenGraph and
-article: meta, the theme's DOM, visible text) into Candidates, best source first."""
+"""Article pages: every source a page offers for each field (Yoast JSON-LD, OpenGraph and
+article: meta, the theme's DOM, visible text), best first, into Candidates."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
-from w3lib.encoding import html_to_unicode
 
 from crawler import site
 from crawler.parsers import text
+from crawler.parsers.content import content_blocks
+from crawler.parsers.encoding import decode, strip_xml_declaration
 from crawler.parsers.normalize import Candidates, normalize, not_article
 
 _POSTID = re.compile(r"\bpostid-(\d+)\b")
@@ -34,28 +35,21 @@ DATE_TEXT = _compile(site.DATE_TEXT)
 CATEGORY = _compile(site.CATEGORY)
 AUTHOR = _compile(site.AUTHOR)
 TAG = _compile(site.TAG)
-NOISE = CSSSelector(", ".join(site.BODY_NOISE))
 JSON_LD = CSSSelector('script[type="application/ld+json"]')
 META = CSSSelector("meta[content]")
 LINKS = CSSSelector("link[rel][href]")
 
 
-def decode(body: bytes, content_type: str | None = None) -> str:
-    """Bytes to text by BOM, HTTP header, <meta charset>, else UTF-8 with a latin-1 fallback."""
-    _, unicode_body = html_to_unicode(content_type, body)
-    return unicode_body.replace("\x00", "")
-
-
 def parse_html(body: bytes, url: str, fetched_at: datetime | None = None,
                content_type: str | None = None) -> dict:
-    markup = decode(body, content_type)
+    markup = strip_xml_declaration(decode(body, content_type))
     if not markup.strip():
         return not_article(url, "empty page")
     try:
         root = lxml.html.document_fromstring(markup)
     except (etree.ParserError, ValueError):
         return not_article(url, "unparseable page")
-    page = Page(root, body)
+    page = Page(root, markup)
     reason = page.not_article_reason()
     if reason:
         return not_article(url, reason)
@@ -65,9 +59,9 @@ def parse_html(body: bytes, url: str, fetched_at: datetime | None = None,
 class Page:
     """One parsed HTML page and the metadata blocks it carries."""
 
-    def __init__(self, root: etree._Element, raw: bytes):
+    def __init__(self, root: etree._Element, markup: str):
         self.root = root
-        self.raw = raw
+        self.markup = markup
         self.meta = self._meta()
         self.graph = self._json_ld()
         self.article_node = next((n for n in self.graph if _types(n) & site.ARTICLE_TYPES), None)
@@ -79,22 +73,30 @@ class Page:
         title = text.collapse(self.root.findtext(".//title")).lower()
         if title in site.BLOCK_TITLES:
             return site.BLOCK_TITLES[title]
-        if not self.article_node:
+        if self.article_node is None:
             for marker, reason in site.BLOCK_MARKERS:
-                if marker in self.raw:
+                if marker.decode() in self.markup:
                     return reason
-        if self.article_node is not None or "single-post" in self.body_classes:
-            return None
-        if site.NOT_FOUND_BODY_CLASS in self.body_classes:
-            return "not found page"
-        if any(_types(n) & site.LISTING_TYPES for n in self.graph):
-            return "listing page"
-        for cls in site.LISTING_BODY_CLASSES:
+        for cls, reason in site.NON_ARTICLE_BODY_CLASSES.items():
             if cls in self.body_classes:
-                return f"listing page ({cls})"
-        if self._meta_first("og:type") == "article" and self._select_first(BODY) is not None:
+                return reason
+        if any(_types(n) & site.LISTING_TYPES for n in self.graph) and self.article_node is None:
+            return "listing page"
+        if self._select_first(BODY) is None:
+            return "no article body" if self._looks_like_article() else "no article markup"
+        if "</html>" not in self.markup[-2048:].lower() and "</body>" not in self.markup[-4096:].lower():
+            return "truncated page"
+        if self._looks_like_article():
             return None
         return "no article markup"
+
+    def _looks_like_article(self) -> bool:
+        return (
+            self.article_node is not None
+            or "single-post" in self.body_classes
+            or self._meta_first("og:type") == "article"
+            or any(_POSTID.match(c) for c in self.body_classes)
+        )
 
     # -- sources -----------------------------------------------------------------------------
     def candidates(self, url: str) -> Candidates:
@@ -104,19 +106,19 @@ class Page:
         self._add_wp_id(found)
         found.add("title", node.get("headline"), "json-ld")
         found.add("title", self._meta_first("og:title"), "meta:og:title")
-        found.add("title", self._select_text(TITLE), "html:title")
-        found.add("title", self.root.findtext(".//title"), "html:<title>")
+        found.add("title", lambda: self._select_text(TITLE), "html:title")
+        found.add("title", lambda: self.root.findtext(".//title"), "html:<title>")
         found.add("published", node.get("datePublished"), "json-ld")
         found.add("published", self._meta_first("article:published_time"), "meta")
-        found.add("published", self._select_attr(DATE, "datetime"), "html:time[datetime]")
-        found.add("published", self._select_text(DATE_TEXT), "html:date-text")
+        found.add("published", lambda: self._select_attr(DATE, "datetime"), "html:time[datetime]")
+        found.add("published", lambda: self._select_text(DATE_TEXT), "html:date-text")
         found.add("modified", node.get("dateModified"), "json-ld")
         found.add("modified", self._meta_first("article:modified_time"), "meta")
         found.add("modified", self._meta_first("og:updated_time"), "meta")
-        sections = _as_list(node.get("articleSection"))
+        sections = [s for s in _as_list(node.get("articleSection")) if isinstance(s, str)]
+        category_links = self._category_links()
         found.add("section", sections[0] if sections else None, "json-ld")
         found.add("section", self._meta_first("article:section"), "meta")
-        category_links = self._category_links()
         found.add("section", category_links[0][0] if category_links else None, "html:category")
         found.add("section", self._section_from_url(url), "url")
         for link in category_links:
@@ -125,12 +127,12 @@ class Page:
         found.add("categories", self.meta.get("article:section", []), "meta")
         found.add("categories", [name for name, _ in category_links], "html:category")
         found.add("tags", self.meta.get("article:tag", []), "meta")
-        found.add("tags", _as_list(node.get("keywords")), "json-ld")
+        found.add("tags", [k for k in _keywords(node.get("keywords"))], "json-ld")
         found.add("tags", self._select_texts(TAG), "html:tags")
         found.add("authors", self._json_ld_authors(node), "json-ld")
+        found.add("authors", lambda: self._select_texts(AUTHOR), "html:author")
         found.add("authors", self.meta.get("author", []), "meta")
-        found.add("authors", self._select_texts(AUTHOR), "html:author")
-        found.add("language", self._language_from_url(url), "url")
+        found.add("language", _language_from_url(url), "url")
         found.add("language", node.get("inLanguage"), "json-ld")
         found.add("language", self.root.get("lang"), "html:lang")
         found.add("subtitle", self._select_text(SUBTITLE), "html:subtitle")
@@ -140,10 +142,13 @@ class Page:
         for selector, compiled in BODY:
             matches = compiled(self.root)
             if matches:
-                found.add("body", self._body_blocks(matches[0]), f"html:{selector}")
+                blocks, embeds = content_blocks(matches[0])
+                found.add("body", blocks, f"html:{selector}")
+                found.add("embeds", embeds, f"html:{selector}")
                 break
         found.add("image_url", self._meta_first("og:image"), "meta")
-        found.add("image_url", _image(node.get("image") or node.get("thumbnailUrl")), "json-ld")
+        found.add("image_url", _image(node.get("image")), "json-ld")
+        found.add("image_url", _image(node.get("thumbnailUrl")), "json-ld")
         return found
 
     def _meta(self) -> dict[str, list[str]]:
@@ -173,7 +178,7 @@ class Page:
         return nodes
 
     def _json_ld_authors(self, node: dict) -> list[str]:
-        by_id = {n.get("@id"): n for n in self.graph if n.get("@id")}
+        by_id = {n.get("@id"): n for n in self.graph if isinstance(n.get("@id"), str)}
         names = []
         for author in _as_list(node.get("author")):
             if isinstance(author, dict):
@@ -218,16 +223,6 @@ class Page:
         segments = [s for s in urlsplit(url).path.split("/") if s]
         return site.SECTIONS.get(segments[0]) if segments else None
 
-    @staticmethod
-    def _language_from_url(url: str) -> str | None:
-        segments = [s for s in urlsplit(url).path.split("/") if s]
-        return site.LANGUAGE_PREFIXES.get(segments[0]) if segments else None
-
-    def _body_blocks(self, container: etree._Element) -> list[text.Block]:
-        for el in NOISE(container):
-            el.drop_tree()
-        return text.blocks(container)
-
     def _select_first(self, selectors) -> etree._Element | None:
         for _, compiled in selectors:
             matches = compiled(self.root)
@@ -252,14 +247,26 @@ class Page:
         return []
 
 
+def _language_from_url(url: str) -> str | None:
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    return site.LANGUAGE_PREFIXES.get(segments[0]) if segments else None
+
+
 def _types(node: dict) -> set[str]:
-    return set(_as_list(node.get("@type")))
+    return {t for t in _as_list(node.get("@type")) if isinstance(t, str)}
 
 
 def _as_list(value) -> list:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+def _keywords(value) -> list[str]:
+    """JSON-LD keywords: a list, or one comma-separated string."""
+    if isinstance(value, str):
+        return [k.strip() for k in value.split(",") if k.strip()]
+    return [k for k in _as_list(value) if isinstance(k, str)]
 
 
 def _image(value) -> str | None:

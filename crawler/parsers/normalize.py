@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from archive.schema import empty_article, slugify
@@ -27,24 +28,37 @@ missing_log = logging.getLogger("crawler.parsers.missing")
 _CREDIT_SEPARATOR = re.compile(r"\s*(?:,|\by\b|\band\b|\bund\b|&)\s*")
 # Fields whose provenance is recorded.
 AUDITED = ("title", "published", "section", "body")
-# Null in an article is worth a warning for these (url and is_article are always set).
-EXPECTED = ("wp_id", "title", "subtitle", "published", "section", "authors", "body",
-            "image_url")
+# Left empty, these are told on missing_log (url and is_article are always set).
+EXPECTED = ("wp_id", "title", "subtitle", "published", "modified", "section", "authors",
+            "body", "image_url")
 
 
 class Candidates:
-    """What each source offers for each field, in the order the sources are trusted."""
+    """What each source offers for each field, in the order the sources are trusted.
+
+    A value may be a function of no arguments: it is called only when every source before it
+    gave nothing, so a page whose JSON-LD has the title never runs the title selectors.
+    """
 
     def __init__(self) -> None:
         self._values: dict[str, list[tuple[Any, str]]] = defaultdict(list)
 
     def add(self, field: str, value: Any, source: str) -> None:
-        if value is None or value == "" or value == [] or value == ():
+        if _empty(value):
             return
         self._values[field].append((value, source))
 
-    def get(self, field: str) -> list[tuple[Any, str]]:
-        return self._values.get(field, [])
+    def get(self, field: str) -> Iterator[tuple[Any, str]]:
+        for value, source in self._values.get(field, ()):
+            if callable(value):
+                value = value()
+                if _empty(value):
+                    continue
+            yield value, source
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == ()
 
 
 def normalize(found: Candidates, url: str, fetched_at: datetime | None = None) -> dict:
@@ -68,6 +82,7 @@ def normalize(found: Candidates, url: str, fetched_at: datetime | None = None) -
     article["authors"] = _authors(found)
     article["language"] = _first(found, "language", _language)[0] or site.DEFAULT_LANGUAGE
     article["subtitle"], article["body"], provenance["body"] = _subtitle_and_body(found)
+    article["embeds"] = _union(found, "embeds")
     article["image_url"] = _first(found, "image_url", text.collapse)[0]
     article["word_count"] = len(article["body"].split()) if article["body"] else None
     article["provenance"] = {k: v for k, v in provenance.items() if v}
@@ -81,6 +96,33 @@ def not_article(url: str, reason: str) -> dict:
     article = empty_article(canonical_url(url, site_base(url)))
     article["reason"] = reason
     return article
+
+
+def add_categories(found: Candidates, terms: list[tuple[str, str]], url: str, source: str) -> None:
+    """Categories of a feed item or REST post as (name, slug): the primary one is the one
+    the permalink is filed under (its first path segment), else the first."""
+    if not terms:
+        return
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    filed_under = segments[0] if segments else None
+    primary = next((t for t in terms if t[1] == filed_under), terms[0])
+    found.add("section", primary[0], source)
+    for term in terms:
+        found.add("section_links", term, source)
+    found.add("categories", [primary[0]] + [name for name, _ in terms if name != primary[0]],
+              source)
+
+
+def is_section_name(name: str) -> bool:
+    """Whether a term name is one of the site's sections (feeds mix categories and tags)."""
+    return slugify(name) in site.SECTIONS or name in site.SECTIONS.values()
+
+
+def section_slug_for(name: str) -> str:
+    for slug, display in site.SECTIONS.items():
+        if display == name:
+            return slug
+    return slugify(name)
 
 
 # -- one small function per field -------------------------------------------------------------
@@ -138,10 +180,7 @@ def _section_slug(found: Candidates, section: str | None) -> str | None:
     for (name, slug), _ in found.get("section_links"):
         if text.comparable(name) == text.comparable(section):
             return slug
-    for slug, name in site.SECTIONS.items():
-        if name == section:
-            return slug
-    return slugify(section)
+    return section_slug_for(section)
 
 
 def _union(found: Candidates, field: str, first: str | None = None) -> list[str]:
@@ -151,7 +190,7 @@ def _union(found: Candidates, field: str, first: str | None = None) -> list[str]
     for values, _ in found.get(field):
         for value in values if isinstance(values, (list, tuple)) else [values]:
             name = text.collapse(value)
-            key = text.comparable(name)
+            key = text.comparable(name) or name
             if name and key not in seen:
                 seen.add(key)
                 names.append(name)
@@ -177,11 +216,15 @@ def _language(value: str) -> str | None:
     return code if re.fullmatch(r"[a-z]{2}", code) else None
 
 
+def _blocks(blocks: list[text.Block]) -> list[text.Block] | None:
+    return blocks if any(t for _, t in blocks) else None
+
+
 def _subtitle_and_body(found: Candidates) -> tuple[str | None, str | None, str | None]:
     """The standfirst is kept once, as subtitle, and removed from the start of the body. An
     explicit standfirst block wins; else an excerpt counts as the standfirst only when the
     body starts with it."""
-    items, source = _first(found, "body", lambda blocks: blocks)
+    items, source = _first(found, "body", _blocks)
     items = items or []
     subtitle = _first(found, "subtitle", text.collapse)[0]
     if subtitle is None:

@@ -23,7 +23,6 @@ CONTAINERS = {"div", "section", "article", "main", "figure", "ul", "ol", "dl", "
               "tbody", "thead", "tr", "td", "th", "center", "header", "footer", "details"}
 BOLD = {"strong", "b"}
 _SPACE = re.compile(r"\s+")
-_CREDIT = re.compile(r"^(foto|fotos|imagen|crédito|credito|photo)s?\s*:", re.IGNORECASE)
 # A paragraph that ends like this stops mid-sentence (a hard wrap), e.g. "...paraguayo Santiago"
 _OPEN_END = re.compile(r"[\w,\-–]$")
 # A paragraph that starts like this is never the continuation of the one before.
@@ -92,8 +91,8 @@ def _walk(el: etree._Element, out: list[Block], quote: bool) -> None:
         elif tag in PARAGRAPHS:
             flush()
             text = element_text(child)
-            if tag == "figcaption" and _CREDIT.match(text):
-                text = ""
+            if tag == "figcaption" or "wp-caption-text" in (child.get("class") or ""):
+                text = site.CAPTION_CREDIT.sub("", text)
             kind = "quote" if quote else ("h" if tag == "p" and _is_all_bold(child) else "p")
             _emit(out, kind, text)
         elif tag in CONTAINERS:
