@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -146,22 +147,25 @@ def _summary(stats: dict, seconds: float, db_path: str) -> str:
 @click.option("--fetched-at", default=None,
               help="When it was fetched (ISO 8601), for relative dates; default now.")
 def parse(file, url, fetched_at):
-    """Print the normalised article in FILE ('-' for stdin) as one JSON line.
+    """Print the normalised articles in FILE ('-' for stdin), one JSON object per line.
 
-    Exits 0 for anything readable, articles and non-articles (is_article false) alike;
-    warnings about fields left empty go to stderr.
+    FILE may be an article page (one line), an RSS feed page or a WordPress REST API posts
+    response (one line per article); which it is, is told from its content. Exits 0 for
+    anything readable, articles and non-articles (is_article false, with a reason) alike; a
+    warning line on stderr names each field left empty on an article.
     """
-    from crawler.parsers import parse_article
+    from crawler.parsers import parse_articles
 
-    _log_to_stderr()
     when = datetime.now(timezone.utc)
     if fetched_at:
         try:
             when = datetime.fromisoformat(fetched_at)
         except ValueError:
             raise click.BadParameter(f"{fetched_at!r} is not ISO 8601", param_hint="--fetched-at")
-    article = parse_article(file.read(), url, fetched_at=when)
-    click.echo(json.dumps(article, ensure_ascii=False))
+    with _warnings_to_stderr():
+        articles = parse_articles(file.read(), url, fetched_at=when)
+    for article in articles:
+        click.echo(json.dumps(article, ensure_ascii=False))
 
 
 @main.command()
@@ -231,9 +235,27 @@ def _fail(message: str, status: int = 1):
     sys.exit(status)
 
 
-def _log_to_stderr() -> None:
-    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
-    logging.getLogger("crawler.parsers.missing").setLevel(logging.DEBUG)
+class _WarningLines(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"warning: {record.getMessage()}", err=True)
+
+
+@contextmanager
+def _warnings_to_stderr():
+    """The parser's warnings, and every field it left empty, as 'warning: ...' lines."""
+    handler = _WarningLines(level=logging.DEBUG)
+    parsers = logging.getLogger("crawler.parsers")
+    missing = logging.getLogger("crawler.parsers.missing")
+    levels = parsers.level, missing.level
+    parsers.addHandler(handler)
+    parsers.setLevel(logging.WARNING)
+    missing.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        parsers.removeHandler(handler)
+        parsers.setLevel(levels[0])
+        missing.setLevel(levels[1])
 
 
 if __name__ == "__main__":

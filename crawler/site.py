@@ -94,16 +94,16 @@ DATE_TEXT = (
 )
 CATEGORY = (
     "a.tdb-entry-category", "ul.td-category li a", "div.taxonomy-category a",
-    "li.amp-wp-tax-category a", "span.cat-links a", "a[rel~=category]",
+    ".amp-wp-tax-category a", "span.cat-links a", "a[rel~=category]",
 )
 AUTHOR = (
-    "a.tdb-author-name", "div.td-post-author-name a", "div.wp-block-post-author__name",
+    "a.tdb-author-name", "div.td-post-author-name a", ".wp-block-post-author__name",
     "span.amp-wp-byline", "span.byline .author", "a[rel~=author]", "span.author a",
     "p.autor",
 )
 TAG = (
-    "ul.tdb-tags a", "ul.td-tags a", "div.taxonomy-post_tag a", "li.amp-wp-tax-tag a",
-    "span.tags-links a", "a[rel~=tag]",
+    "ul.tdb-tags a", "ul.td-tags a", "div.taxonomy-post_tag a", ".amp-wp-tax-tag a",
+    "span.tags-links a", "a[rel~=tag]:not([rel~=category])",
 )
 
 # Embeds: kept as URLs in the article's `embeds`, removed from the body text.

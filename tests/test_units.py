@@ -103,3 +103,8 @@ def test_store_writes_only_what_changed(tmp_path):
     assert row == ("Título corregido", first[1]) and first[2] == 2025
     assert archive.url_for_wp_id(1) == LIVE + ARTICLE
     archive.close()
+
+
+def test_a_wall_time_in_the_dst_gap_moves_to_the_hour_that_exists():
+    # 2025-09-07 00:00 does not exist in Santiago: clocks jumped from 00:00 -04 to 01:00 -03
+    assert dates.iso(dates.parse_text_date("7 de septiembre de 2025")) == "2025-09-07T01:00:00-03:00"

@@ -7,7 +7,7 @@ dateparser only sees what they cannot read.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -33,10 +33,14 @@ _NUMERIC = re.compile(
 
 
 def in_santiago(moment: datetime) -> datetime:
-    """An aware datetime in Santiago time; a naive one is taken to be Santiago wall time."""
+    """An aware datetime in Santiago time; a naive one is taken to be Santiago wall time.
+
+    Going through UTC gives every instant its real offset: a wall time that does not exist
+    (midnight on the night the clocks go forward in September) moves to the hour that does.
+    """
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=SANTIAGO)
-    return moment.astimezone(SANTIAGO)
+        moment = moment.replace(tzinfo=SANTIAGO)
+    return moment.astimezone(timezone.utc).astimezone(SANTIAGO)
 
 
 def parse_machine_date(value: str) -> datetime | None:

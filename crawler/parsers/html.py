@@ -83,6 +83,9 @@ class Page:
         if any(_types(n) & site.LISTING_TYPES for n in self.graph) and self.article_node is None:
             return "listing page"
         if self._select_first(BODY) is None:
+            body = self.root.find("body")
+            if body is None or not "".join(body.itertext()).strip():
+                return "empty page"
             return "no article body" if self._looks_like_article() else "no article markup"
         if "</html>" not in self.markup[-2048:].lower() and "</body>" not in self.markup[-4096:].lower():
             return "truncated page"
@@ -139,17 +142,21 @@ class Page:
         found.add("excerpt", self._meta_first("og:description"), "meta:og:description")
         found.add("excerpt", self._meta_first("description"), "meta:description")
         found.add("excerpt", node.get("description"), "json-ld")
-        for selector, compiled in BODY:
-            matches = compiled(self.root)
-            if matches:
-                blocks, embeds = content_blocks(matches[0])
-                found.add("body", blocks, f"html:{selector}")
-                found.add("embeds", embeds, f"html:{selector}")
-                break
+        self._add_body(found)
         found.add("image_url", self._meta_first("og:image"), "meta")
         found.add("image_url", _image(node.get("image")), "json-ld")
         found.add("image_url", _image(node.get("thumbnailUrl")), "json-ld")
         return found
+
+    def _add_body(self, found: Candidates) -> None:
+        """The first body container with text: broken markup can leave an empty one first."""
+        for selector, compiled in BODY:
+            for container in compiled(self.root):
+                blocks, embeds = content_blocks(container)
+                if blocks:
+                    found.add("body", blocks, f"html:{selector}")
+                    found.add("embeds", embeds, f"html:{selector}")
+                    return
 
     def _meta(self) -> dict[str, list[str]]:
         meta: dict[str, list[str]] = {}

@@ -9,6 +9,7 @@ It records every request path, so a test can tell what a crawl fetched.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -80,6 +81,9 @@ class StandInSite:
         html = "text/html; charset=UTF-8"
         if path == "/feed/":
             return self._feed(int(query.get("paged", ["1"])[0] or 1))
+        if path == "/wp-json/wp/v2/posts" and not self.blocked:
+            return self._rest(int(query.get("page", ["1"])[0] or 1),
+                              int(query.get("per_page", ["10"])[0] or 10))
         if self.blocked:
             return 403, html, templates.block_page(), {"Server": "cloudflare", "CF-RAY": "8f1e2d3c"}
         if path == "/robots.txt":
@@ -126,6 +130,18 @@ class StandInSite:
         if page < 1 or not items:
             return 404, "text/html; charset=UTF-8", templates.not_found_page(), {}
         return 200, "application/rss+xml; charset=UTF-8", templates.feed(items), {}
+
+    def _rest(self, page: int, per_page: int) -> tuple[int, str, str, dict]:
+        everything = self._newest_first()
+        posts = everything[(page - 1) * per_page: page * per_page]
+        if page < 1 or (not posts and page > 1):
+            error = {"code": "rest_post_invalid_page_number", "message": "El número de página "
+                     "solicitado es mayor que el número de páginas disponibles.",
+                     "data": {"status": 400}}
+            return 400, "application/json; charset=UTF-8", json.dumps(error), {}
+        pages = str(-(-len(everything) // per_page))
+        return 200, "application/json; charset=UTF-8", templates.rest_posts(posts), {
+            "X-WP-Total": str(len(everything)), "X-WP-TotalPages": pages}
 
     def _sitemap(self, path: str) -> str:
         live = templates.LIVE

@@ -37,7 +37,7 @@ def url(article: dict) -> str:
 def _theme_css() -> str:
     """The inline theme settings tagDiv prints in every page (most of a real page's weight)."""
     rules = []
-    for i in range(260):
+    for i in range(480):
         rules.append(
             f".tdi_{i} .td-module-title a{{color:#{(i * 7919) % 0xFFFFFF:06x};}}"
             f".tdi_{i} .td-module-meta-info{{margin:{i % 9}px 0 0;font-family:Roboto}}"
@@ -135,8 +135,7 @@ def _json_ld(a: dict) -> str:
         "articleSection": [name for name, _ in a["categories"]],
         "inLanguage": "es-CL",
     }
-    if a.get("modified"):
-        article["dateModified"] = a["modified"]
+    article["dateModified"] = a.get("modified") or a["published"]  # WordPress: never empty
     if a.get("image"):
         article["image"] = {"@id": page + "#primaryimage"}
         article["thumbnailUrl"] = a["image"]
@@ -167,9 +166,9 @@ def _meta(a: dict, with_dates: bool = True) -> str:
                        for name, _ in a["categories"][:1])
     dates = ""
     if with_dates:
-        dates = f'<meta property="article:published_time" content="{a["published"]}">'
-        if a.get("modified"):
-            dates += f'<meta property="article:modified_time" content="{a["modified"]}">'
+        dates = (f'<meta property="article:published_time" content="{a["published"]}">'
+                 f'<meta property="article:modified_time" '
+                 f'content="{a.get("modified") or a["published"]}">')
     image = f'<meta property="og:image" content="{a["image"]}">' if a.get("image") else ""
     return (
         f'<meta name="description" content="{escape(description)}">'
@@ -361,20 +360,28 @@ def rfc822(iso: str) -> str:
     return format_datetime(datetime.fromisoformat(iso).astimezone(timezone.utc), usegmt=True)
 
 
+FEED_FOOTER = ('<p>La entrada <a href="{url}">{title}</a> se publicó primero en '
+               f'<a href="{LIVE}">El Ciudadano</a>.</p>')
+
+
 def feed(articles: list[dict], tracking: bool = True) -> str:
+    """A WordPress RSS2 page: categories and tags both as <category>, the excerpt and the
+    'La entrada ...' footer in <description>, the loose 'El Ciudadano' lead in the content."""
     items = []
     for a in articles:
         link = url(a) + ("?utm_source=rss&utm_medium=rss&utm_campaign=feed" if tracking else "")
-        cats = "".join(f"<category><![CDATA[{name}]]></category>" for name, _ in a["categories"])
-        lead = f'<p>{escape(a.get("subtitle") or "")}</p>'
-        body = (f"<p>El Ciudadano</p>\n{a['body']}\n<p>La entrada <a href=\"{url(a)}\">"
-                f"{escape(a['title'])}</a> se publicó primero en <a href=\"{LIVE}\">El Ciudadano</a>.</p>")
+        terms = [name for name, _ in a["categories"]] + a["tags"]
+        cats = "".join(f"<category><![CDATA[{name}]]></category>" for name in terms)
+        creators = "".join(f"<dc:creator><![CDATA[{n}]]></dc:creator>" for n in a["authors"])
+        footer = FEED_FOOTER.format(url=url(a), title=escape(a["title"]))
+        excerpt = a.get("subtitle") or a.get("excerpt") or ""
+        description = f"<p>{escape(excerpt)}</p>\n{footer}" if excerpt else footer
+        body = f"<p>El Ciudadano</p>\n{a['body']}\n{footer}"
         items.append(
             f"<item><title>{escape(a['title'])}</title><link>{escape(link)}</link>"
-            f"<dc:creator><![CDATA[{', '.join(a['authors'])}]]></dc:creator>"
-            f"<pubDate>{rfc822(a['published'])}</pubDate>{cats}"
+            f"{creators}<pubDate>{rfc822(a['published'])}</pubDate>{cats}"
             f'<guid isPermaLink="false">{LIVE}/?p={a["wp_id"]}</guid>'
-            f"<description><![CDATA[{lead}]]></description>"
+            f"<description><![CDATA[{description}]]></description>"
             f"<content:encoded><![CDATA[{body}]]></content:encoded></item>"
         )
     return (
@@ -385,6 +392,60 @@ def feed(articles: list[dict], tracking: bool = True) -> str:
         "<description>Noticias de Chile y el mundo</description><language>es-CL</language>"
         + "".join(items) + "</channel></rss>"
     )
+
+
+CATEGORY_IDS = {"actualidad": 9, "politica": 8, "economia": 7, "cultura": 18, "chile": 42,
+                "mundo": 743}
+
+
+def _utc_naive(iso: str | None) -> str | None:
+    if not iso:
+        return None
+    return datetime.fromisoformat(iso).astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+
+
+def rest_post(a: dict) -> dict:
+    """A post of /wp-json/wp/v2/posts?_embed=1 as WordPress, ACF and Jetpack give it."""
+    published = local(a["published"])
+    modified = local(a["modified"]) if a.get("modified") else published
+    categories = [
+        {"id": CATEGORY_IDS.get(slug, 1000 + i), "link": f"{LIVE}/{slug}/", "name": name,
+         "slug": slug, "taxonomy": "category"}
+        for i, (name, slug) in enumerate(a["categories"])
+    ]
+    tags = [{"id": 5000 + i, "link": f"{LIVE}/tag/{t.lower().replace(' ', '-')}/",
+             "name": escape(t), "slug": t.lower().replace(" ", "-"), "taxonomy": "post_tag"}
+            for i, t in enumerate(a["tags"])]
+    excerpt = a.get("subtitle") or a.get("excerpt") or ""
+    return {
+        "id": a["wp_id"],
+        "date": published.replace(tzinfo=None).isoformat(),
+        "date_gmt": _utc_naive(a["published"]),
+        "modified": modified.replace(tzinfo=None).isoformat(),
+        "modified_gmt": _utc_naive(a.get("modified")) if a.get("modified") else _utc_naive(a["published"]),
+        "slug": a["path"].strip("/").split("/")[-3],
+        "status": "publish",
+        "type": "post",
+        "link": url(a),
+        "title": {"rendered": escape(a["title"], quote=False)},
+        "content": {"rendered": a["body"], "protected": False},
+        "excerpt": {"rendered": f"<p>{escape(excerpt)}</p>\n" if excerpt else "", "protected": False},
+        "author": 3,
+        "featured_media": 1 if a.get("image") else 0,
+        "categories": [c["id"] for c in categories],
+        "tags": [t["id"] for t in tags],
+        "acf": {"bajada_titulo": a.get("subtitle") or "", "resume": ""},
+        "jetpack_featured_media_url": a.get("image") or "",
+        "_embedded": {
+            "author": [{"id": 3 + i, "name": n, "slug": n.lower().replace(" ", "-")}
+                       for i, n in enumerate(a["authors"])],
+            "wp:term": [categories, tags],
+        },
+    }
+
+
+def rest_posts(articles: list[dict]) -> str:
+    return json.dumps([rest_post(a) for a in articles], ensure_ascii=False)
 
 
 def sitemap_index(names: list[str], lastmod: str) -> str:
