@@ -31,11 +31,17 @@ def decode(body: bytes, content_type: str | None = None) -> str:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             text = body.decode(_fallback(body, content_type), "replace")
-    if _MOJIBAKE.search(text):
-        import ftfy  # only pages that need it pay for it
-
-        text = ftfy.fix_encoding(text)
+    if ("Ã" in text or "Â" in text or "â€" in text) and _MOJIBAKE.search(text):
+        text = _repair(text)
     return text
+
+
+def _repair(text: str) -> str:
+    """ftfy on the lines that show mojibake only: it is slow on a whole page."""
+    import ftfy  # only pages that need it pay for it
+
+    return "".join(ftfy.fix_encoding(line) if _MOJIBAKE.search(line) else line
+                   for line in text.splitlines(keepends=True))
 
 
 def _fallback(body: bytes, content_type: str | None) -> str:

@@ -38,6 +38,7 @@ TAG = _compile(site.TAG)
 JSON_LD = CSSSelector('script[type="application/ld+json"]')
 META = CSSSelector("meta[content]")
 LINKS = CSSSelector("link[rel][href]")
+UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
 
 
 def parse_html(body: bytes, url: str, fetched_at: datetime | None = None,
@@ -46,7 +47,7 @@ def parse_html(body: bytes, url: str, fetched_at: datetime | None = None,
     if not markup.strip():
         return not_article(url, "empty page")
     try:
-        root = lxml.html.document_fromstring(markup)
+        root = lxml.html.document_fromstring(markup.encode("utf-8"), parser=UTF8_PARSER)
     except (etree.ParserError, ValueError):
         return not_article(url, "unparseable page")
     page = Page(root, markup)
@@ -67,6 +68,16 @@ class Page:
         self.article_node = next((n for n in self.graph if _types(n) & site.ARTICLE_TYPES), None)
         body = root.find("body")
         self.body_classes = set((body.get("class") or "").split()) if body is not None else set()
+        self.links = [(el.get("rel", "").lower().split(), el.get("href")) for el in LINKS(root)]
+        self._containers: list[tuple[str, etree._Element]] | None = None
+        self._category: list[tuple[str, str]] | None = None
+
+    def containers(self) -> list[tuple[str, etree._Element]]:
+        """(selector, element) of the body containers the page has, most trusted first."""
+        if self._containers is None:
+            self._containers = [(selector, el) for selector, compiled in BODY
+                                for el in compiled(self.root)]
+        return self._containers
 
     # -- what kind of page -------------------------------------------------------------------
     def not_article_reason(self) -> str | None:
@@ -82,7 +93,7 @@ class Page:
                 return reason
         if any(_types(n) & site.LISTING_TYPES for n in self.graph) and self.article_node is None:
             return "listing page"
-        if self._select_first(BODY) is None:
+        if not self.containers():
             body = self.root.find("body")
             if body is None or not "".join(body.itertext()).strip():
                 return "empty page"
@@ -119,19 +130,19 @@ class Page:
         found.add("modified", self._meta_first("article:modified_time"), "meta")
         found.add("modified", self._meta_first("og:updated_time"), "meta")
         sections = [s for s in _as_list(node.get("articleSection")) if isinstance(s, str)]
-        category_links = self._category_links()
         found.add("section", sections[0] if sections else None, "json-ld")
         found.add("section", self._meta_first("article:section"), "meta")
-        found.add("section", category_links[0][0] if category_links else None, "html:category")
+        found.add("section", lambda: next((n for n, _ in self._category_links()), None),
+                  "html:category")
         found.add("section", self._section_from_url(url), "url")
-        for link in category_links:
-            found.add("section_links", link, "html:category")
+        found.add("section_links", self._category_links, "html:category")
         found.add("categories", sections, "json-ld")
+        found.add("categories", lambda: [name for name, _ in self._category_links()],
+                  "html:category")
         found.add("categories", self.meta.get("article:section", []), "meta")
-        found.add("categories", [name for name, _ in category_links], "html:category")
         found.add("tags", self.meta.get("article:tag", []), "meta")
-        found.add("tags", [k for k in _keywords(node.get("keywords"))], "json-ld")
-        found.add("tags", self._select_texts(TAG), "html:tags")
+        found.add("tags", _keywords(node.get("keywords")), "json-ld")
+        found.add("tags", lambda: self._select_texts(TAG), "html:tags")
         found.add("authors", self._json_ld_authors(node), "json-ld")
         found.add("authors", lambda: self._select_texts(AUTHOR), "html:author")
         found.add("authors", self.meta.get("author", []), "meta")
@@ -150,13 +161,12 @@ class Page:
 
     def _add_body(self, found: Candidates) -> None:
         """The first body container with text: broken markup can leave an empty one first."""
-        for selector, compiled in BODY:
-            for container in compiled(self.root):
-                blocks, embeds = content_blocks(container)
-                if blocks:
-                    found.add("body", blocks, f"html:{selector}")
-                    found.add("embeds", embeds, f"html:{selector}")
-                    return
+        for selector, container in self.containers():
+            blocks, embeds = content_blocks(container)
+            if blocks:
+                found.add("body", blocks, f"html:{selector}")
+                found.add("embeds", embeds, f"html:{selector}")
+                return
 
     def _meta(self) -> dict[str, list[str]]:
         meta: dict[str, list[str]] = {}
@@ -195,9 +205,9 @@ class Page:
         return names
 
     def _add_canonical(self, found: Candidates) -> None:
-        for el in LINKS(self.root):
-            if "canonical" in el.get("rel", "").lower().split():
-                found.add("canonical", el.get("href"), "html:link[rel=canonical]")
+        for rel, href in self.links:
+            if "canonical" in rel:
+                found.add("canonical", href, "html:link[rel=canonical]")
         found.add("canonical", self._meta_first("og:url"), "meta:og:url")
 
     def _add_wp_id(self, found: Candidates) -> None:
@@ -207,13 +217,15 @@ class Page:
             match = _POST_ARTICLE_ID.match(el.get("id") or "")
             if match:
                 found.add("wp_id", match.group(1), "html:article-id")
-        for el in LINKS(self.root):
-            if el.get("rel", "").lower() == "shortlink":
-                match = _SHORTLINK_ID.search(el.get("href"))
+        for rel, href in self.links:
+            if rel == ["shortlink"]:
+                match = _SHORTLINK_ID.search(href)
                 found.add("wp_id", match.group(1) if match else None, "html:shortlink")
 
     def _category_links(self) -> list[tuple[str, str]]:
         """(display name, slug) of each category link, in page order, no repeats."""
+        if self._category is not None:
+            return self._category
         links: list[tuple[str, str]] = []
         for _, compiled in CATEGORY:
             for el in compiled(self.root):
@@ -223,6 +235,7 @@ class Page:
                     links.append((name, slug))
             if links:
                 break
+        self._category = links
         return links
 
     @staticmethod

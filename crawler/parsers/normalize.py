@@ -77,12 +77,12 @@ def normalize(found: Candidates, url: str, fetched_at: datetime | None = None) -
     article["modified"] = dates.iso(modified) if modified else None
     article["section"], provenance["section"] = _first(found, "section", text.collapse)
     article["section_slug"] = _section_slug(found, article["section"])
-    article["categories"] = _union(found, "categories", article["section"])
-    article["tags"] = _union(found, "tags")
+    article["categories"] = _names(found, "categories", article["section"], every_source=True)
+    article["tags"] = _names(found, "tags")
     article["authors"] = _authors(found)
     article["language"] = _first(found, "language", _language)[0] or site.DEFAULT_LANGUAGE
     article["subtitle"], article["body"], provenance["body"] = _subtitle_and_body(found)
-    article["embeds"] = _union(found, "embeds")
+    article["embeds"] = _names(found, "embeds")
     article["image_url"] = _first(found, "image_url", text.collapse)[0]
     article["word_count"] = len(article["body"].split()) if article["body"] else None
     article["provenance"] = {k: v for k, v in provenance.items() if v}
@@ -107,8 +107,7 @@ def add_categories(found: Candidates, terms: list[tuple[str, str]], url: str, so
     filed_under = segments[0] if segments else None
     primary = next((t for t in terms if t[1] == filed_under), terms[0])
     found.add("section", primary[0], source)
-    for term in terms:
-        found.add("section_links", term, source)
+    found.add("section_links", terms, source)
     found.add("categories", [primary[0]] + [name for name, _ in terms if name != primary[0]],
               source)
 
@@ -177,23 +176,29 @@ def _check_url_day(published: datetime, url: str) -> None:
 def _section_slug(found: Candidates, section: str | None) -> str | None:
     if not section:
         return None
-    for (name, slug), _ in found.get("section_links"):
-        if text.comparable(name) == text.comparable(section):
-            return slug
+    wanted = text.comparable(section)
+    for links, _ in found.get("section_links"):
+        for name, slug in links:
+            if slug and text.comparable(name) == wanted:
+                return slug
     return section_slug_for(section)
 
 
-def _union(found: Candidates, field: str, first: str | None = None) -> list[str]:
-    """All names any source gives, in order, without near-duplicates."""
+def _names(found: Candidates, field: str, first: str | None = None,
+           every_source: bool = False) -> list[str]:
+    """The names the most trusted source with any gives (or every source, merged), in order,
+    without near-duplicates; first (the section, for categories) leads."""
+    sources = [v for v, _ in found.get(field)] if every_source else \
+        [next((v for v, _ in found.get(field)), [])]
     names: list[str] = [first] if first else []
     seen = {text.comparable(n) for n in names}
-    for values, _ in found.get(field):
-        for value in values if isinstance(values, (list, tuple)) else [values]:
-            name = text.collapse(value)
-            key = text.comparable(name) or name
-            if name and key not in seen:
-                seen.add(key)
-                names.append(name)
+    for value in (v for values in sources
+                  for v in (values if isinstance(values, (list, tuple)) else [values])):
+        name = text.collapse(value)
+        key = text.comparable(name) or name
+        if name and key not in seen:
+            seen.add(key)
+            names.append(name)
     return names
 
 
