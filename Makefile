@@ -25,6 +25,7 @@ serve: $(STAMP)
 	$(BIN)/ciudadano serve --db $(DB) $(ARGS)
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks $(ARGS)
 
 clean:

@@ -64,7 +64,6 @@ BODY = (
     "article .post-entry",
 )
 SUBTITLE = (
-    "div.tdb_single_subtitle p",
     "div.tdb_single_subtitle",
     "p.td-post-sub-title",
     "div.td-post-sub-title",
@@ -116,14 +115,15 @@ EMBED_LINKS = (
 EMBED_WRAPPER_TEXT = "figure.wp-block-embed div.wp-block-embed__wrapper"
 YOUTUBE_ID_URL = "https://www.youtube.com/watch?v={}"
 
-# Removed from the body before reading its text.
-BODY_NOISE = (
-    "script", "style", "noscript", "iframe", "form", "ins", "amp-ad", "amp-youtube",
-    "div.td-a-rec", "div.td-post-sharing", "div.td_block_related_posts",
-    "div.tdb-author-box", "div.td-author-box", "div.author-box", "div.saboxplugin-wrap",
-    "div.sharedaddy", "div.jp-relatedposts", "div.yarpp-related",
-    "blockquote.twitter-tweet", "blockquote.instagram-media", "figure.wp-block-embed",
-    "div.newsletter", "div.td_block_newsletter", "div.mc4wp-form", "div.td-g-rec", "aside",
+# Removed from the body before reading its text: these elements, and any element with one
+# of these classes.
+BODY_NOISE_TAGS = ("script", "style", "noscript", "iframe", "form", "ins", "amp-ad",
+                   "amp-youtube", "aside", "button", "svg")
+BODY_NOISE_CLASSES = (
+    "td-a-rec", "td-g-rec", "td-post-sharing", "td_block_related_posts", "tdb-author-box",
+    "td-author-box", "author-box", "saboxplugin-wrap", "sharedaddy", "jp-relatedposts",
+    "yarpp-related", "twitter-tweet", "instagram-media", "wp-block-embed", "newsletter",
+    "td_block_newsletter", "mc4wp-form",
 )
 # Body paragraphs that are navigation, not text (matched on the start of the paragraph).
 BODY_NOISE_PARAGRAPH = re.compile(

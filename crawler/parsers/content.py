@@ -10,7 +10,21 @@ from lxml.cssselect import CSSSelector
 from crawler import site
 from crawler.parsers import text
 
-NOISE = CSSSelector(", ".join(site.BODY_NOISE))
+# One walk of the container: noise tags, or a class attribute that mentions a noise class
+# (checked exactly in _is_noise; a substring test alone would also take "td-a-recent").
+NOISE = etree.XPath(
+    "descendant::*["
+    + " or ".join(f"self::{tag}" for tag in site.BODY_NOISE_TAGS)
+    + " or (@class and ("
+    + " or ".join(f"contains(@class, '{cls}')" for cls in site.BODY_NOISE_CLASSES)
+    + "))]"
+)
+NOISE_TAGS = frozenset(site.BODY_NOISE_TAGS)
+NOISE_CLASSES = frozenset(site.BODY_NOISE_CLASSES)
+
+
+def _is_noise(el: etree._Element) -> bool:
+    return el.tag in NOISE_TAGS or not NOISE_CLASSES.isdisjoint((el.get("class") or "").split())
 EMBEDS = tuple((CSSSelector(selector), attr) for selector, attr in site.EMBED_LINKS)
 EMBED_WRAPPER = CSSSelector(site.EMBED_WRAPPER_TEXT)
 
@@ -38,7 +52,7 @@ def content_blocks(container: etree._Element) -> tuple[list[text.Block], list[st
     the container in place."""
     embeds = embed_urls(container)
     for el in NOISE(container):
-        if el is not container and el.getparent() is not None:
+        if el.getparent() is not None and _is_noise(el):
             el.drop_tree()
     return text.blocks(container), embeds
 

@@ -15,7 +15,7 @@ from lxml.cssselect import CSSSelector
 from crawler import site
 from crawler.parsers import text
 from crawler.parsers.content import content_blocks
-from crawler.parsers.encoding import decode, strip_xml_declaration
+from crawler.parsers.encoding import to_utf8
 from crawler.parsers.normalize import Candidates, normalize, not_article
 
 _POSTID = re.compile(r"\bpostid-(\d+)\b")
@@ -36,18 +36,20 @@ CATEGORY = _compile(site.CATEGORY)
 AUTHOR = _compile(site.AUTHOR)
 TAG = _compile(site.TAG)
 JSON_LD = CSSSelector('script[type="application/ld+json"]')
-META = CSSSelector("meta[content]")
-LINKS = CSSSelector("link[rel][href]")
+# WordPress prints meta and link elements in the head; looking only there saves two walks of
+# the whole page.
+META = etree.XPath("/html/head/meta[@content]")
+LINKS = etree.XPath("/html/head/link[@rel][@href]")
 UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
 
 
 def parse_html(body: bytes, url: str, fetched_at: datetime | None = None,
                content_type: str | None = None) -> dict:
-    markup = strip_xml_declaration(decode(body, content_type))
+    markup = to_utf8(body, content_type)
     if not markup.strip():
         return not_article(url, "empty page")
     try:
-        root = lxml.html.document_fromstring(markup.encode("utf-8"), parser=UTF8_PARSER)
+        root = lxml.html.document_fromstring(markup, parser=UTF8_PARSER)
     except (etree.ParserError, ValueError):
         return not_article(url, "unparseable page")
     page = Page(root, markup)
@@ -60,7 +62,7 @@ def parse_html(body: bytes, url: str, fetched_at: datetime | None = None,
 class Page:
     """One parsed HTML page and the metadata blocks it carries."""
 
-    def __init__(self, root: etree._Element, markup: str):
+    def __init__(self, root: etree._Element, markup: bytes):
         self.root = root
         self.markup = markup
         self.meta = self._meta()
@@ -69,40 +71,48 @@ class Page:
         body = root.find("body")
         self.body_classes = set((body.get("class") or "").split()) if body is not None else set()
         self.links = [(el.get("rel", "").lower().split(), el.get("href")) for el in LINKS(root)]
-        self._containers: list[tuple[str, etree._Element]] | None = None
+        self._containers: dict[str, list[etree._Element]] = {}
         self._category: list[tuple[str, str]] | None = None
 
-    def containers(self) -> list[tuple[str, etree._Element]]:
-        """(selector, element) of the body containers the page has, most trusted first."""
-        if self._containers is None:
-            self._containers = [(selector, el) for selector, compiled in BODY
-                                for el in compiled(self.root)]
-        return self._containers
+    def containers(self):
+        """(selector, element) of the body containers the page has, most trusted first; each
+        selector runs only when the ones before it are used up."""
+        for selector, compiled in BODY:
+            if selector not in self._containers:
+                self._containers[selector] = compiled(self.root)
+            for el in self._containers[selector]:
+                yield selector, el
 
     # -- what kind of page -------------------------------------------------------------------
     def not_article_reason(self) -> str | None:
-        title = text.collapse(self.root.findtext(".//title")).lower()
+        title = text.collapse(self.title()).lower()
         if title in site.BLOCK_TITLES:
             return site.BLOCK_TITLES[title]
         if self.article_node is None:
             for marker, reason in site.BLOCK_MARKERS:
-                if marker.decode() in self.markup:
+                if marker in self.markup:
                     return reason
         for cls, reason in site.NON_ARTICLE_BODY_CLASSES.items():
             if cls in self.body_classes:
                 return reason
         if any(_types(n) & site.LISTING_TYPES for n in self.graph) and self.article_node is None:
             return "listing page"
-        if not self.containers():
+        if next(self.containers(), None) is None:
             body = self.root.find("body")
             if body is None or not "".join(body.itertext()).strip():
                 return "empty page"
             return "no article body" if self._looks_like_article() else "no article markup"
-        if "</html>" not in self.markup[-2048:].lower() and "</body>" not in self.markup[-4096:].lower():
+        tail = self.markup[-4096:].lower()
+        if b"</html>" not in tail and b"</body>" not in tail:
             return "truncated page"
         if self._looks_like_article():
             return None
         return "no article markup"
+
+    def title(self) -> str | None:
+        """The <title>: in the head, where it belongs, else anywhere."""
+        found = self.root.findtext("head/title")
+        return found if found is not None else self.root.findtext(".//title")
 
     def _looks_like_article(self) -> bool:
         return (
@@ -121,7 +131,7 @@ class Page:
         found.add("title", node.get("headline"), "json-ld")
         found.add("title", self._meta_first("og:title"), "meta:og:title")
         found.add("title", lambda: self._select_text(TITLE), "html:title")
-        found.add("title", lambda: self.root.findtext(".//title"), "html:<title>")
+        found.add("title", self.title, "html:<title>")
         found.add("published", node.get("datePublished"), "json-ld")
         found.add("published", self._meta_first("article:published_time"), "meta")
         found.add("published", lambda: self._select_attr(DATE, "datetime"), "html:time[datetime]")

@@ -152,7 +152,10 @@ def _as_int(value: Any) -> int | None:
 
 
 def _clean_title(value: str) -> str:
-    return site.TITLE_SUFFIX.sub("", text.collapse(value))
+    title = text.collapse(value)
+    if "ciudadano" in title[-16:].lower():  # the suffix regex only where it can match
+        title = site.TITLE_SUFFIX.sub("", title)
+    return title
 
 
 def _date(fetched_at: datetime | None):

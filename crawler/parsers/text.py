@@ -22,9 +22,9 @@ PARAGRAPHS = {"p", "pre", "figcaption", "dt", "dd", "address"}
 CONTAINERS = {"div", "section", "article", "main", "figure", "ul", "ol", "dl", "table",
               "tbody", "thead", "tr", "td", "th", "center", "header", "footer", "details"}
 BOLD = {"strong", "b"}
-_SPACE = re.compile(r"\s+")
-# A paragraph that ends like this stops mid-sentence (a hard wrap), e.g. "...paraguayo Santiago"
-_OPEN_END = re.compile(r"[\w,\-–]$")
+# A paragraph whose last character is a letter, a digit or one of these stops mid-sentence
+# (a hard wrap), e.g. "...el presidente paraguayo Santiago".
+_OPEN_END_MARKS = frozenset(",-–")
 # A paragraph that starts like this is never the continuation of the one before.
 _FRESH_START = re.compile(r"^(fuente|foto|imagen|[-•*–—]|\d+[.)]\s)", re.IGNORECASE)
 
@@ -33,15 +33,20 @@ def collapse(text: str | None) -> str:
     """Entities decoded, every run of white space (NBSP and zero-width included) one space."""
     if not text:
         return ""
-    text = html.unescape(text) if "&" in text else text
-    text = text.replace("\u200b", "").replace("\ufeff", "")
-    return _SPACE.sub(" ", text).strip()
+    if "&" in text and ";" in text:
+        text = html.unescape(text)
+    if "\u200b" in text or "\ufeff" in text:
+        text = text.replace("\u200b", "").replace("\ufeff", "")
+    return " ".join(text.split())  # str.split knows every Unicode space, NBSP included
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def comparable(text: str) -> str:
-    """Letters and digits only, case and accents folded: for matching near-equal texts."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in folded if ch.isalnum())
+    """Letters and digits only, case and accents folded: for matching near-equal texts.
+    (NFKD splits an accent off its letter; the pattern then drops it with the punctuation.)"""
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
 def element_text(el: etree._Element) -> str:
@@ -145,13 +150,18 @@ def join_wrapped(items: list[Block]) -> list[Block]:
             out
             and kind == "p"
             and out[-1][0] == "p"
-            and _OPEN_END.search(out[-1][1])
+            and _ends_open(out[-1][1])
             and not _FRESH_START.match(text)
         ):
             out[-1] = ("p", out[-1][1] + " " + text)
         else:
             out.append((kind, text))
     return out
+
+
+def _ends_open(paragraph: str) -> bool:
+    last = paragraph[-1]
+    return last.isalnum() or last in _OPEN_END_MARKS
 
 
 def body_text(items: list[Block], subtitle: str | None) -> str:
