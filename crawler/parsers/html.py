@@ -23,8 +23,28 @@ _POST_ARTICLE_ID = re.compile(r"^post-(\d+)$")
 _SHORTLINK_ID = re.compile(r"[?&]p=(\d+)")
 
 
-def _compile(selectors: tuple[str, ...]) -> tuple[tuple[str, CSSSelector], ...]:
-    return tuple((s, CSSSelector(s)) for s in selectors)
+class Selector:
+    """A CSS selector that first checks the page's bytes for the class and attribute names it
+    needs: a substring scan costs far less than a walk of the whole tree, and most fallback
+    selectors have nothing to find on a given page."""
+
+    def __init__(self, css: str):
+        self.css = css
+        self.compiled = CSSSelector(css)
+        self.needles = tuple(
+            name.encode() for pair in re.findall(r"\.([\w-]+)|\[([\w-]+)", css)
+            for name in pair if name
+        )
+
+    def __call__(self, root: etree._Element, markup: bytes) -> list[etree._Element]:
+        for needle in self.needles:
+            if needle not in markup:
+                return []
+        return self.compiled(root)
+
+
+def _compile(selectors: tuple[str, ...]) -> tuple[tuple[str, Selector], ...]:
+    return tuple((s, Selector(s)) for s in selectors)
 
 
 TITLE = _compile(site.TITLE)
@@ -79,7 +99,7 @@ class Page:
         selector runs only when the ones before it are used up."""
         for selector, compiled in BODY:
             if selector not in self._containers:
-                self._containers[selector] = compiled(self.root)
+                self._containers[selector] = compiled(self.root, self.markup)
             for el in self._containers[selector]:
                 yield selector, el
 
@@ -238,7 +258,7 @@ class Page:
             return self._category
         links: list[tuple[str, str]] = []
         for _, compiled in CATEGORY:
-            for el in compiled(self.root):
+            for el in compiled(self.root, self.markup):
                 name = text.element_text(el)
                 slug = urlsplit(el.get("href") or "").path.rstrip("/").rsplit("/", 1)[-1]
                 if name and (name, slug) not in links:
@@ -255,7 +275,7 @@ class Page:
 
     def _select_first(self, selectors) -> etree._Element | None:
         for _, compiled in selectors:
-            matches = compiled(self.root)
+            matches = compiled(self.root, self.markup)
             if matches:
                 return matches[0]
         return None
@@ -270,7 +290,7 @@ class Page:
 
     def _select_texts(self, selectors) -> list[str]:
         for _, compiled in selectors:
-            names = [text.element_text(el) for el in compiled(self.root)]
+            names = [text.element_text(el) for el in compiled(self.root, self.markup)]
             names = [n for n in names if n]
             if names:
                 return names

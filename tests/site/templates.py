@@ -37,7 +37,7 @@ def url(article: dict) -> str:
 def _theme_css() -> str:
     """The inline theme settings tagDiv prints in every page (most of a real page's weight)."""
     rules = []
-    for i in range(480):
+    for i in range(160):
         rules.append(
             f".tdi_{i} .td-module-title a{{color:#{(i * 7919) % 0xFFFFFF:06x};}}"
             f".tdi_{i} .td-module-meta-info{{margin:{i % 9}px 0 0;font-family:Roboto}}"
@@ -49,18 +49,85 @@ def _theme_css() -> str:
 THEME_CSS = _theme_css()
 
 
-def _menu() -> str:
-    items = "".join(
-        f'<li class="menu-item menu-item-type-taxonomy"><a href="{LIVE}/{slug}/">'
-        f'<div class="tdb-menu-item-text">{escape(name)}</div></a></li>'
-        for name, slug in zip(MENU, MENU_SLUGS)
+TEASERS = [
+    "Gobierno anuncia nuevo plan de vivienda para regiones", "Senado aprueba en general reforma al sistema de salud",
+    "Comunidades mapuche denuncian allanamientos en Ercilla", "Alza del dólar presiona precios de combustibles",
+    "Festival de cine de Valdivia abre convocatoria", "Sequía obliga a racionar agua en Petorca",
+    "Universidades estatales piden aumento de presupuesto", "Trabajadores portuarios convocan a paro nacional",
+    "Corte Suprema ordena reparar a víctimas de trauma ocular", "Nueva marcha por el clima recorre la Alameda",
+]
+
+
+def _module(i: int, slug: str, kind: str = "td_module_flex td_module_flex_1") -> str:
+    """A teaser module as tagDiv prints it in menus, sidebars and related posts."""
+    title = TEASERS[i % len(TEASERS)]
+    path = f"{LIVE}/{slug}/{title.lower().replace(' ', '-')[:40]}/{1 + i % 12:02d}/{1 + i % 28:02d}/"
+    return (
+        f'<div class="{kind} td-animation-stack td-cpt-post"><div class="td-module-container '
+        f'td-category-pos-image"><div class="td-image-container"><div class="td-module-thumb">'
+        f'<a href="{path}" rel="bookmark" class="td-image-wrap" title="{escape(title)}">'
+        f'<span class="entry-thumb td-thumb-css" data-type="css_image" data-img-url="{LIVE}/wp-'
+        f'content/uploads/2025/{1 + i % 12:02d}/foto-{i}-218x150.jpg"></span></a></div></div>'
+        f'<div class="td-module-meta-info"><h3 class="entry-title td-module-title">'
+        f'<a href="{path}" rel="bookmark" title="{escape(title)}">{escape(title)}</a></h3>'
+        f'<div class="td-editor-date"><span class="td-author-date"><span class="td-post-date">'
+        f'<time class="entry-date updated td-module-date">{1 + i % 28} de '
+        f'{MONTHS[i % 12]} de 2025</time></span></span></div></div></div></div>'
     )
+
+
+SOCIAL = "".join(
+    f'<span class="td-social-icon-wrap"><a target="_blank" href="https://www.{net}.com/elciudadano"'
+    f' title="{net}"><svg class="td-icon-{net}" viewBox="0 0 32 32"><path d="M{i} 0h4v4h-4z"/>'
+    f'<path d="M0 {i}h4v4H0z"/></svg></a></span>'
+    for i, net in enumerate(["facebook", "twitter", "instagram", "youtube", "telegram", "tiktok"])
+)
+
+
+def _mega_menu() -> str:
+    """The header: top bar, social icons, and a mega menu of teasers under every section."""
+    items = "".join(
+        f'<li class="menu-item menu-item-type-taxonomy td-menu-item td-mega-menu">'
+        f'<a href="{LIVE}/{slug}/"><div class="tdb-menu-item-text">{escape(name)}</div></a>'
+        f'<ul class="sub-menu"><li class="menu-item-0"><div class="tdb-menu-item-text">'
+        f'<div class="td_block_wrap td_block_mega_menu tdi_{k}"><div class="td-mega-grid">'
+        + "".join(_module(k * 5 + j, slug, "td_module_mega_menu td-meta-info-hide")
+                  for j in range(5))
+        + "</div></div></div></li></ul></li>"
+        for k, (name, slug) in enumerate(zip(MENU, MENU_SLUGS))
+    )
+    return (
+        '<div class="td-header-top-bar"><div class="tdb-block-inner"><span class="td-weather">'
+        'Santiago 24°C</span><div class="tdm-social-wrapper">' + SOCIAL + "</div></div></div>"
+        f'<ul id="menu-principal" class="tdb-block-menu tdb-menu tdb-menu-items-visible">{items}</ul>'
+    )
+
+
+MEGA_MENU = _mega_menu()
+SIDEBAR_MODULES = "".join(
+    f'<div class="td_block_wrap td_flex_block_1 tdi_{200 + b}"><div class="td-block-title-wrap">'
+    f'<h4 class="td-block-title"><span>{title}</span></h4></div><div class="td_block_inner">'
+    + "".join(_module(b * 10 + j, MENU_SLUGS[(b + j) % len(MENU_SLUGS)]) for j in range(10))
+    + "</div></div>"
+    for b, title in enumerate(["Lo más leído", "Últimas noticias", "Opinión"])
+)
+FOOTER_COLUMNS = "".join(
+    f'<div class="td-pb-span3"><h4 class="block-title">{heading}</h4><ul class="menu">'
+    + "".join(f'<li class="menu-item"><a href="{LIVE}/{MENU_SLUGS[(c + i) % len(MENU_SLUGS)]}/'
+              f'page/{i + 1}/">{escape(MENU[(c + i) % len(MENU)])} {i + 1}</a></li>'
+              for i in range(15))
+    + "</ul></div>"
+    for c, heading in enumerate(["Secciones", "Regiones", "Especiales", "El Ciudadano"])
+)
+
+
+def _menu() -> str:
+    items = MEGA_MENU
     return (
         '<div class="td-header-wrap tdc-zone"><div class="tdc_zone tdi_1 wpb_row td-pb-row">'
         f'<a class="tdb-logo-a" href="{LIVE}/"><img class="tdb-logo-img" alt="El Ciudadano" '
         f'src="{LIVE}/wp-content/uploads/logo.png"></a>'
-        f'<div class="tdb_header_menu"><ul id="menu-principal" class="tdb-block-menu tdb-menu">'
-        f"{items}</ul></div>"
+        f'<div class="tdb_header_menu">{items}</div>'
         '<div class="tdb_header_search"><form method="get" action="/">'
         '<input name="s" placeholder="Buscar"><button>Buscar</button></form></div>'
         "</div></div>"
@@ -80,7 +147,7 @@ def _sidebar(others: list[dict]) -> str:
         '<div class="td-block-title-wrap"><h4 class="td-block-title">Lo más leído</h4></div>'
         f'<div class="td_block_inner">{lines}</div>'
         '<div class="td-a-rec td-a-rec-id-sidebar"><ins class="adsbygoogle"></ins></div>'
-        "</aside></div>"
+        f"{SIDEBAR_MODULES}</aside></div>"
     )
 
 
@@ -89,7 +156,8 @@ def _footer() -> str:
                     for name, slug in zip(MENU, MENU_SLUGS))
     return (
         '<div class="td-footer-wrap tdc-footer-wrap"><div class="tdb-footer">'
-        f'<ul class="footer-menu">{links}</ul>'
+        f'<ul class="footer-menu">{links}</ul><div class="td-pb-row">{FOOTER_COLUMNS}</div>'
+        f'<div class="footer-social">{SOCIAL}</div>'
         '<div class="td-footer-text">El Ciudadano — Medio de comunicación independiente. '
         "Todos los derechos reservados.</div>"
         f'<a href="{LIVE}/contacto/">Contacto</a> <a href="{LIVE}/quienes-somos/">Quiénes somos</a>'
@@ -208,7 +276,17 @@ SHARING = (
 )
 
 COMMENTS = (
-    '<div class="comments" id="comments"><div id="respond" class="comment-respond">'
+    '<div class="comments" id="comments"><ol class="comment-list">'
+    + "".join(
+        f'<li class="comment even thread-even depth-1" id="li-comment-{900 + i}"><article>'
+        f'<footer><img alt="" src="{LIVE}/wp-content/avatar-{i}.png" class="avatar" height="50">'
+        f'<cite>Lector {i}</cite><a href="#comment-{900 + i}"><time>21 de noviembre de 2025 a '
+        f'las {10 + i}:0{i} am</time></a></footer><div class="comment-content"><p>Comentario '
+        f'número {i} sobre la noticia.</p></div><div class="comment-meta"><a rel="nofollow" '
+        f'class="comment-reply-link" href="#respond">Responder</a></div></article></li>'
+        for i in range(6)
+    )
+    + '</ol><div id="respond" class="comment-respond">'
     '<h3 id="reply-title" class="comment-reply-title">Deja un comentario</h3>'
     '<form action="/wp-comments-post.php" method="post" id="commentform" class="comment-form">'
     '<textarea id="comment" name="comment" placeholder="Comentario:"></textarea>'
