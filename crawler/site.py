@@ -105,6 +105,11 @@ TAG = (
     "span.tags-links a", "a[rel~=tag]:not([rel~=category])",
 )
 
+# The article's own region around its body: field selectors look here first (a small
+# subtree, and no sidebar or menu teasers), then in the whole page.
+REGION_TAGS = ("article", "main")
+REGION_CLASSES = ("hentry", "type-post", "td-post-template-default")
+
 # Embeds: kept as URLs in the article's `embeds`, removed from the body text.
 EMBED_LINKS = (
     ("blockquote.twitter-tweet a[href*='/status/']", "href"),

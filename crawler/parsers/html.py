@@ -36,10 +36,12 @@ class Selector:
             for name in pair if name
         )
 
-    def __call__(self, root: etree._Element, markup: bytes) -> list[etree._Element]:
-        for needle in self.needles:
-            if needle not in markup:
-                return []
+    def __call__(self, root: etree._Element, markup: bytes | None) -> list[etree._Element]:
+        """Matches under root; markup (the page's bytes) is checked first when given."""
+        if markup is not None:
+            for needle in self.needles:
+                if needle not in markup:
+                    return []
         return self.compiled(root)
 
 
@@ -61,6 +63,8 @@ JSON_LD = CSSSelector('script[type="application/ld+json"]')
 META = etree.XPath("/html/head/meta[@content]")
 LINKS = etree.XPath("/html/head/link[@rel][@href]")
 UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+REGION_TAGS = frozenset(site.REGION_TAGS)
+REGION_CLASSES = frozenset(site.REGION_CLASSES)
 
 
 def parse_html(body: bytes, url: str, fetched_at: datetime | None = None,
@@ -93,6 +97,27 @@ class Page:
         self.links = [(el.get("rel", "").lower().split(), el.get("href")) for el in LINKS(root)]
         self._containers: dict[str, list[etree._Element]] = {}
         self._category: list[tuple[str, str]] | None = None
+        self._region: etree._Element | None | bool = False  # False: not looked for yet
+
+    def region(self) -> etree._Element | None:
+        """The article's own region: the nearest <article>, <main> or post element around the
+        first body container, or None."""
+        if self._region is False:
+            self._region = None
+            container = next(self.containers(), (None, None))[1]
+            for el in container.iterancestors() if container is not None else ():
+                if el.tag in REGION_TAGS or not REGION_CLASSES.isdisjoint(
+                        (el.get("class") or "").split()):
+                    self._region = el
+                    break
+        return self._region
+
+    def _scopes(self):
+        """Where field selectors look, in order: the article's region, then the whole page."""
+        region = self.region()
+        if region is not None:
+            yield region, None
+        yield self.root, self.markup
 
     def containers(self):
         """(selector, element) of the body containers the page has, most trusted first; each
@@ -257,14 +282,16 @@ class Page:
         if self._category is not None:
             return self._category
         links: list[tuple[str, str]] = []
-        for _, compiled in CATEGORY:
-            for el in compiled(self.root, self.markup):
-                name = text.element_text(el)
-                slug = urlsplit(el.get("href") or "").path.rstrip("/").rsplit("/", 1)[-1]
-                if name and (name, slug) not in links:
-                    links.append((name, slug))
-            if links:
-                break
+        for scope, markup in self._scopes():
+            for _, compiled in CATEGORY:
+                for el in compiled(scope, markup):
+                    name = text.element_text(el)
+                    slug = urlsplit(el.get("href") or "").path.rstrip("/").rsplit("/", 1)[-1]
+                    if name and (name, slug) not in links:
+                        links.append((name, slug))
+                if links:
+                    self._category = links
+                    return links
         self._category = links
         return links
 
@@ -274,10 +301,11 @@ class Page:
         return site.SECTIONS.get(segments[0]) if segments else None
 
     def _select_first(self, selectors) -> etree._Element | None:
-        for _, compiled in selectors:
-            matches = compiled(self.root, self.markup)
-            if matches:
-                return matches[0]
+        for scope, markup in self._scopes():
+            for _, compiled in selectors:
+                matches = compiled(scope, markup)
+                if matches:
+                    return matches[0]
         return None
 
     def _select_text(self, selectors) -> str | None:
@@ -289,11 +317,12 @@ class Page:
         return el.get(attr) if el is not None else None
 
     def _select_texts(self, selectors) -> list[str]:
-        for _, compiled in selectors:
-            names = [text.element_text(el) for el in compiled(self.root, self.markup)]
-            names = [n for n in names if n]
-            if names:
-                return names
+        for scope, markup in self._scopes():
+            for _, compiled in selectors:
+                names = [text.element_text(el) for el in compiled(scope, markup)]
+                names = [n for n in names if n]
+                if names:
+                    return names
         return []
 
 
