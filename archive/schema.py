@@ -95,7 +95,10 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     if ARTICLES not in db.table_names():
         db[ARTICLES].create(article_columns(), pk="url", not_null={"url"})
     else:  # a newer schema may add columns to an old archive
-        db[ARTICLES].add_missing_columns([article_columns()])
+        present = {c.name for c in db[ARTICLES].columns}
+        for name, typ in article_columns().items():
+            if name not in present:
+                db[ARTICLES].add_column(name, typ)
     articles = db[ARTICLES]
     existing = {tuple(i.columns) for i in articles.indexes}
     for cols in (("wp_id",), ("section_slug",), ("published_date",), ("year",)):

@@ -108,3 +108,19 @@ def test_store_writes_only_what_changed(tmp_path):
 def test_a_wall_time_in_the_dst_gap_moves_to_the_hour_that_exists():
     # 2025-09-07 00:00 does not exist in Santiago: clocks jumped from 00:00 -04 to 01:00 -03
     assert dates.iso(dates.parse_text_date("7 de septiembre de 2025")) == "2025-09-07T01:00:00-03:00"
+
+
+def test_an_archive_from_an_older_schema_gains_the_new_columns(tmp_path):
+    import sqlite_utils
+
+    from archive.schema import article_columns
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    old["articles"].create({k: v for k, v in article_columns().items() if k != "embeds"}, pk="url")
+    old.close()
+    archive = Archive(path)
+    types = {c.name: c.type for c in archive.db["articles"].columns}
+    assert types["embeds"] == "TEXT"  # list fields are JSON text
+    assert archive.store_article(article(embeds=["https://x.test/1"])) == NEW
+    archive.close()
