@@ -121,3 +121,13 @@ def test_an_unusable_archive_exits_5_before_crawling(stand_in, tmp_path):
     assert result.returncode == 5
     assert "cannot open the archive" in result.stderr
     assert bad.read_bytes() == b"this is not an SQLite file" * 100  # left as it was
+
+
+def test_wordpress_core_sitemaps_are_found_when_yoast_is_absent(tmp_path):
+    db = tmp_path / "core.db"
+    with StandInSite(core_sitemaps=True) as core:
+        result = run_crawl(db, core.base_url, "--feed-pages", "0")
+        assert core.fetched("/sitemap_index.xml") == 1 and core.fetched("/wp-sitemap.xml") == 1
+        assert core.fetched("/wp-sitemap-posts-page-1.xml") == 0  # pages are not articles
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert rows(db, "select count(*) from articles") == [(len(VALID),)]

@@ -58,9 +58,10 @@ class ElCiudadanoSpider(scrapy.Spider):
             yield self._discovery(url, self.parse_sitemap, fallback=0)
 
     def _next_sitemap_path(self, fallback: int | None):
+        """The next of the usual sitemap paths, tried when robots.txt names none."""
         if fallback is not None and fallback < len(site.SITEMAP_PATHS):
             yield self._discovery(site.SITEMAP_PATHS[fallback], self.parse_sitemap,
-                                  fallback=fallback + 1)
+                                  fallback=fallback + 1, guessed=True)
 
     def parse_sitemap(self, response):
         body = response.body
@@ -109,18 +110,25 @@ class ElCiudadanoSpider(scrapy.Spider):
 
     def discovery_failed(self, failure):
         request = failure.request
-        if not self._absent(failure):
+        if self._absent(failure):
+            if request.meta.get("guessed") and request.meta["fallback"] >= len(site.SITEMAP_PATHS):
+                self._count("discovery_failed")
+                yield Failure(url=request.url, status=404, reason=(
+                    "discovery: no sitemap (robots.txt names none, and "
+                    + " and ".join(site.SITEMAP_PATHS) + " answer 404)"))
+        else:
             yield from self._fetch_failure(failure, discovery=True)
         if request.callback == self.parse_robots or request.callback == self.parse_sitemap:
             yield from self._next_sitemap_path(request.meta.get("fallback"))
 
     def _absent(self, failure) -> bool:
-        """A 404 for robots.txt or for the feed page after the last is how a site says "none",
-        not a failure."""
+        """A 404 for robots.txt, for a guessed sitemap path or for the feed page after the last
+        is how a site says "none", not a failure."""
         if not failure.check(HttpError) or failure.value.response.status != 404:
             return False
         request = failure.request
-        return request.callback == self.parse_robots or request.meta.get("page", 1) > 1
+        return (request.callback == self.parse_robots or request.meta.get("page", 1) > 1
+                or bool(request.meta.get("guessed")))
 
     # -- articles ------------------------------------------------------------------------------
     def _limit_reached(self) -> bool:

@@ -37,9 +37,13 @@ class StandInSite:
     """Serve the stand-in on 127.0.0.1; blocked=True answers like Cloudflare in a block period
     (every page 403 except the RSS feed)."""
 
-    def __init__(self, port: int = 0, articles: list[dict] | None = None, blocked: bool = False):
+    def __init__(self, port: int = 0, articles: list[dict] | None = None, blocked: bool = False,
+                 core_sitemaps: bool = False):
+        """core_sitemaps: no Yoast and no Sitemap line in robots.txt, only WordPress core's
+        /wp-sitemap.xml."""
         self.articles = list(articles if articles is not None else ARTICLES)
         self.blocked = blocked
+        self.core_sitemaps = core_sitemaps
         self.requests: list[str] = []
         self._served: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -86,6 +90,10 @@ class StandInSite:
                               int(query.get("per_page", ["10"])[0] or 10))
         if self.blocked:
             return 403, html, templates.block_page(), {"Server": "cloudflare", "CF-RAY": "8f1e2d3c"}
+        if self.core_sitemaps:
+            core = self._core_sitemap(path)
+            if core is not None:
+                return core
         if path == "/robots.txt":
             return 200, "text/plain; charset=utf-8", templates.robots(), {}
         if path in ("/sitemap_index.xml", "/post-sitemap.xml", "/post-sitemap2.xml",
@@ -142,6 +150,22 @@ class StandInSite:
         pages = str(-(-len(everything) // per_page))
         return 200, "application/json; charset=UTF-8", templates.rest_posts(posts), {
             "X-WP-Total": str(len(everything)), "X-WP-TotalPages": pages}
+
+    def _core_sitemap(self, path: str) -> tuple[int, str, str, dict] | None:
+        xml = "application/xml; charset=UTF-8"
+        if path == "/robots.txt":
+            robots = templates.robots().split("Sitemap:")[0]
+            return 200, "text/plain; charset=utf-8", robots, {}
+        if path == "/sitemap_index.xml":
+            return 404, "text/html; charset=UTF-8", templates.not_found_page(), {}
+        if path == "/wp-sitemap.xml":
+            names = ["wp-sitemap-posts-post-1.xml", "wp-sitemap-posts-page-1.xml",
+                     "wp-sitemap-taxonomies-category-1.xml"]
+            return 200, xml, templates.sitemap_index(names, ""), {}
+        if path == "/wp-sitemap-posts-post-1.xml":
+            return 200, xml, templates.urlset([(templates.url(a), _lastmod(a))
+                                               for a in self._newest_first()]), {}
+        return None
 
     def _sitemap(self, path: str) -> str:
         live = templates.LIVE
