@@ -105,10 +105,10 @@ TAG = (
     "span.tags-links a", "a[rel~=tag]:not([rel~=category])",
 )
 
-# The article's own region around its body: field selectors look here first (a small
-# subtree, and no sidebar or menu teasers), then in the whole page.
-REGION_TAGS = ("article", "main")
-REGION_CLASSES = ("hentry", "type-post", "td-post-template-default")
+# The article's own region: the smallest element around its body that also holds the
+# headline (h1). Field selectors look only there when it exists: a small subtree, and no menu
+# or sidebar teasers that could answer for the article.
+REGION_HEADLINE = "h1"
 
 # Embeds: kept as URLs in the article's `embeds`, removed from the body text.
 EMBED_LINKS = (

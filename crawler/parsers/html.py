@@ -63,8 +63,6 @@ JSON_LD = CSSSelector('script[type="application/ld+json"]')
 META = etree.XPath("/html/head/meta[@content]")
 LINKS = etree.XPath("/html/head/link[@rel][@href]")
 UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
-REGION_TAGS = frozenset(site.REGION_TAGS)
-REGION_CLASSES = frozenset(site.REGION_CLASSES)
 
 
 def parse_html(body: bytes, url: str, fetched_at: datetime | None = None,
@@ -100,24 +98,26 @@ class Page:
         self._region: etree._Element | None | bool = False  # False: not looked for yet
 
     def region(self) -> etree._Element | None:
-        """The article's own region: the nearest <article>, <main> or post element around the
-        first body container, or None."""
+        """The smallest element around the first body container that also holds a headline,
+        below <body>; None when there is none (field selectors then search the whole page)."""
         if self._region is False:
             self._region = None
             container = next(self.containers(), (None, None))[1]
             for el in container.iterancestors() if container is not None else ():
-                if el.tag in REGION_TAGS or not REGION_CLASSES.isdisjoint(
-                        (el.get("class") or "").split()):
+                if el.tag in ("body", "html"):
+                    break
+                if el.find(".//" + site.REGION_HEADLINE) is not None:
                     self._region = el
                     break
         return self._region
 
     def _scopes(self):
-        """Where field selectors look, in order: the article's region, then the whole page."""
+        """Where field selectors look: the article's region when there is one, else the page."""
         region = self.region()
         if region is not None:
             yield region, None
-        yield self.root, self.markup
+        else:
+            yield self.root, self.markup
 
     def containers(self):
         """(selector, element) of the body containers the page has, most trusted first; each
