@@ -41,7 +41,7 @@ def iter_rows(db_path: Path, where: Slice) -> Iterator[dict]:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         for values in conn.execute(sql, params):
-            yield dict(zip(columns, values))
+            yield dict(zip(columns, values, strict=True))
     finally:
         conn.close()
 
@@ -74,14 +74,15 @@ WRITERS: dict[str, Callable[[Iterator[dict], IO[str]], int]] = {
 }
 
 
-def export(db_path: str | Path, fmt: str, out_path: str | None = None, where: Slice = Slice()) -> int:
+def export(db_path: str | Path, fmt: str, out_path: str | None = None,
+           where: Slice | None = None) -> int:
     """Write the articles in where to out_path (stdout for None or "-"); returns the count."""
     if fmt not in WRITERS:
         raise ExportError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     path = Path(db_path)
     if not path.exists():
         raise ExportError(f"no archive at {path}: run `ciudadano crawl` first")
-    rows = iter_rows(path, where)
+    rows = iter_rows(path, where or Slice())
     if out_path in (None, "-"):
         return WRITERS[fmt](rows, sys.stdout)
     target = Path(out_path)

@@ -29,7 +29,7 @@ def quote_terms(query: str) -> str:
 def search(
     db_path: str | Path,
     query: str,
-    where: Slice = Slice(),
+    where: Slice | None = None,
     limit: int = 20,
 ) -> list[dict]:
     """Articles matching query, best first, each with a snippet marking the hits in [brackets].
@@ -44,7 +44,7 @@ def search(
     path = Path(db_path)
     if not path.exists():
         raise SearchError(f"no archive at {path}: run `ciudadano crawl` first")
-    clauses, params = where.where("a")
+    clauses, params = (where or Slice()).where("a")
     sql = f"""
         select a.url, a.title, a.section, a.published_date, a.authors,
                snippet({ARTICLES}_fts, -1, '[', ']', '…', {SNIPPET_TOKENS}) as snippet,

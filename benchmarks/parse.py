@@ -64,7 +64,7 @@ def time_engines(pages, rounds: int = ROUNDS) -> dict[str, list[float]]:
     """For each engine, the median seconds of each page over the rounds."""
     runs = engines()
     samples = {name: [[] for _ in pages] for name in runs}
-    for name, run in runs.items():  # warm caches and lazy imports outside the measurement
+    for run in runs.values():  # warm caches and lazy imports outside the measurement
         for _, body, url, _ in pages:
             run(body, url)
     for _ in range(rounds):

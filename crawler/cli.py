@@ -161,7 +161,8 @@ def parse(file, url, fetched_at):
         try:
             when = datetime.fromisoformat(fetched_at)
         except ValueError:
-            raise click.BadParameter(f"{fetched_at!r} is not ISO 8601", param_hint="--fetched-at")
+            raise click.BadParameter(f"{fetched_at!r} is not ISO 8601",
+                                     param_hint="--fetched-at") from None
     with _warnings_to_stderr():
         articles = parse_articles(file.read(), url, fetched_at=when)
     for article in articles:

@@ -116,7 +116,7 @@ def datasette(crawled):
                 break
             except httpx.HTTPError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(server.stdout.read().decode(errors="replace"))
+                    raise RuntimeError(server.stdout.read().decode(errors="replace")) from None
                 time.sleep(0.2)
         yield base, db.stem
     finally:

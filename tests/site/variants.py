@@ -12,7 +12,7 @@ from html import escape
 
 from tests.site import templates
 from tests.site.articles import ARTICLES, by_key
-from tests.site.templates import LIVE, THEME_CSS, _footer, _menu, _page, _sidebar, url
+from tests.site.templates import LIVE, THEME_CSS, _page, _sidebar, url
 
 OTHERS = ARTICLES[:6]
 
