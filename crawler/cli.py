@@ -55,7 +55,9 @@ def main() -> None:
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None,
               help="Write the log here instead of stderr.")
-def crawl(db_path, base_url, max_articles, feed_pages, overrides, log_level, log_file):
+@click.option("--quiet", is_flag=True,
+              help="Print the summary only when the exit status is not 0 (for cron mail).")
+def crawl(db_path, base_url, max_articles, feed_pages, overrides, log_level, log_file, quiet):
     """Crawl the site into the archive: new and edited articles are stored, unchanged ones
     are left alone, and every failure is recorded in the failures table.
 
@@ -97,7 +99,8 @@ def crawl(db_path, base_url, max_articles, feed_pages, overrides, log_level, log
     process.start()
     stats = crawler.stats.get_stats()
     status, message = crawl_status(stats, base_url)
-    click.echo(_summary(stats, time.monotonic() - started, db_path), err=True)
+    if status != EXIT_OK or not quiet:
+        click.echo(_summary(stats, time.monotonic() - started, db_path), err=True)
     if status != EXIT_OK:
         click.echo(f"error: {message}", err=True)
     sys.exit(status)

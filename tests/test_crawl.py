@@ -131,3 +131,13 @@ def test_wordpress_core_sitemaps_are_found_when_yoast_is_absent(tmp_path):
         assert core.fetched("/wp-sitemap-posts-page-1.xml") == 0  # pages are not articles
     assert result.returncode == 0, result.stderr[-2000:]
     assert rows(db, "select count(*) from articles") == [(len(VALID),)]
+
+
+def test_quiet_crawls_print_nothing_on_success_for_cron(tmp_path):
+    db = tmp_path / "quiet.db"
+    with StandInSite(core_sitemaps=True) as core:
+        result = run_crawl(db, core.base_url, "--feed-pages", "0", "--quiet",
+                           "--log-file", str(tmp_path / "crawl.log"))
+    assert result.returncode == 0
+    assert result.stdout == "" and "crawl run" not in result.stderr
+    assert "Spider closed (finished)" in (tmp_path / "crawl.log").read_text()
