@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
 
 @dataclass(frozen=True)
 class Field:
@@ -66,7 +64,23 @@ ARTICLES = "articles"
 FAILURES = "failures"
 RUNS = "runs"
 
-SCHEMA_VERSION = 1
+# The archive's identity in the SQLite header ("CIUD"), and its schema version (user_version).
+APPLICATION_ID = 0x43495544
+SCHEMA_VERSION = 2
+
+RUN_COLUMNS: dict[str, type] = {
+    "id": int, "started_at": str, "finished_at": str, "base_url": str,
+    # running, finished, interrupted (a signal stopped it), failed (archive errors), died
+    # (found still "running" by a later run: killed, or the machine went down)
+    "status": str, "exit_status": int, "pid": int,
+    "articles_new": int, "articles_changed": int, "articles_unchanged": int,
+    "failures": int, "stats": str,
+}
+FAILURE_COLUMNS: dict[str, type] = {
+    "id": int, "run_id": int, "url": str, "reason": str, "status": int, "at": str,
+}
+_SQL_TYPES = {str: "TEXT", int: "INTEGER", bool: "INTEGER", float: "REAL", list: "TEXT",
+              dict: "TEXT"}
 
 
 def empty_article(url: str) -> dict:
@@ -89,39 +103,83 @@ def column_descriptions() -> dict[str, str]:
     return described
 
 
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the tables, indexes and full-text index if they are missing (idempotent)."""
-    db.execute("PRAGMA journal_mode=WAL")
-    if ARTICLES not in db.table_names():
-        db[ARTICLES].create(article_columns(), pk="url", not_null={"url"})
-    else:  # a newer schema may add columns to an old archive
-        present = {c.name for c in db[ARTICLES].columns}
-        for name, typ in article_columns().items():
-            if name not in present:
-                db[ARTICLES].add_column(name, typ)
-    articles = db[ARTICLES]
-    existing = {tuple(i.columns) for i in articles.indexes}
-    for cols in (("wp_id",), ("section_slug",), ("published_date",), ("year",)):
-        if cols not in existing:
-            articles.create_index(list(cols))
-    if not articles.detect_fts():
-        articles.enable_fts(list(FTS_COLUMNS), tokenize=FTS_TOKENIZE, create_triggers=True)
-    if RUNS not in db.table_names():
-        db[RUNS].create(
-            {
-                "id": int, "started_at": str, "finished_at": str, "base_url": str,
-                "status": str, "articles_new": int, "articles_changed": int,
-                "articles_unchanged": int, "failures": int, "stats": str,
-            },
-            pk="id",
-        )
-    if FAILURES not in db.table_names():
-        db[FAILURES].create(
-            {"id": int, "run_id": int, "url": str, "reason": str, "status": int, "at": str},
-            pk="id",
-        )
-        db[FAILURES].create_index(["url"])
-    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+def tables_of_an_archive() -> set[str]:
+    """Tables every archive has, whatever its schema version."""
+    return {ARTICLES, f"{ARTICLES}_fts", RUNS, FAILURES}
+
+
+def _table_sql(name: str, columns: dict[str, type], pk: str, autoincrement: bool) -> str:
+    defs = []
+    for column, typ in columns.items():
+        if column == pk:
+            defs.append(f"[{column}] {_SQL_TYPES[typ]} PRIMARY KEY"
+                        + (" NOT NULL" if not autoincrement else ""))
+        else:
+            defs.append(f"[{column}] {_SQL_TYPES[typ]}")
+    return f"CREATE TABLE IF NOT EXISTS [{name}] (\n   " + ",\n   ".join(defs) + "\n);\n"
+
+
+ARTICLE_INDEXES = (("wp_id",), ("section_slug",), ("published_date",), ("year",))
+
+
+def _fts_sql() -> str:
+    """The full-text index over articles, kept by triggers (as sqlite-utils creates it, so
+    Datasette finds it)."""
+    cols = ", ".join(f"[{c}]" for c in FTS_COLUMNS)
+    new = ", ".join(f"new.[{c}]" for c in FTS_COLUMNS)
+    old = ", ".join(f"old.[{c}]" for c in FTS_COLUMNS)
+    fts = f"{ARTICLES}_fts"
+    return f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS [{fts}] USING FTS5 (
+    {cols}, tokenize='{FTS_TOKENIZE}', content=[{ARTICLES}]
+);
+CREATE TRIGGER IF NOT EXISTS [{ARTICLES}_ai] AFTER INSERT ON [{ARTICLES}] BEGIN
+  INSERT INTO [{fts}] (rowid, {cols}) VALUES (new.rowid, {new});
+END;
+CREATE TRIGGER IF NOT EXISTS [{ARTICLES}_ad] AFTER DELETE ON [{ARTICLES}] BEGIN
+  INSERT INTO [{fts}] ([{fts}], rowid, {cols}) VALUES('delete', old.rowid, {old});
+END;
+CREATE TRIGGER IF NOT EXISTS [{ARTICLES}_au] AFTER UPDATE ON [{ARTICLES}] BEGIN
+  INSERT INTO [{fts}] ([{fts}], rowid, {cols}) VALUES('delete', old.rowid, {old});
+  INSERT INTO [{fts}] (rowid, {cols}) VALUES (new.rowid, {new});
+END;
+"""
+
+
+def create_schema_sql() -> str:
+    """The whole schema as one script of idempotent statements, for one transaction."""
+    sql = _table_sql(ARTICLES, article_columns(), "url", autoincrement=False)
+    for cols in ARTICLE_INDEXES:
+        name = f"idx_{ARTICLES}_{'_'.join(cols)}"
+        sql += f"CREATE INDEX IF NOT EXISTS [{name}] ON [{ARTICLES}] ({', '.join(cols)});\n"
+    sql += _fts_sql()
+    sql += _table_sql(RUNS, RUN_COLUMNS, "id", autoincrement=True)
+    sql += _table_sql(FAILURES, FAILURE_COLUMNS, "id", autoincrement=True)
+    sql += f"CREATE INDEX IF NOT EXISTS [idx_{FAILURES}_url] ON [{FAILURES}] (url);\n"
+    sql += f"PRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {SCHEMA_VERSION};\n"
+    return sql
+
+
+def migration_sql(conn) -> str:
+    """What brings an archive of an older schema to SCHEMA_VERSION, as one script: columns a
+    newer schema adds, and whatever of the schema is missing (an archive whose first run was
+    killed before the full-text triggers existed gets them, and its index is rebuilt)."""
+    def present(table: str) -> set[str]:
+        return {row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")}
+
+    sql = ""
+    for table, columns in ((ARTICLES, article_columns()), (RUNS, RUN_COLUMNS),
+                           (FAILURES, FAILURE_COLUMNS)):
+        have = present(table)
+        for name, typ in columns.items():
+            if have and name not in have:
+                sql += f"ALTER TABLE [{table}] ADD COLUMN [{name}] {_SQL_TYPES[typ]};\n"
+    triggers = {name for (name,) in conn.execute(
+        "select name from sqlite_master where type = 'trigger'")}
+    sql += create_schema_sql()
+    if not {f"{ARTICLES}_ai", f"{ARTICLES}_ad", f"{ARTICLES}_au"} <= triggers:
+        sql += f"INSERT INTO [{ARTICLES}_fts] ([{ARTICLES}_fts]) VALUES ('rebuild');\n"
+    return sql
 
 
 def slugify(name: str) -> str:

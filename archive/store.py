@@ -13,13 +13,13 @@ from pathlib import Path
 
 import sqlite_utils
 
+from archive.db import open_for_writing
 from archive.schema import (
     ARTICLES,
     FAILURES,
     PAGE_ONLY_FIELDS,
     RUNS,
     article_columns,
-    ensure_schema,
 )
 
 log = logging.getLogger(__name__)
@@ -37,30 +37,39 @@ def content_hash(row: dict) -> str:
 
 
 class Archive:
-    """One SQLite archive file. Creates the file, its folder and its tables when missing."""
+    """One SQLite archive file. Creates the file, its folder and its tables when missing;
+    refuses (archive.db.ArchiveError) a file that is not an archive."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
-        ensure_schema(self.db)
+        self.db = sqlite_utils.Database(open_for_writing(self.path))
         self._columns = set(article_columns())
 
     def close(self) -> None:
         self.db.close()
 
     # runs -----------------------------------------------------------------------------
-    def start_run(self, base_url: str) -> int:
+    def start_run(self, base_url: str, pid: int | None = None) -> int:
         table = self.db[RUNS]
-        table.insert({"started_at": utc_now(), "base_url": base_url, "status": "running"})
+        table.insert({"started_at": utc_now(), "base_url": base_url, "status": "running",
+                      "pid": pid})
         return table.last_pk
 
-    def finish_run(self, run_id: int, status: str, counts: dict, stats: dict) -> None:
+    def mark_dead_runs(self) -> int:
+        """Runs still 'running' when a new run holds the archive's lock have died (SIGKILL, a
+        reboot): they are marked so. Returns how many."""
+        cursor = self.db.execute(
+            f"update {RUNS} set status = 'died' where status = 'running'")
+        return cursor.rowcount
+
+    def finish_run(self, run_id: int, status: str, counts: dict, stats: dict,
+                   exit_status: int | None = None) -> None:
         self.db[RUNS].update(
             run_id,
             {
                 "finished_at": utc_now(),
                 "status": status,
+                "exit_status": exit_status,
                 "articles_new": counts.get(NEW, 0),
                 "articles_changed": counts.get(CHANGED, 0),
                 "articles_unchanged": counts.get(UNCHANGED, 0),

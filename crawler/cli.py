@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sqlite3
 import sys
 import time
 from contextlib import contextmanager
@@ -16,8 +18,11 @@ from pathlib import Path
 
 import click
 
+from archive.db import sqlite_message
 from archive.filters import FilterError, Slice
 from crawler import site
+
+log = logging.getLogger("ciudadano")
 
 DEFAULT_DB = "data/elciudadano.db"
 
@@ -28,6 +33,8 @@ EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3  # neither robots.txt, a sitemap nor the feed answered
 EXIT_BLOCKED = 4  # the site answered with Cloudflare block or challenge pages
 EXIT_ARCHIVE = 5  # the archive could not be written (disk full, read-only, corrupt)
+EXIT_INTERRUPTED = 6  # a signal (SIGTERM, Ctrl-C, a reboot, `timeout`) stopped the run
+EXIT_LOCKED = 7  # another crawl is writing to the same archive: this one did nothing
 
 db_option = click.option(
     "--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
@@ -68,7 +75,9 @@ def crawl(db_path, base_url, max_articles, feed_pages, overrides, log_level, log
       2  bad options
       3  the site could not be reached (no robots.txt, sitemap or feed answered)
       4  the site is blocking us (Cloudflare block or challenge pages)
-      5  the archive could not be written (disk full, read-only, not a database)
+      5  the archive could not be written (disk full, read-only, not an archive)
+      6  interrupted by a signal (SIGTERM, Ctrl-C); what was stored is kept
+      7  another crawl is writing to this archive; this run did nothing
     """
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
@@ -86,37 +95,99 @@ def crawl(db_path, base_url, max_articles, feed_pages, overrides, log_level, log
         if not sep or not name:
             raise click.UsageError(f"-s {override!r}: use NAME=VALUE")
         settings.set(name.strip(), value, priority="cmdline")
-    try:
-        _check_archive(db_path)
-    except Exception as err:  # noqa: BLE001 (any reason the file cannot be an archive)
-        click.echo(f"error: cannot open the archive {db_path}: {err}", err=True)
-        sys.exit(EXIT_ARCHIVE)
+    from archive.db import ArchiveError
 
+    try:
+        archive, lock = _open_for_crawl(db_path)
+    except ArchiveError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(err.EXIT_STATUS)
     started = time.monotonic()
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(ElCiudadanoSpider)
-    process.crawl(crawler, base_url=base_url, max_articles=max_articles, feed_pages=feed_pages)
-    process.start()
-    stats = crawler.stats.get_stats()
-    status, message = crawl_status(stats, base_url)
+    try:
+        died = archive.mark_dead_runs()
+        if died:
+            log.warning("%d earlier run(s) had died while running; marked 'died'", died)
+        run_id = archive.start_run(base_url, pid=os.getpid())
+    except sqlite3.Error as err:
+        _end_crawl(archive, lock)
+        click.echo(f"error: {sqlite_message(db_path, err)}", err=True)
+        sys.exit(EXIT_ARCHIVE)
+    settings.set("ARCHIVE_RUN_ID", run_id, priority="cmdline")
+    try:
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(ElCiudadanoSpider)
+        process.crawl(crawler, base_url=base_url, max_articles=max_articles,
+                      feed_pages=feed_pages)
+        process.start()
+        stats = crawler.stats.get_stats()
+        status, message = crawl_status(stats, base_url)
+        try:
+            archive.finish_run(run_id, RUN_STATUS.get(status, "finished"), _counts(stats), stats,
+                               exit_status=status)
+        except sqlite3.Error as err:
+            if status == EXIT_OK:
+                status, message = EXIT_ARCHIVE, sqlite_message(db_path, err)
+    finally:
+        _end_crawl(archive, lock)
     if status != EXIT_OK or not quiet:
-        click.echo(_summary(stats, time.monotonic() - started, db_path), err=True)
+        click.echo(_summary(stats, run_id, time.monotonic() - started, db_path), err=True)
     if status != EXIT_OK:
         click.echo(f"error: {message}", err=True)
     sys.exit(status)
 
 
-def _check_archive(db_path: str) -> None:
+RUN_STATUS = {EXIT_INTERRUPTED: "interrupted", EXIT_ARCHIVE: "failed"}
+
+
+def _open_for_crawl(db_path: str):
+    """The archive and its crawl lock. An existing file is locked before anything is written
+    to it; a new one is created first (an empty file cannot be told from another program's)."""
+    from archive.db import CrawlLock, check_file
     from archive.store import Archive
 
-    Archive(db_path).close()
+    lock = CrawlLock(db_path)
+    if check_file(Path(db_path), must_exist=False):
+        lock.acquire()
+        try:
+            return Archive(db_path), lock
+        except BaseException:
+            lock.release()
+            raise
+    archive = Archive(db_path)
+    try:
+        lock.acquire()
+    except BaseException:
+        archive.close()
+        raise
+    return archive, lock
+
+
+def _end_crawl(archive, lock) -> None:
+    try:
+        archive.close()
+    finally:
+        lock.release()
+
+
+def _counts(stats: dict) -> dict:
+    get = lambda key: stats.get(f"ciudadano/{key}", 0)  # noqa: E731
+    return {"new": get("articles_new"), "changed": get("articles_changed"),
+            "unchanged": get("articles_unchanged"), "failures": get("failures")}
 
 
 def crawl_status(stats: dict, base_url: str) -> tuple[int, str]:
     """The exit status of a crawl, and what to tell the operator, from its stats."""
     get = lambda key: stats.get(f"ciudadano/{key}", 0)  # noqa: E731
-    if get("archive_errors") or stats.get("finish_reason") == "archive_write_failed":
-        return EXIT_ARCHIVE, "the archive could not be written; nothing after the error was stored"
+    reason = stats.get("finish_reason")
+    if get("archive_errors") or reason == "archive_write_failed":
+        stored = get("articles_new") + get("articles_changed")
+        return EXIT_ARCHIVE, (
+            f"{stats.get('ciudadano/archive_error') or 'the archive could not be written'}; "
+            f"the run stopped there ({stored} articles were stored before it)")
+    if reason in (None, "shutdown"):  # no reason: a second signal forced the stop
+        return EXIT_INTERRUPTED, (
+            "interrupted by a signal (SIGTERM or Ctrl-C); what was stored is kept, and the "
+            "next run goes on")
     if not get("discovery_ok"):
         if get("discovery_blocked"):
             return EXIT_BLOCKED, f"{base_url} is blocking the crawler (Cloudflare)"
@@ -132,15 +203,20 @@ def crawl_status(stats: dict, base_url: str) -> tuple[int, str]:
     errors = get("fetch_errors") + get("blocked") + get("discovery_failed") + get("discovery_blocked")
     if errors:
         return EXIT_PAGE_ERRORS, f"{errors} pages could not be fetched (see the failures table)"
+    if not (get("articles_new") + get("articles_changed") + get("articles_unchanged")):
+        return EXIT_PAGE_ERRORS, (
+            f"no article was archived: {get('not_articles')} pages were not articles "
+            "(see the failures table)")
     return EXIT_OK, "ok"
 
 
-def _summary(stats: dict, seconds: float, db_path: str) -> str:
+def _summary(stats: dict, run_id: int, seconds: float, db_path: str) -> str:
     get = lambda key: stats.get(f"ciudadano/{key}", 0)  # noqa: E731
     return (
-        f"crawl run {get('run_id') or '?'} into {db_path}: {get('articles_new')} new, "
+        f"crawl run {run_id} into {db_path}: {get('articles_new')} new, "
         f"{get('articles_changed')} changed, {get('articles_unchanged')} unchanged, "
-        f"{get('failures')} failures recorded, in {seconds:.1f} s"
+        f"{get('not_articles')} not articles, {get('failures')} failures recorded, "
+        f"in {seconds:.1f} s"
     )
 
 

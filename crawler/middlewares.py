@@ -1,13 +1,17 @@
-"""Retries with exponential backoff (Scrapy's RetryMiddleware retries at once)."""
+"""Retries with exponential backoff (Scrapy's RetryMiddleware retries at once), and redirects
+that stay on the site."""
 
 from __future__ import annotations
 
 import logging
 
+from urllib.parse import urlsplit
+
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
-from twisted.internet import reactor, task
 
 from crawler import site
 
@@ -29,6 +33,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _sleep(self, seconds: float) -> None:
         if seconds > 0:
+            from twisted.internet import reactor, task  # the reactor Scrapy installed
+
             await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
 
     async def process_response(self, request, response, spider=None):
@@ -67,3 +73,27 @@ def _seconds(value: bytes | None) -> float:
         return max(0.0, float(value.decode())) if value else 0.0
     except ValueError:
         return 0.0  # an HTTP date: fall back to our own backoff
+
+
+class RedirectFailure(IgnoreRequest):
+    """A redirect the crawl does not follow; its message is the failure's reason."""
+
+
+class SiteRedirectMiddleware(RedirectMiddleware):
+    """Follows redirects between the site's own hosts (www and the bare domain, http and
+    https); a redirect off the site, a loop or too long a chain fails the request with a
+    RedirectFailure, which the spider records, instead of dropping it unseen."""
+
+    def _redirect(self, redirected, request, reason):
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        hosts = getattr(self.crawler.spider, "site_hosts", None)
+        host = urlsplit(redirected.url).hostname
+        if hosts is not None and host not in hosts:
+            raise RedirectFailure(f"redirected off the site to {redirected.url}")
+        if redirected.url in chain:
+            raise RedirectFailure("redirect loop: " + " -> ".join([*chain, redirected.url]))
+        try:
+            return super()._redirect(redirected, request, reason)
+        except IgnoreRequest:
+            raise RedirectFailure(f"more than {self.max_redirect_times} redirects "
+                                  f"({chain[0]} -> ... -> {redirected.url})") from None

@@ -6,9 +6,11 @@ import logging
 import sqlite3
 
 from itemadapter import ItemAdapter
+from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
+from archive.db import sqlite_message
 from archive.schema import REQUIRED_FIELDS
 from archive.store import Archive
 from crawler.items import Article, Failure
@@ -20,10 +22,19 @@ class ValidatePipeline:
     """A page that is not an article, or an article missing a required field, becomes a
     Failure: recorded with the reason, never stored as an article."""
 
+    def __init__(self, stats=None):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
     def process_item(self, item, spider=None):
         if not isinstance(item, Article):
             return item
         if not item.get("is_article"):
+            if self.stats is not None:
+                self.stats.inc_value("ciudadano/not_articles")
             return Failure(url=item["url"], reason=f"not an article: {item.get('reason')}")
         missing = [name for name in REQUIRED_FIELDS if not item.get(name)]
         if missing:
@@ -66,31 +77,41 @@ class DedupePipeline:
 
 
 class StorePipeline:
-    """Writes articles and failures to the archive, and records the run."""
+    """Writes articles and failures to the archive. The run they belong to is started and
+    ended by the `ciudadano crawl` command (ARCHIVE_RUN_ID); a crawl started another way
+    (`scrapy crawl`, Scrapyd) gets a run of its own, ended with Scrapy's finish reason."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
         self.archive_path = crawler.settings.get("ARCHIVE_PATH")
+        self.run_id = crawler.settings.getint("ARCHIVE_RUN_ID") or None
+        self.own_run = self.run_id is None
         self.counts: dict[str, int] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self, spider=None):
         self.archive = Archive(self.archive_path)
-        self.run_id = self.archive.start_run(getattr(self.crawler.spider, "base_url", ""))
+        if self.own_run:
+            self.run_id = self.archive.start_run(getattr(self.crawler.spider, "base_url", ""))
         self.stats.set_value("ciudadano/run_id", self.run_id)
 
-    def close_spider(self, spider=None):
-        reason = self.stats.get_value("finish_reason", "finished")
-        stats = {k: v for k, v in self.stats.get_stats().items()}
+    def spider_closed(self, spider, reason):
+        """Scrapy's finish reason is known only now (after close_spider)."""
         try:
-            self.archive.finish_run(self.run_id, reason, self.counts, stats)
+            if self.own_run:
+                status = "finished" if reason == "finished" else "interrupted" \
+                    if reason == "shutdown" else reason
+                self.archive.finish_run(self.run_id, status, self.counts, self.stats.get_stats())
         except sqlite3.Error as err:
             log.error("could not record the end of run %s: %s", self.run_id, err)
-        self.archive.close()
+        finally:
+            self.archive.close()
 
     def process_item(self, item, spider=None):
         try:
@@ -101,10 +122,14 @@ class StorePipeline:
                 return item
             outcome = self.archive.store_article(ItemAdapter(item).asdict(), run_id=self.run_id)
         except sqlite3.Error as err:
+            first = not self.stats.get_value("ciudadano/archive_errors")
             self.stats.inc_value("ciudadano/archive_errors")
-            log.error("cannot write to the archive %s: %s", self.archive_path, err)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_write_failed"))
-            raise DropItem(f"not stored: {err}") from err
+            if first:
+                self.stats.set_value("ciudadano/archive_error", sqlite_message(self.archive_path, err))
+                log.error("%s", sqlite_message(self.archive_path, err))
+                deferred_from_coro(
+                    self.crawler.engine.close_spider_async(reason="archive_write_failed"))
+            raise DropItem(f"not stored: {err}", log_level="DEBUG") from err
         self._count(outcome)
         return item
 

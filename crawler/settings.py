@@ -35,7 +35,14 @@ RETRY_BACKOFF_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.SiteRedirectMiddleware": 600,
 }
+REDIRECT_MAX_TIMES = 10
+
+# A page larger than this is not downloaded (the parser reads at most 10 MB of it anyway).
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,
@@ -43,8 +50,10 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 300,
 }
 
-# The archive the pipelines write to (the CLI's --db sets it).
+# The archive the pipelines write to (the CLI's --db sets it), and the run they write for (the
+# CLI starts it; without one, the store pipeline starts and ends its own).
 ARCHIVE_PATH = "data/elciudadano.db"
+ARCHIVE_RUN_ID = None
 
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0

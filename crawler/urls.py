@@ -15,6 +15,17 @@ def site_base(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def site_hosts(base: str) -> frozenset[str]:
+    """The hosts of the site crawled from base: its host, the same with or without "www.",
+    and every host of the live site when base is one of them."""
+    host = urlsplit(base).hostname or ""
+    twin = host[4:] if host.startswith("www.") else f"www.{host}"
+    hosts = {host, twin}
+    if host in site.HOSTS:
+        hosts |= site.HOSTS
+    return frozenset(hosts)
+
+
 def rebase(url: str, base: str) -> str:
     """Put a URL of the site (absolute on a site host, or relative) on base's scheme and host.
 

@@ -119,7 +119,7 @@ def test_an_unusable_archive_exits_5_before_crawling(stand_in, tmp_path):
     bad.write_bytes(b"this is not an SQLite file" * 100)
     result = run_crawl(bad, stand_in.base_url)
     assert result.returncode == 5
-    assert "cannot open the archive" in result.stderr
+    assert "is not an SQLite database" in result.stderr
     assert bad.read_bytes() == b"this is not an SQLite file" * 100  # left as it was
 
 

@@ -111,14 +111,9 @@ def test_a_wall_time_in_the_dst_gap_moves_to_the_hour_that_exists():
 
 
 def test_an_archive_from_an_older_schema_gains_the_new_columns(tmp_path):
-    import sqlite_utils
+    from tests.old_archive import make_v1_archive
 
-    from archive.schema import article_columns
-
-    path = tmp_path / "old.db"
-    old = sqlite_utils.Database(path)
-    old["articles"].create({k: v for k, v in article_columns().items() if k != "embeds"}, pk="url")
-    old.close()
+    path = make_v1_archive(tmp_path / "old.db", without=("embeds",))
     archive = Archive(path)
     types = {c.name: c.type for c in archive.db["articles"].columns}
     assert types["embeds"] == "TEXT"  # list fields are JSON text

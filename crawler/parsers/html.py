@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -62,16 +63,34 @@ JSON_LD = CSSSelector('script[type="application/ld+json"]')
 # the whole page.
 META = etree.XPath("/html/head/meta[@content]")
 LINKS = etree.XPath("/html/head/link[@rel][@href]")
-UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+# huge_tree: libxml2 otherwise stops at 256 nested elements and drops the rest of the page
+# (old pages with unclosed <div> or <font> nest that deep)
+# One parser per thread: the crawl parses in a pool of threads.
+_PARSERS = threading.local()
+
+
+def _parser() -> lxml.html.HTMLParser:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True)
+    return parser
+
+
+# A page over this size is not parsed: its cost would stall the crawl (see text.MAX_BLOCKS)
+MAX_PAGE_BYTES = 10 * 1024 * 1024
+_CLOSING_TAG = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 
 
 def parse_html(body: bytes, url: str, fetched_at: datetime | None = None,
                content_type: str | None = None) -> dict:
+    if len(body) > MAX_PAGE_BYTES:
+        return not_article(url, f"page too large ({len(body) / 1e6:.1f} MB, at most "
+                                f"{MAX_PAGE_BYTES / 1e6:.1f} MB are parsed)")
     markup = to_utf8(body, content_type)
     if not markup.strip():
         return not_article(url, "empty page")
     try:
-        root = lxml.html.document_fromstring(markup, parser=UTF8_PARSER)
+        root = lxml.html.document_fromstring(markup, parser=_parser())
     except (etree.ParserError, ValueError):
         return not_article(url, "unparseable page")
     page = Page(root, markup)
@@ -148,7 +167,8 @@ class Page:
                 return "empty page"
             return "no article body" if self._looks_like_article() else "no article markup"
         tail = self.markup[-4096:].lower()
-        if b"</html>" not in tail and b"</body>" not in tail:
+        if (b"</html>" not in tail and b"</body>" not in tail
+                and not _CLOSING_TAG.search(self.markup)):  # e.g. an ad script after </html>
             return "truncated page"
         if self._looks_like_article():
             return None

@@ -8,6 +8,7 @@ all bold), "li" (list item), "quote" (block quote).
 from __future__ import annotations
 
 import html
+import logging
 import re
 import unicodedata
 
@@ -16,6 +17,7 @@ from lxml import etree
 from crawler import site
 
 Block = tuple[str, str]
+log = logging.getLogger("crawler.parsers")
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 PARAGRAPHS = {"p", "pre", "figcaption", "dt", "dd", "address"}
@@ -63,14 +65,32 @@ def _is_all_bold(el: etree._Element) -> bool:
     )
 
 
+# What one page's body may cost: past MAX_BLOCKS blocks the rest is cut (and logged); below
+# MAX_DEPTH nested containers a subtree is read as one paragraph (no deeper recursion).
+MAX_BLOCKS = 20_000
+MAX_DEPTH = 150
+
+
+class _Full(Exception):
+    pass
+
+
 def blocks(container: etree._Element) -> list[Block]:
     """The container's text as blocks in document order (noise must be removed first)."""
     out: list[Block] = []
-    _walk(container, out, quote=False)
+    try:
+        _walk(container, out, quote=False)
+    except _Full:
+        log.warning("body cut at %d paragraphs", MAX_BLOCKS)
     return out
 
 
-def _walk(el: etree._Element, out: list[Block], quote: bool) -> None:
+def _walk(el: etree._Element, out: list[Block], quote: bool, depth: int = 0) -> None:
+    if len(out) >= MAX_BLOCKS:
+        raise _Full
+    if depth > MAX_DEPTH:
+        _emit(out, "quote" if quote else "p", element_text(el))
+        return
     inline: list[str] = []
     previous_br = False
 
@@ -92,7 +112,7 @@ def _walk(el: etree._Element, out: list[Block], quote: bool) -> None:
             _emit(out, "quote" if quote else "li", element_text(child))
         elif tag == "blockquote":
             flush()
-            _walk(child, out, quote=True)
+            _walk(child, out, True, depth + 1)
         elif tag in PARAGRAPHS:
             flush()
             text = element_text(child)
@@ -102,7 +122,7 @@ def _walk(el: etree._Element, out: list[Block], quote: bool) -> None:
             _emit(out, kind, text)
         elif tag in CONTAINERS:
             flush()
-            _walk(child, out, quote)
+            _walk(child, out, quote, depth + 1)
         elif is_br:
             if previous_br:  # <br><br> in old templates separates paragraphs
                 flush()
@@ -143,19 +163,25 @@ def strip_standfirst(items: list[Block], subtitle: str | None) -> list[Block]:
 
 def join_wrapped(items: list[Block]) -> list[Block]:
     """One paragraph hard-wrapped into several <p> becomes one again: a paragraph that stops
-    mid-sentence joins the next paragraph. Headings, list items and quotes are never joined."""
+    mid-sentence joins the next paragraph. Headings, list items and quotes are never joined.
+    Linear in the number of paragraphs: the pieces of a joined paragraph are joined once."""
     out: list[Block] = []
+    pieces: list[str] = []  # the paragraph being joined, when out[-1] is one
+
+    def close() -> None:
+        if len(pieces) > 1:
+            out[-1] = ("p", " ".join(pieces))
+        pieces.clear()
+
     for kind, text in items:
-        if (
-            out
-            and kind == "p"
-            and out[-1][0] == "p"
-            and _ends_open(out[-1][1])
-            and not _FRESH_START.match(text)
-        ):
-            out[-1] = ("p", out[-1][1] + " " + text)
-        else:
-            out.append((kind, text))
+        if kind == "p" and pieces and _ends_open(pieces[-1]) and not _FRESH_START.match(text):
+            pieces.append(text)
+            continue
+        close()
+        out.append((kind, text))
+        if kind == "p":
+            pieces.append(text)
+    close()
     return out
 
 

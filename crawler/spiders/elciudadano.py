@@ -8,13 +8,16 @@ from datetime import datetime, timezone
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from twisted.internet import threads
 
 from crawler import site
 from crawler.items import Article, Failure
+from crawler.middlewares import RedirectFailure
 from crawler.parsers import parse_article
-from crawler.urls import canonical_url, rebase, site_base
+from crawler.urls import canonical_url, rebase, site_hosts
 
 STAT = "ciudadano/{}".format
 
@@ -29,7 +32,9 @@ class ElCiudadanoSpider(scrapy.Spider):
         self.max_articles = int(max_articles) if max_articles not in (None, "") else None
         self.feed_pages = int(feed_pages)
         self.scheduled: set[str] = set()
-        self.allowed_domains = [site_base(self.base_url).split("://", 1)[1].split(":")[0]]
+        # the hosts redirects may lead to (www and the bare domain of the crawled host)
+        self.site_hosts = site_hosts(self.base_url)
+        self.allowed_domains = sorted(self.site_hosts)
 
     # -- discovery -----------------------------------------------------------------------------
     async def start(self):
@@ -143,12 +148,13 @@ class ElCiudadanoSpider(scrapy.Spider):
         yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
                              meta={"source": source, "lastmod": lastmod})
 
-    def parse_article(self, response):
+    async def parse_article(self, response):
+        """Parsed in a thread: a large page must not stall the downloads in flight."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         try:
-            article = parse_article(response.body, response.url,
-                                    fetched_at=datetime.now(timezone.utc),
-                                    content_type=content_type)
+            article = await maybe_deferred_to_future(threads.deferToThread(
+                parse_article, response.body, response.url,
+                fetched_at=datetime.now(timezone.utc), content_type=content_type))
         except Exception as err:  # noqa: BLE001 (a parser bug must not lose the rest of the run)
             self.logger.exception("parser error on %s", response.url)
             self._count("parser_errors")
@@ -163,11 +169,17 @@ class ElCiudadanoSpider(scrapy.Spider):
     def _fetch_failure(self, failure, discovery: bool):
         url = failure.request.url
         status = None
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            self._count("robots_disallowed")
-            yield Failure(url=url, reason="not fetched: disallowed by robots.txt", status=None)
-            return
-        if failure.check(HttpError):
+        if failure.check(RedirectFailure):
+            self._count("discovery_failed" if discovery else "fetch_errors")
+            reason = str(failure.value)
+        elif failure.check(IgnoreRequest) and not failure.check(HttpError):
+            if "robots.txt" in str(failure.value):
+                self._count("robots_disallowed")
+                yield Failure(url=url, reason="not fetched: disallowed by robots.txt", status=None)
+                return
+            self._count("discovery_failed" if discovery else "fetch_errors")
+            reason = f"not fetched: {failure.value}"
+        elif failure.check(HttpError):
             response = failure.value.response
             status = response.status
             page = parse_article(response.body, response.url)

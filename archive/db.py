@@ -1,0 +1,231 @@
+"""Opening an archive file: recognising it, creating and migrating its schema, reading it from
+read-only media, and the lock that lets one crawl at a time write to it.
+
+An archive is an SQLite file whose header carries our application id (PRAGMA application_id)
+and whose user_version is the schema version. Any other SQLite file is refused, never adopted:
+`--db` pointing at another program's database leaves it exactly as it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import sqlite3
+from pathlib import Path
+
+from archive.schema import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    create_schema_sql,
+    migration_sql,
+    tables_of_an_archive,
+)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class ArchiveError(Exception):
+    """The archive cannot be opened, read or written; the message is one line for the user.
+    Commands exit with EXIT_STATUS for it."""
+
+    EXIT_STATUS = 5
+
+
+class LockHeld(ArchiveError):
+    """Another crawl is writing to this archive."""
+
+    EXIT_STATUS = 7
+
+
+def describe(err: BaseException) -> str:
+    """An OSError or sqlite3 error as a short phrase."""
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    return str(err)
+
+
+def check_file(path: Path, must_exist: bool) -> bool:
+    """Whether path is an SQLite file that may be ours; False when it does not exist (or is
+    empty) and must_exist is False. Raises ArchiveError for anything else."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        if must_exist:
+            raise ArchiveError(f"no archive at {path}: run `ciudadano crawl` first") from None
+        return False
+    except IsADirectoryError:
+        raise ArchiveError(f"{path} is a folder, not an archive file") from None
+    except OSError as err:
+        raise ArchiveError(f"cannot read {path}: {describe(err)}") from err
+    if not header:
+        if must_exist:
+            raise ArchiveError(f"{path} is empty: run `ciudadano crawl` first")
+        return False
+    if header != SQLITE_HEADER:
+        raise ArchiveError(f"{path} is not an SQLite database (nor a ciudadano archive)")
+    return True
+
+
+def _identity(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {name for (name,) in conn.execute(
+        "select name from sqlite_master where type in ('table', 'view')")}
+    return app_id, version, tables
+
+
+def _classify(path: Path, app_id: int, version: int, tables: set[str]) -> str:
+    """'empty', 'current', 'old' (ours, an older schema), or raise ArchiveError."""
+    if app_id == APPLICATION_ID:
+        if version > SCHEMA_VERSION:
+            raise ArchiveError(
+                f"{path} was written by a newer ciudadano-archive (schema {version}; this one "
+                f"knows {SCHEMA_VERSION}): upgrade ciudadano-archive")
+        return "current" if version == SCHEMA_VERSION else "old"
+    if app_id == 0 and not tables and version == 0:
+        return "empty"
+    # archives written before the application id existed: schema 1 with our tables
+    if app_id == 0 and version == 1 and tables_of_an_archive() <= tables:
+        return "old"
+    listed = ", ".join(sorted(tables)[:6]) or "none"
+    raise ArchiveError(
+        f"{path} is an SQLite database of another program, not a ciudadano archive "
+        f"(application id {app_id:#x}, schema {version}, tables: {listed}); it was left as it was")
+
+
+def open_for_writing(path: str | Path) -> sqlite3.Connection:
+    """A connection to the archive at path, created (with its folder) when missing and migrated
+    when older; the schema is created or migrated in one transaction, so a run killed at any
+    moment leaves either no schema or all of it."""
+    path = Path(path)
+    exists = check_file(path, must_exist=False)
+    try:
+        if not exists:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=5, isolation_level=None)
+    except (OSError, sqlite3.Error) as err:
+        raise ArchiveError(f"cannot create the archive {path}: {describe(err)}") from err
+    try:
+        kind = _classify(path, *_identity(conn))
+        # executescript would COMMIT an open transaction first: the transaction is in the script
+        if kind == "empty":
+            conn.executescript("BEGIN IMMEDIATE;\n" + create_schema_sql() + "COMMIT;")
+        elif kind == "old":
+            conn.executescript("BEGIN IMMEDIATE;\n" + migration_sql(conn) + "COMMIT;")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode=WAL")
+    except ArchiveError:
+        conn.close()
+        raise
+    except sqlite3.Error as err:
+        conn.close()
+        raise ArchiveError(_sqlite_message(path, err, "cannot write")) from err
+    return conn
+
+
+def reader_uri(path: str | Path) -> str:
+    """The URI to read the archive at path without writing anything: mode=ro, or immutable=1
+    on read-only media (a read-only folder or mounted snapshot, where a WAL database cannot
+    create its -shm file). Raises ArchiveError when path is not a readable archive."""
+    path = Path(path).resolve()
+    check_file(path, must_exist=True)
+    for query in ("mode=ro", "immutable=1"):
+        uri = f"file:{_quote(path)}?{query}"
+        try:
+            conn = sqlite3.connect(uri, uri=True)
+        except sqlite3.Error as err:
+            raise ArchiveError(_sqlite_message(path, err, "cannot read")) from err
+        try:
+            kind = _classify(path, *_identity(conn))
+            if kind == "empty":
+                raise ArchiveError(f"{path} is an empty database: run `ciudadano crawl` first")
+            conn.execute("select count(*) from (select 1 from runs limit 1)").fetchone()
+            return uri
+        except sqlite3.OperationalError as err:
+            if query == "mode=ro" and "unable to open" in str(err):
+                continue  # read-only media: the -shm cannot be made; read it as immutable
+            raise ArchiveError(_sqlite_message(path, err, "cannot read")) from err
+        except sqlite3.DatabaseError as err:
+            raise ArchiveError(_sqlite_message(path, err, "cannot read")) from err
+        finally:
+            conn.close()
+    raise ArchiveError(f"cannot read {path}")  # not reached: immutable=1 needs no -shm
+
+
+def connect_reader(path: str | Path) -> sqlite3.Connection:
+    return sqlite3.connect(reader_uri(path), uri=True)
+
+
+def _quote(path: Path) -> str:
+    from urllib.parse import quote
+
+    return quote(str(path))
+
+
+def _sqlite_message(path: Path, err: sqlite3.Error, doing: str) -> str:
+    text = str(err)
+    if "malformed" in text or "not a database" in text:
+        return f"{path} is damaged ({text}); restore it from a backup or an export"
+    if "disk is full" in text or "disk I/O" in text:
+        return f"{doing} {path}: {text} (free some space and run again)"
+    if "readonly" in text or "read-only" in text:
+        return f"{doing} {path}: it is on read-only storage"
+    return f"{doing} {path}: {text}"
+
+
+def sqlite_message(path: str | Path, err: sqlite3.Error, doing: str = "cannot write") -> str:
+    return _sqlite_message(Path(path), err, doing)
+
+
+class CrawlLock:
+    """An exclusive flock on the archive file, held for a crawl's lifetime. The kernel drops
+    it when the process dies, however it dies, so a dead run never leaves it stuck."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as err:
+            raise ArchiveError(f"cannot open {self.path}: {describe(err)}") from err
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            os.close(fd)
+            if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise LockHeld(
+                    f"another crawl is writing to {self.path} (it holds the archive's lock); "
+                    "this run did nothing") from None
+            raise ArchiveError(f"cannot lock {self.path}: {describe(err)}") from err
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor drops the flock
+            self.fd = None
+
+    def __enter__(self) -> CrawlLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def is_locked(path: str | Path) -> bool:
+    """Whether a crawl holds the archive's lock now."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
