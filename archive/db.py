@@ -47,7 +47,10 @@ def describe(err: BaseException) -> str:
 
 def check_file(path: Path, must_exist: bool) -> bool:
     """Whether path is an SQLite file that may be ours; False when it does not exist (or is
-    empty) and must_exist is False. Raises ArchiveError for anything else."""
+    empty) and must_exist is False. Raises ArchiveError for anything else.
+
+    It opens and closes the file: never call it while this process has an SQLite connection
+    to the file (closing a descriptor drops the process's SQLite locks on it)."""
     try:
         with open(path, "rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
@@ -100,15 +103,25 @@ def open_for_writing(path: str | Path) -> sqlite3.Connection:
     when older; the schema is created or migrated in one transaction, so a run killed at any
     moment leaves either no schema or all of it."""
     path = Path(path)
-    exists = check_file(path, must_exist=False)
+    # The file is never opened here but by SQLite: closing any other descriptor on it would
+    # drop every SQLite lock this process holds on it (POSIX locks are per process).
+    if path.is_dir():
+        raise ArchiveError(f"{path} is a folder, not an archive file")
     try:
-        if not exists:
+        if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=5, isolation_level=None)
     except (OSError, sqlite3.Error) as err:
         raise ArchiveError(f"cannot create the archive {path}: {describe(err)}") from err
     try:
-        kind = _classify(path, *_identity(conn))
+        try:
+            identity = _identity(conn)
+        except sqlite3.DatabaseError as err:
+            if "not a database" in str(err):
+                raise ArchiveError(
+                    f"{path} is not an SQLite database (nor a ciudadano archive)") from None
+            raise
+        kind = _classify(path, *identity)
         # executescript would COMMIT an open transaction first: the transaction is in the script
         if kind == "empty":
             conn.executescript("BEGIN IMMEDIATE;\n" + create_schema_sql() + "COMMIT;")

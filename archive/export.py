@@ -1,20 +1,27 @@
 """Data exports of the archive for researchers: CSV and JSON Lines.
 
 Rows are streamed, so an export of the whole archive needs little memory. A file export is
-written beside its target and renamed into place only when complete.
+written to an unnamed file in the target's folder and put in place only when complete, so an
+export that fails or is killed (SIGKILL included) leaves the target as it was and nothing
+beside it. A target that is a device or a FIFO (/dev/stdout, a pipe) is written to as it is,
+never replaced; a symlink is followed, so the file it points to gets the export and the link
+stays.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import sqlite3
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+from archive.db import ArchiveError, reader_uri, sqlite_message
 from archive.filters import FilterError, Slice
 from archive.schema import ARTICLE_FIELDS, ARTICLES, article_columns
 
@@ -30,7 +37,7 @@ def export_columns() -> list[str]:
     return [name for name in article_columns() if name not in ("content_hash", "run_id")]
 
 
-def iter_rows(db_path: Path, where: Slice) -> Iterator[dict]:
+def iter_rows(uri: str, where: Slice) -> Iterator[dict]:
     columns = export_columns()
     clauses, params = where.where(ARTICLES)
     sql = (
@@ -38,10 +45,12 @@ def iter_rows(db_path: Path, where: Slice) -> Iterator[dict]:
         + (" where " + " and ".join(clauses) if clauses else "")
         + " order by published, url"
     )
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = sqlite3.connect(uri, uri=True)
     try:
         for values in conn.execute(sql, params):
             yield dict(zip(columns, values, strict=True))
+    except sqlite3.DatabaseError as err:
+        raise ArchiveError(sqlite_message(uri.split("?")[0][5:], err, "cannot read")) from err
     finally:
         conn.close()
 
@@ -76,22 +85,66 @@ WRITERS: dict[str, Callable[[Iterator[dict], IO[str]], int]] = {
 
 def export(db_path: str | Path, fmt: str, out_path: str | None = None,
            where: Slice | None = None) -> int:
-    """Write the articles in where to out_path (stdout for None or "-"); returns the count."""
+    """Write the articles in where to out_path (stdout for None or "-"); returns the count.
+    Raises ExportError for what the user can change, ArchiveError for an unreadable archive."""
     if fmt not in WRITERS:
         raise ExportError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    path = Path(db_path)
-    if not path.exists():
-        raise ExportError(f"no archive at {path}: run `ciudadano crawl` first")
-    rows = iter_rows(path, where or Slice())
+    rows = iter_rows(reader_uri(db_path), where or Slice())
+    write = WRITERS[fmt]
     if out_path in (None, "-"):
-        return WRITERS[fmt](rows, sys.stdout)
+        return write(rows, sys.stdout)
     target = Path(out_path)
-    partial = target.with_name(target.name + ".partial")
+    real = Path(os.path.realpath(target))  # through symlinks: the link itself stays
     try:
-        with open(partial, "w", encoding="utf-8", newline="") as out:
-            count = WRITERS[fmt](rows, out)
-        os.replace(partial, target)
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        mode = None
     except OSError as err:
-        partial.unlink(missing_ok=True)
+        raise ExportError(f"cannot write {target}: {err.strerror}") from err
+    if mode is not None and stat.S_ISDIR(mode):
+        raise ExportError(f"cannot write {target}: it is a folder")
+    try:
+        if mode is not None and not stat.S_ISREG(mode):  # a device, a FIFO: never replaced
+            with open(real, "w", encoding="utf-8", newline="") as out:
+                return write(rows, out)
+        return _write_in_place(real, lambda out: write(rows, out))
+    except OSError as err:
         raise ExportError(f"cannot write {target}: {err.strerror or err}") from err
-    return count
+
+
+def _write_in_place(target: Path, write: Callable[[IO[str]], int]) -> int:
+    """Write to an unnamed file in target's folder, then give it target's name."""
+    folder = target.parent
+    partial: Path | None = None
+    try:
+        fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o644)
+    except OSError as err:
+        if err.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+            raise
+        # no unnamed files on this file system: a named one, removed on every error we see
+        partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+        fd = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            count = write(out)
+            out.flush()
+            os.fsync(out.fileno())
+            if partial is None:
+                partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+                _link_unnamed(out.fileno(), partial)
+        os.replace(partial, target)
+        return count
+    except BaseException:  # an error, Ctrl-C, SIGTERM: nothing is left beside the target
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        raise
+
+
+def _link_unnamed(fd: int, path: Path) -> None:
+    """Give the O_TMPFILE file at fd a name: linkat(2) with AT_SYMLINK_FOLLOW through
+    /proc (os.link calls plain link(2), which does not follow, unless a dir_fd is given)."""
+    root = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.link(f"/proc/self/fd/{fd}", path, src_dir_fd=root, follow_symlinks=True)
+    finally:
+        os.close(root)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from archive.schema import slugify
 
@@ -15,6 +16,16 @@ class FilterError(ValueError):
     """A filter the archive cannot apply; the message is meant for the user."""
 
 
+def _real_date(value: str) -> bool:
+    """2025, 2025-11 and 2025-11-30 are; 2025-13 and 2025-02-30 are not."""
+    parts = [int(p) for p in value.split("-")] + [1, 1]
+    try:
+        date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Slice:
     section: str | None = None
@@ -23,8 +34,11 @@ class Slice:
 
     def __post_init__(self) -> None:
         for label, value in (("--from", self.date_from), ("--to", self.date_to)):
-            if value is not None and not _DATE.match(value):
-                raise FilterError(f"{label} {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
+            if value is None:
+                continue
+            if not _DATE.match(value) or not _real_date(value):
+                raise FilterError(f"{label} {value!r}: use a real date as YYYY, YYYY-MM or "
+                                  "YYYY-MM-DD")
 
     def where(self, alias: str = "articles") -> tuple[list[str], list]:
         """SQL conditions and their parameters, on the article table named alias."""

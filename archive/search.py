@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
+import threading
 from pathlib import Path
 
-from archive.filters import FilterError, Slice
+from archive.db import ArchiveError, connect_reader, sqlite_message
+from archive.filters import Slice
+from archive.query import SearchError, fts_query
 from archive.schema import ARTICLES
+
+__all__ = ["search", "SearchError"]
 
 SNIPPET_TOKENS = 16
 # bm25 column weights, in FTS column order: title, subtitle, body
 WEIGHTS = (10.0, 4.0, 1.0)
 
 
-class SearchError(FilterError):
-    """A search the archive cannot run; the message is meant for the user."""
-
-
-def quote_terms(query: str) -> str:
-    """The words of a query that is not valid FTS5 syntax, each as a phrase that must occur:
-    stray quotes, brackets and dangling operators are dropped."""
-    words = [w for w in re.findall(r"\w+\*?", query) if w not in ("AND", "OR", "NOT", "NEAR")]
-    return " ".join('"' + w.rstrip("*") + '"' + ("*" if w.endswith("*") else "") for w in words)
+# A search that takes longer than this is stopped with a message: a query the bounds of
+# archive.query let through may still be slow on a large archive.
+TIME_LIMIT_SECONDS = 10.0
+MAX_LIMIT = 10_000
 
 
 def search(
@@ -31,19 +30,16 @@ def search(
     query: str,
     where: Slice | None = None,
     limit: int = 20,
+    time_limit: float = TIME_LIMIT_SECONDS,
 ) -> list[dict]:
     """Articles matching query, best first, each with a snippet marking the hits in [brackets].
 
-    The query uses SQLite FTS5 syntax (AND, OR, NOT, "phrases", prefix*); text that is not
-    valid syntax is searched as plain words instead of failing.
+    The query language is archive.query's; a query that is not valid raises SearchError with
+    what to change. A file that is not a readable archive raises archive.db.ArchiveError.
     """
-    if not query.strip():
-        raise SearchError("the search query is empty")
-    if limit < 1:
-        raise SearchError("--limit must be at least 1")
-    path = Path(db_path)
-    if not path.exists():
-        raise SearchError(f"no archive at {path}: run `ciudadano crawl` first")
+    expression = fts_query(query)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise SearchError(f"--limit must be between 1 and {MAX_LIMIT}")
     clauses, params = (where or Slice()).where("a")
     sql = f"""
         select a.url, a.title, a.section, a.published_date, a.authors,
@@ -53,18 +49,23 @@ def search(
         where {ARTICLES}_fts match ? {"".join(" and " + c for c in clauses)}
         order by rank limit ?
     """
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = connect_reader(db_path)
+    timer = threading.Timer(time_limit, conn.interrupt)
+    timer.start()
     try:
-        try:
-            rows = conn.execute(sql, [query, *params, limit]).fetchall()
-        except sqlite3.OperationalError:  # not valid FTS5 syntax: search the words as written
-            words = quote_terms(query)
-            if not words:
-                raise SearchError(f"nothing to search for in {query!r}") from None
-            rows = conn.execute(sql, [words, *params, limit]).fetchall()
+        rows = conn.execute(sql, [expression, *params, limit]).fetchall()
     except sqlite3.OperationalError as err:
-        raise SearchError(f"cannot search {path}: {err}") from err
+        if "interrupted" in str(err):
+            raise SearchError(f"the search took longer than {time_limit:g} s and was stopped: "
+                              "use rarer words, fewer prefixes or a section or date filter"
+                              ) from None
+        if "fts5" in str(err) or "syntax" in str(err):
+            raise SearchError(f"the archive cannot run this query: {err}") from None
+        raise ArchiveError(sqlite_message(db_path, err, "cannot search")) from err
+    except sqlite3.DatabaseError as err:
+        raise ArchiveError(sqlite_message(db_path, err, "cannot search")) from err
     finally:
+        timer.cancel()
         conn.close()
     return [
         {

@@ -146,7 +146,7 @@ def _open_for_crawl(db_path: str):
     from archive.store import Archive
 
     lock = CrawlLock(db_path)
-    if check_file(Path(db_path), must_exist=False):
+    if check_file(Path(db_path), must_exist=False):  # before any connection: see check_file
         lock.acquire()
         try:
             return Archive(db_path), lock
@@ -195,7 +195,7 @@ def crawl_status(stats: dict, base_url: str) -> tuple[int, str]:
             f"could not reach {base_url}: no robots.txt, sitemap or feed answered "
             "(see the log above)"
         )
-    if get("blocked") and get("blocked") >= get("pages_ok"):
+    if get("blocked") and get("blocked") >= get("pages_ok") + get("fetch_errors"):
         return EXIT_BLOCKED, (
             f"{base_url} is blocking the crawler (Cloudflare): {get('blocked')} article pages "
             "answered with block or challenge pages"
@@ -233,8 +233,17 @@ def parse(file, url, fetched_at):
     anything readable, articles and non-articles (is_article false, with a reason) alike; a
     warning line on stderr names each field left empty on an article.
     """
+    from urllib.parse import urlsplit
+
     from crawler.parsers import parse_articles
 
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port that is not a number)
+    except ValueError as err:
+        raise click.BadParameter(f"{url!r} is not a URL: {err}", param_hint="--url") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--url")
     when = datetime.now(timezone.utc)
     if fetched_at:
         try:
@@ -254,17 +263,21 @@ def parse(file, url, fetched_at):
 @click.option("--section", default=None, help="Only this section (name or slug).")
 @click.option("--from", "date_from", default=None, help="Published on or after (YYYY[-MM[-DD]]).")
 @click.option("--to", "date_to", default=None, help="Published on or before (YYYY[-MM[-DD]]).")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def search(query, db_path, section, date_from, date_to, limit, as_json):
     """Search the archive, best matches first. Case and accents are ignored (politica finds
-    Política); QUERY may use SQLite FTS5 syntax: AND, OR, NOT, "a phrase", prefix*."""
+    Política). QUERY: words, "a phrase", prefix* (2+ letters), a OR b, a NOT b, (grouping),
+    title:word. At most 500 characters, 32 terms and 4 prefixes; 10 s at most.
+
+    \b
+    Exit status: 0 found (or found nothing), 1 the query or a filter is not valid,
+    2 bad options, 5 the archive cannot be read.
+    """
     from archive.search import search as run_search
 
-    try:
+    with _reader_errors():
         results = run_search(db_path, query, Slice(section, date_from, date_to), limit)
-    except FilterError as err:
-        _fail(str(err))
     for hit in results:
         if as_json:
             click.echo(json.dumps(hit, ensure_ascii=False))
@@ -286,13 +299,25 @@ def search(query, db_path, section, date_from, date_to, limit, as_json):
 @click.option("--to", "date_to", default=None, help="Published on or before (YYYY[-MM[-DD]]).")
 def export(fmt, out, db_path, section, date_from, date_to):
     """Export articles as CSV or JSON Lines, oldest first. In CSV, list fields (authors,
-    tags, categories) are JSON arrays in their cell."""
+    tags, categories) are JSON arrays in their cell.
+
+    \b
+    A file is written whole or not at all (an interrupted export leaves it as it was); a
+    device or FIFO is written to, a symlink's target gets the export.
+    Exit status: 0 written, 1 a filter is not valid or the output cannot be written,
+    2 bad options, 5 the archive cannot be read, 6 interrupted (nothing was written).
+    """
     from archive.export import export as run_export
 
-    try:
-        count = run_export(db_path, fmt, out, Slice(section, date_from, date_to))
-    except FilterError as err:
-        _fail(str(err))
+    with _reader_errors(), _signals_interrupt():
+        try:
+            count = run_export(db_path, fmt, out, Slice(section, date_from, date_to))
+        except KeyboardInterrupt:
+            _fail("export interrupted" + (f"; {out} was left as it was" if out != "-" else ""),
+                  EXIT_INTERRUPTED)
+        except BrokenPipeError:  # `| head`: the reader has what it wanted
+            sys.stderr.close()
+            os._exit(0)
     if out != "-":
         click.echo(f"{count} articles written to {out}", err=True)
 
@@ -302,17 +327,50 @@ def export(fmt, out, db_path, section, date_from, date_to):
 @click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def serve(db_path, port, host):
-    """Open the archive in Datasette: full-text search, facets on section, year and author."""
+    """Open the archive in Datasette, read-only: full-text search, facets on section, year
+    and author. Runs in this process until stopped (Ctrl-C, SIGTERM).
+
+    \b
+    Exit status: 0 stopped, 1 the port cannot be used, 5 the archive cannot be read.
+    """
     from archive.datasette import serve as run_serve
 
-    if not Path(db_path).exists():
-        _fail(f"no archive at {db_path}: run `ciudadano crawl` first")
-    sys.exit(run_serve(db_path, port=port, host=host))
+    with _reader_errors():
+        sys.exit(run_serve(db_path, port=port, host=host))
 
 
 def _fail(message: str, status: int = 1):
     click.echo(f"error: {message}", err=True)
     sys.exit(status)
+
+
+@contextmanager
+def _reader_errors():
+    """What a reader command can meet, as one line and its exit status."""
+    from archive.db import ArchiveError
+
+    try:
+        yield
+    except ArchiveError as err:
+        _fail(str(err), err.EXIT_STATUS)
+    except FilterError as err:  # a query, a filter or an output the user can change
+        _fail(str(err))
+
+
+@contextmanager
+def _signals_interrupt():
+    """SIGTERM and SIGHUP interrupt like Ctrl-C, so cleanup runs (the default would kill)."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class _WarningLines(logging.Handler):

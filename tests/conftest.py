@@ -33,6 +33,26 @@ def run_crawl(db: Path, base_url: str, *extra: str) -> subprocess.CompletedProce
     )
 
 
+def start_crawl(db: Path, base_url: str, *extra: str) -> subprocess.Popen:
+    """A crawl running in the background, for tests that signal it; the caller waits."""
+    return subprocess.Popen(
+        [*ciudadano(), "crawl", "--db", str(db), "--base-url", base_url, *FAST, *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def wait_until(predicate, timeout: float = 60.0, every: float = 0.05) -> None:
+    """Poll predicate until it is true; fail the test after timeout seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+        time.sleep(every)
+
+
 def rows(db: Path, sql: str, *params) -> list[tuple]:
     conn = sqlite3.connect(db)
     try:

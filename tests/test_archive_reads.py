@@ -53,17 +53,37 @@ def test_search_filters_by_section_and_dates(crawled):
     assert search_json(db, "politica", "--from", "2026") == []
 
 
-def test_bad_search_syntax_is_searched_as_words(crawled):
+@pytest.mark.parametrize("query, says", [
+    ('"pensiones', "a phrase is not closed"),
+    ("pensiones AND (", "a word is missing"),
+    ("(pensiones", "a ( is not closed"),
+    ("NOT pensiones", "needs a word on each side"),
+    ("p*", "too short a prefix"),
+    ("autor:kast", "not a searchable column"),
+])
+def test_bad_search_syntax_is_one_clear_line_not_a_reinterpretation(crawled, query, says):
     db, _ = crawled
-    assert search_json(db, '"pensiones') and search_json(db, "pensiones AND (")
+    result = cli("search", query, "--db", str(db))
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and says in result.output, result.output
+
+
+def test_or_finds_either_word_and_not_excludes(crawled):
+    db, _ = crawled
+    pensiones = {h["title"] for h in search_json(db, "pensiones")}
+    relave = {h["title"] for h in search_json(db, "relave")}
+    assert pensiones and relave and not pensiones & relave
+    assert {h["title"] for h in search_json(db, "pensiones OR relave")} == pensiones | relave
+    assert {h["title"] for h in search_json(db, "(pensiones OR relave) NOT relave")} == pensiones
+    assert {h["title"] for h in search_json(db, '"segunda vuelta" kast')}
 
 
 def test_search_errors_are_one_line_and_exit_1(crawled, tmp_path):
     db, _ = crawled
     result = cli("search", "x", "--db", str(db), "--from", "yesterday")
-    assert result.exit_code == 1 and "use YYYY, YYYY-MM or YYYY-MM-DD" in result.output
+    assert result.exit_code == 1 and "as YYYY, YYYY-MM or YYYY-MM-DD" in result.output
     result = cli("search", "x", "--db", str(tmp_path / "missing.db"))
-    assert result.exit_code == 1 and "no archive at" in result.output
+    assert result.exit_code == 5 and "no archive at" in result.output
 
 
 def test_export_jsonl_round_trips_every_article(crawled, tmp_path):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+from archive.db import reader_uri
 from archive.schema import ARTICLES, FAILURES, RUNS, column_descriptions
 
 SITE_URL = "https://www.elciudadano.com/"
@@ -49,17 +47,33 @@ def metadata(db_name: str) -> dict:
 
 
 def serve(db_path: str | Path, port: int = 8001, host: str = "127.0.0.1") -> int:
-    """Run Datasette on the archive until interrupted; returns its exit status."""
-    path = Path(db_path)
-    with tempfile.TemporaryDirectory(prefix="ciudadano-datasette-") as tmp:
-        meta = Path(tmp) / "metadata.json"
-        meta.write_text(json.dumps(metadata(path.stem), ensure_ascii=False, indent=2))
-        command = [
-            sys.executable, "-m", "datasette", "serve", str(path),
-            "--metadata", str(meta), "--host", host, "--port", str(port),
-            "--setting", "facet_time_limit_ms", "1000",
-        ]
-        try:
-            return subprocess.call(command)
-        except KeyboardInterrupt:
-            return 0
+    """Run Datasette on the archive in this process until stopped; returns the exit status.
+
+    In this process, not a child: stopping `ciudadano serve` (Ctrl-C, SIGTERM) stops the
+    server, and nothing is left running. The archive is opened read-only, as immutable on
+    read-only media. Raises archive.db.ArchiveError when it is not a readable archive.
+    """
+    import asyncio
+
+    import uvicorn
+    from datasette.app import Datasette
+    from datasette.plugins import pm
+
+    from archive.datasette import plugin
+
+    path = Path(db_path).resolve()
+    immutable = reader_uri(path).endswith("immutable=1")
+    if not pm.is_registered(plugin):
+        pm.register(plugin, name="ciudadano-archive")
+    ds = Datasette(
+        files=[] if immutable else [str(path)],
+        immutables=[str(path)] if immutable else [],
+        metadata=metadata(path.stem),
+        settings={"facet_time_limit_ms": 1000, "sql_time_limit_ms": 1000},
+    )
+    asyncio.run(ds.invoke_startup())
+    config = uvicorn.Config(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    print(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    server.run()
+    return 0 if server.started else 1

@@ -3,6 +3,7 @@ the RSS feed pages -> article pages -> crawler.parsers.parse_article."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 import scrapy
@@ -38,6 +39,7 @@ class ElCiudadanoSpider(scrapy.Spider):
 
     # -- discovery -----------------------------------------------------------------------------
     async def start(self):
+        self._start_heartbeat()
         yield self._discovery(site.ROBOTS_PATH, self.parse_robots, fallback=0)
         yield self._discovery(f"{site.FEED_PATH}", self.parse_feed)
 
@@ -153,8 +155,8 @@ class ElCiudadanoSpider(scrapy.Spider):
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         try:
             article = await maybe_deferred_to_future(threads.deferToThread(
-                parse_article, response.body, response.url,
-                fetched_at=datetime.now(timezone.utc), content_type=content_type))
+                self._timed_parse, response.body, response.url,
+                datetime.now(timezone.utc), content_type))
         except Exception as err:  # noqa: BLE001 (a parser bug must not lose the rest of the run)
             self.logger.exception("parser error on %s", response.url)
             self._count("parser_errors")
@@ -163,11 +165,21 @@ class ElCiudadanoSpider(scrapy.Spider):
         self._count("pages_ok")
         yield Article(**article)
 
+    def _timed_parse(self, body, url, fetched_at, content_type):
+        """parse_article, its duration kept as the stat ciudadano/parse_max_ms."""
+        started = time.monotonic()
+        try:
+            return parse_article(body, url, fetched_at=fetched_at, content_type=content_type)
+        finally:
+            elapsed = round((time.monotonic() - started) * 1000)
+            self.crawler.stats.max_value(STAT("parse_max_ms"), elapsed)
+
     def article_failed(self, failure):
         yield from self._fetch_failure(failure, discovery=False)
 
     def _fetch_failure(self, failure, discovery: bool):
-        url = failure.request.url
+        # recorded under the URL the crawl asked for, not the last of its redirects
+        url = (failure.request.meta.get("redirect_urls") or [failure.request.url])[0]
         status = None
         if failure.check(RedirectFailure):
             self._count("discovery_failed" if discovery else "fetch_errors")
@@ -198,3 +210,26 @@ class ElCiudadanoSpider(scrapy.Spider):
 
     def _count(self, key: str) -> None:
         self.crawler.stats.inc_value(STAT(key))
+
+    # -- health ----------------------------------------------------------------------------
+    HEARTBEAT = 0.05  # seconds
+
+    def _start_heartbeat(self) -> None:
+        """Measure the longest time the reactor was kept from running (a stall holds every
+        download), into the stat ciudadano/reactor_stall_max_ms."""
+        from twisted.internet import task
+
+        self._last_beat = time.monotonic()
+        self._heartbeat = task.LoopingCall(self._beat)
+        self._heartbeat.start(self.HEARTBEAT, now=False)
+
+    def _beat(self) -> None:
+        now = time.monotonic()
+        stall = (now - self._last_beat - self.HEARTBEAT) * 1000
+        self._last_beat = now
+        self.crawler.stats.max_value(STAT("reactor_stall_max_ms"), round(max(stall, 0.0)))
+
+    def closed(self, reason) -> None:
+        heartbeat = getattr(self, "_heartbeat", None)
+        if heartbeat is not None and heartbeat.running:
+            heartbeat.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -38,13 +39,23 @@ class StandInSite:
     (every page 403 except the RSS feed)."""
 
     def __init__(self, port: int = 0, articles: list[dict] | None = None, blocked: bool = False,
-                 core_sitemaps: bool = False):
+                 core_sitemaps: bool = False, redirects: dict[str, str] | None = None,
+                 extra_urls: list[str] | None = None, delay: float = 0.0,
+                 pages: dict[str, bytes] | None = None):
         """core_sitemaps: no Yoast and no Sitemap line in robots.txt, only WordPress core's
-        /wp-sitemap.xml."""
+        /wp-sitemap.xml. redirects: path -> Location answered with 301 (before anything else;
+        a Location may name another host). extra_urls: paths the sitemap lists besides the
+        articles. delay: seconds each article page takes. pages: path -> raw HTML served as
+        it is (e.g. a huge page)."""
         self.articles = list(articles if articles is not None else ARTICLES)
         self.blocked = blocked
         self.core_sitemaps = core_sitemaps
+        self.redirects = dict(redirects or {})
+        self.extra_urls = list(extra_urls or [])
+        self.delay = delay
+        self.pages = dict(pages or {})
         self.requests: list[str] = []
+        self.times: list[tuple[float, str]] = []  # (time.monotonic(), path) of each request
         self._served: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -83,6 +94,10 @@ class StandInSite:
         parts = urlsplit(raw_path)
         path, query = parts.path, parse_qs(parts.query)
         html = "text/html; charset=UTF-8"
+        if path in self.redirects:
+            return 301, html, "", {"Location": self.redirects[path]}
+        if path in self.pages:
+            return 200, html, self.pages[path], {}
         if path == "/feed/":
             return self._feed(int(query.get("paged", ["1"])[0] or 1))
         if path == "/wp-json/wp/v2/posts" and not self.blocked:
@@ -122,6 +137,8 @@ class StandInSite:
         with self._lock:
             self._served[article["path"]] += 1
             attempt = self._served[article["path"]]
+        if self.delay:
+            time.sleep(self.delay)
         if attempt <= article.get("flaky", 0):
             return 503, "text/html", "<h1>503 Service Unavailable</h1>", {"Retry-After": "0"}
         others = [a for a in self.articles if a is not article]
@@ -179,7 +196,8 @@ class StandInSite:
             entries = [(templates.url(a), _lastmod(a)) for a in articles[:half]]
             return templates.urlset(entries + [(live + p, None) for p in TRAPS])
         if path == "/post-sitemap2.xml":
-            return templates.urlset([(templates.url(a), _lastmod(a)) for a in articles[half:]])
+            return templates.urlset([(templates.url(a), _lastmod(a)) for a in articles[half:]]
+                                    + [(live + p, None) for p in self.extra_urls])
         if path == "/page-sitemap.xml":
             return templates.urlset([(live + "/contacto/", None), (live + "/quienes-somos/", None)])
         slugs = sorted({a["section"][1] for a in articles})
@@ -194,6 +212,7 @@ class StandInSite:
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 with site._lock:
                     site.requests.append(self.path)
+                    site.times.append((time.monotonic(), self.path))
                 status, content_type, body, headers = site.respond(self.path)
                 payload = body.encode("utf-8") if isinstance(body, str) else body
                 self.send_response(status)

@@ -1,0 +1,180 @@
+"""The archive's search language, checked and bounded before SQLite sees it.
+
+    politica                 a word (case and accents ignored)
+    "segunda vuelta"         a phrase
+    pensi*                   a prefix (at least 2 letters)
+    a OR b, a AND b, a b     either, both (AND is implied between terms)
+    a NOT b                  a without b
+    (a OR b) c               grouping
+    title:kast               a word in one column (title, subtitle, body)
+
+A query that is not valid gets one clear line (SearchError), never a silent
+reinterpretation. Queries are bounded so that one request cannot stall the archive: FTS5
+expands every prefix into all the indexed words it starts, and snippet() then works over
+all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from archive.filters import FilterError
+from archive.schema import FTS_COLUMNS
+
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 32
+MAX_PREFIXES = 4
+MIN_PREFIX_LETTERS = 2
+OPERATORS = ("AND", "OR", "NOT")
+
+_TOKEN = re.compile(
+    r'\s*(?:(?P<quote>")|(?P<open>\()|(?P<close>\))'
+    r"|(?P<column>\w+):|(?P<word>\w+)(?P<star>\*)?|(?P<other>\S))"
+)
+
+
+class SearchError(FilterError):
+    """A search the archive cannot run; the message is one line meant for the user."""
+
+
+@dataclass
+class _Token:
+    kind: str  # term, op, open, close
+    text: str
+    prefix: bool = False
+
+
+def _tokens(query: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(query):
+        match = _TOKEN.match(query, pos)
+        if not match or match.end() == pos:
+            break  # only white space is left
+        pos = match.end()
+        if match["quote"]:
+            end = query.find('"', pos)
+            if end < 0:
+                raise SearchError('a phrase is not closed: add the missing " to the query')
+            words = re.findall(r"\w+", query[pos:end])
+            if not words:
+                raise SearchError('an empty phrase "" in the query: remove it')
+            tokens.append(_Token("term", '"' + " ".join(words) + '"'))
+            pos = end + 1
+        elif match["open"]:
+            tokens.append(_Token("open", "("))
+        elif match["close"]:
+            tokens.append(_Token("close", ")"))
+        elif match["column"]:
+            column = match["column"].lower()
+            if column not in FTS_COLUMNS:
+                raise SearchError(f"{match['column']}: is not a searchable column (use "
+                                  f"{', '.join(c + ':' for c in FTS_COLUMNS)})")
+            tokens.append(_Token("column", column))
+        elif match["word"]:
+            word = match["word"]
+            if word in OPERATORS:
+                if match["star"]:
+                    raise SearchError(f"{word}* : an operator cannot be a prefix")
+                tokens.append(_Token("op", word))
+            elif match["star"]:
+                if len(word) < MIN_PREFIX_LETTERS:
+                    raise SearchError(
+                        f"{word}* is too short a prefix: give at least {MIN_PREFIX_LETTERS} "
+                        "letters")
+                tokens.append(_Token("term", f'"{word}"*', prefix=True))
+            else:
+                tokens.append(_Token("term", f'"{word}"'))
+        # anything else (punctuation, a lone *) separates words, as the index does
+    return tokens
+
+
+class _Parser:
+    """Checks the grammar (FTS5's: NOT and OR are binary, AND may be left out) and writes the
+    FTS5 expression."""
+
+    def __init__(self, tokens: list[_Token]):
+        self.tokens = tokens
+        self.pos = 0
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> _Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def parse(self) -> str:
+        expr = self.or_()
+        token = self.peek()
+        if token is not None:
+            raise SearchError(f"unexpected {token.text!s} in the query"
+                              + (": a ( is missing" if token.kind == "close" else ""))
+        return expr
+
+    def or_(self) -> str:
+        parts = [self.and_()]
+        while (token := self.peek()) is not None and token.text == "OR" and token.kind == "op":
+            self.take()
+            parts.append(self.and_())
+        return " OR ".join(parts)
+
+    def and_(self) -> str:
+        parts = [self.not_()]
+        while (token := self.peek()) is not None and (
+                (token.kind == "op" and token.text == "AND") or token.kind in ("term", "open",
+                                                                               "column")):
+            if token.kind == "op":
+                self.take()
+            parts.append(self.not_())
+        return " AND ".join(parts)
+
+    def not_(self) -> str:
+        expr = self.primary()
+        while (token := self.peek()) is not None and token.kind == "op" and token.text == "NOT":
+            self.take()
+            expr = f"{expr} NOT {self.primary()}"
+        return expr
+
+    def primary(self) -> str:
+        token = self.peek()
+        if token is None:
+            raise SearchError("the query ends with an operator: a word is missing after it")
+        self.take()
+        if token.kind == "term":
+            return token.text
+        if token.kind == "column":
+            inner = self.primary()
+            return f"{token.text} : {inner}"
+        if token.kind == "open":
+            expr = self.or_()
+            closing = self.peek()
+            if closing is None or closing.kind != "close":
+                raise SearchError("a ( is not closed: add the missing ) to the query")
+            self.take()
+            return f"({expr})"
+        if token.kind == "close":
+            raise SearchError("unexpected ) in the query: a ( is missing, or it is empty")
+        raise SearchError(f"{token.text} needs a word on each side (e.g. 'a {token.text} b')")
+
+
+def fts_query(query: str) -> str:
+    """The FTS5 MATCH expression for query, or SearchError with what to change."""
+    if not query or not query.strip():
+        raise SearchError("the search query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchError(f"the query is {len(query)} characters long; at most "
+                          f"{MAX_QUERY_CHARS} are searched")
+    tokens = _tokens(query)
+    terms = [t for t in tokens if t.kind == "term"]
+    if not terms:
+        raise SearchError(f"nothing to search for in {query!r}: give a word")
+    if len(terms) > MAX_TERMS:
+        raise SearchError(f"the query has {len(terms)} terms; at most {MAX_TERMS}")
+    prefixes = [t for t in terms if t.prefix]
+    if len(prefixes) > MAX_PREFIXES:
+        raise SearchError(f"the query has {len(prefixes)} prefix terms (word*); at most "
+                          f"{MAX_PREFIXES}")
+    return _Parser(tokens).parse()

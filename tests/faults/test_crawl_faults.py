@@ -1,0 +1,173 @@
+"""Faults a crawl meets: redirects, signals, a second crawl, a page that costs too much.
+Each failed before its fix: the crawl lost articles silently, called a killed run "finished",
+ran two crawls on one archive, or stalled every download while it parsed one page."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+
+from tests.conftest import rows, run_crawl, start_crawl, wait_until
+from tests.site.articles import ARTICLES
+from tests.site.server import StandInSite
+
+VALID = [a for a in ARTICLES if a.get("template") != "nodate"]
+
+
+def _path(article: dict) -> str:
+    return article["path"]
+
+
+def stored(db) -> int:
+    try:
+        return rows(db, "select count(*) from articles")[0][0]
+    except sqlite3.Error:
+        return 0
+
+
+# -- redirects ------------------------------------------------------------------------------
+def test_articles_redirected_off_the_site_are_failures_and_the_run_says_so(tmp_path):
+    # every article answers 301 to another host: the articles are not archived, and that must
+    # be said (a row each in failures, exit 1), not a silent exit 0 with 0 articles
+    with StandInSite() as probe:
+        other = probe.base_url.replace("127.0.0.1", "localhost")
+    redirects = {_path(a): other + _path(a) for a in ARTICLES}
+    with StandInSite(redirects=redirects) as moved:
+        result = run_crawl(tmp_path / "moved.db", moved.base_url, "--feed-pages", "0")
+        base = moved.base_url
+    assert result.returncode == 1, result.stderr[-2000:]
+    failures = dict(rows(tmp_path / "moved.db", "select url, reason from failures"))
+    for article in VALID:
+        assert failures[base + _path(article)] == \
+            f"redirected off the site to {other}{_path(article)}"
+    assert stored(tmp_path / "moved.db") == 0
+
+
+def test_a_redirect_within_the_site_is_followed_to_the_new_canonical_url(tmp_path):
+    article = VALID[1]
+    old_path = "/chile/slug-antiguo-del-articulo/07/14/"
+    with StandInSite(redirects={old_path: _path(article)}, extra_urls=[old_path]) as site:
+        result = run_crawl(tmp_path / "slug.db", site.base_url, "--feed-pages", "0")
+        base = site.base_url
+        assert site.fetched(old_path) == 1
+    assert result.returncode == 1, result.stderr[-2000:]  # the stand-in's traps
+    urls = [u for (u,) in rows(tmp_path / "slug.db", "select url from articles")]
+    assert base + _path(article) in urls and base + old_path not in urls
+
+
+def test_redirect_loops_and_long_chains_are_failures_with_their_own_reason(tmp_path):
+    loop_a, loop_b = "/chile/bucle-a/01/01/", "/chile/bucle-b/01/01/"
+    chain = [f"/chile/cadena-{i}/01/01/" for i in range(13)]
+    redirects = {loop_a: loop_b, loop_b: loop_a}
+    redirects.update({chain[i]: chain[i + 1] for i in range(12)})
+    with StandInSite(redirects=redirects, extra_urls=[loop_a, chain[0]]) as site:
+        run_crawl(tmp_path / "loops.db", site.base_url, "--feed-pages", "0")
+        base = site.base_url
+    failures = dict(rows(tmp_path / "loops.db", "select url, reason from failures"))
+    assert failures[base + loop_a].startswith(f"redirect loop: {base}{loop_a} -> {base}{loop_b}")
+    assert failures[base + chain[0]].startswith("more than 10 redirects")
+    assert "robots.txt" not in failures[base + chain[0]]
+
+
+# -- signals and dead runs ---------------------------------------------------------------------
+def _interrupted_by(sig, tmp_path):
+    db = tmp_path / "signalled.db"
+    with StandInSite(delay=0.3) as slow:
+        crawl = start_crawl(db, slow.base_url, "-s", "CONCURRENT_REQUESTS=1")
+        try:
+            wait_until(lambda: stored(db) >= 1)
+            crawl.send_signal(sig)
+            _, stderr = crawl.communicate(timeout=60)
+        finally:
+            crawl.kill()
+            crawl.wait()
+    return crawl.returncode, stderr, db
+
+
+def test_sigterm_mid_crawl_exits_6_and_the_run_is_interrupted(tmp_path):
+    status, stderr, db = _interrupted_by(signal.SIGTERM, tmp_path)
+    assert status == 6, stderr[-2000:]
+    assert "interrupted by a signal" in stderr
+    assert rows(db, "select status, exit_status, finished_at is not null from runs") == \
+        [("interrupted", 6, 1)]
+    assert 1 <= stored(db) < len(VALID)  # what was stored is kept
+
+
+def test_ctrl_c_mid_crawl_exits_6_too(tmp_path):
+    status, stderr, db = _interrupted_by(signal.SIGINT, tmp_path)
+    assert status == 6, stderr[-2000:]
+    assert rows(db, "select status from runs") == [("interrupted",)]
+
+
+def test_a_finished_run_is_recorded_with_its_exit_status(crawled):
+    db, result = crawled
+    assert rows(db, "select status, exit_status from runs") == [("finished", result.returncode)]
+
+
+def test_a_sigkilled_run_is_shown_as_died_by_the_next_run(tmp_path):
+    db = tmp_path / "killed.db"
+    with StandInSite(delay=0.3) as slow:
+        crawl = start_crawl(db, slow.base_url, "-s", "CONCURRENT_REQUESTS=1")
+        wait_until(lambda: stored(db) >= 1)
+        crawl.kill()
+        crawl.wait()
+        assert rows(db, "select status from runs") == [("running",)]
+        result = run_crawl(db, slow.base_url, "--feed-pages", "0")
+    assert result.returncode == 1, result.stderr[-2000:]  # the stand-in's traps
+    assert rows(db, "select status from runs order by id") == [("died",), ("finished",)]
+    assert stored(db) == len(VALID)  # the second run went on
+
+
+# -- one crawl at a time ------------------------------------------------------------------------
+def test_a_second_crawl_on_the_same_archive_exits_7_at_once(tmp_path):
+    db = tmp_path / "busy.db"
+    with StandInSite(delay=0.3) as slow:
+        first = start_crawl(db, slow.base_url, "-s", "CONCURRENT_REQUESTS=1")
+        try:
+            wait_until(lambda: stored(db) >= 1)
+            second = run_crawl(db, slow.base_url)
+            assert second.returncode == 7, second.stderr[-2000:]
+            assert second.stderr.strip().splitlines() == [
+                f"error: another crawl is writing to {db} (it holds the archive's lock); "
+                "this run did nothing"]
+            first.kill()  # a dead run must not leave the lock stuck
+            first.wait()
+            third = run_crawl(db, slow.base_url, "--feed-pages", "0")
+        finally:
+            first.kill()
+            first.wait()
+    assert third.returncode == 1, third.stderr[-2000:]  # the stand-in's traps, not the lock
+    assert rows(db, "select count(*) from runs") == [(2,)]  # the refused run wrote nothing
+
+
+# -- a page that costs too much ------------------------------------------------------------------
+def _huge_article(paragraphs: int) -> bytes:
+    body = "".join(f"<p>palabra{i}</p>" for i in range(paragraphs))
+    return (
+        '<!DOCTYPE html><html lang="es-CL"><head><title>Página enorme | El Ciudadano</title>'
+        '<meta property="og:type" content="article"></head>'
+        '<body class="post-template-default single single-post postid-999001">'
+        '<article><h1 class="entry-title">Página enorme</h1>'
+        '<time datetime="2025-11-20T10:00:00-03:00">20 de noviembre de 2025</time>'
+        f'<div class="entry-content">{body}</div></article></body></html>').encode()
+
+
+def test_parsing_a_huge_page_does_not_stall_the_downloads(tmp_path):
+    # the parse of one huge page runs beside the reactor: the longest time the reactor was
+    # held stays well under the time that parse took (measured in the same run); parsing in
+    # the reactor thread held it for the whole parse
+    huge = "/chile/pagina-enorme/11/20/"
+    with StandInSite(pages={huge: _huge_article(60_000)}, extra_urls=[huge]) as site:
+        result = run_crawl(tmp_path / "huge.db", site.base_url, "--feed-pages", "0",
+                           "--log-level", "DEBUG")
+    stats = _final_stats(tmp_path / "huge.db")
+    parse_ms, stall_ms = stats["ciudadano/parse_max_ms"], stats["ciudadano/reactor_stall_max_ms"]
+    assert parse_ms > 200, result.stderr[-1000:]  # the huge page really cost something
+    assert stall_ms < parse_ms / 2, (stall_ms, parse_ms)
+
+
+def _final_stats(db) -> dict:
+    import json
+
+    (stats,) = rows(db, "select stats from runs order by id desc limit 1")[0]
+    return json.loads(stats)
