@@ -182,10 +182,20 @@ def _sqlite_message(path: Path, err: sqlite3.Error, doing: str) -> str:
     if "malformed" in text or "not a database" in text:
         return f"{path} is damaged ({text}); restore it from a backup or an export"
     if "disk is full" in text or "disk I/O" in text:
+        if "disk I/O" in text and _disk_full(path):
+            text = "the disk is full"  # SQLite reports a failed -shm or -wal write as I/O
         return f"{doing} {path}: {text} (free some space and run again)"
     if "readonly" in text or "read-only" in text:
         return f"{doing} {path}: it is on read-only storage"
     return f"{doing} {path}: {text}"
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        stats = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < 64 * 1024
 
 
 def sqlite_message(path: str | Path, err: sqlite3.Error, doing: str = "cannot write") -> str:
