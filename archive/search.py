@@ -12,7 +12,7 @@ from archive.filters import Slice
 from archive.query import SearchError, fts_query
 from archive.schema import ARTICLES
 
-__all__ = ["search", "SearchError"]
+__all__ = ["SearchError", "search"]
 
 SNIPPET_TOKENS = 16
 # bm25 column weights, in FTS column order: title, subtitle, body

@@ -4,7 +4,6 @@ that stay on the site."""
 from __future__ import annotations
 
 import logging
-
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware

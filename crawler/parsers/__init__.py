@@ -17,7 +17,7 @@ from crawler.parsers.html import parse_html
 from crawler.parsers.normalize import not_article
 from crawler.parsers.rest import parse_rest
 
-__all__ = ["parse_article", "parse_articles", "document_kind"]
+__all__ = ["document_kind", "parse_article", "parse_articles"]
 
 
 def document_kind(body: bytes, content_type: str | None = None) -> str:

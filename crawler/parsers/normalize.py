@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from archive.schema import empty_article, slugify
