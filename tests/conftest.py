@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,42 @@ def wait_until(predicate, timeout: float = 60.0, every: float = 0.05) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
         time.sleep(every)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(db: Path):
+    """`ciudadano serve` on db as a user runs it, on a free port: yields its base URL once it
+    answers; stopped (SIGTERM, then waited for) on exit."""
+    import time
+
+    import httpx
+
+    port = free_port()
+    server = subprocess.Popen([*ciudadano(), "serve", "--db", str(db), "--port", str(port)],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/-/versions.json", timeout=2).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(server.stdout.read().decode(errors="replace")) from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
 
 def rows(db: Path, sql: str, *params) -> list[tuple]:

@@ -5,16 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
-import subprocess
-import time
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
-from tests.conftest import ROOT, ciudadano, rows
+from tests.conftest import rows, serving
 
 POLITICA = "La política de pensiones vuelve al Senado tras el receso"
 
@@ -115,33 +112,11 @@ def test_export_to_an_unwritable_place_fails_cleanly(crawled, tmp_path):
     assert result.exit_code == 1 and "cannot write" in result.output
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def datasette(crawled):
     db, _ = crawled
-    port = free_port()
-    server = subprocess.Popen([*ciudadano(), "serve", "--db", str(db), "--port", str(port)],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/-/versions.json", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(server.stdout.read().decode(errors="replace")) from None
-                time.sleep(0.2)
+    with serving(db) as base:
         yield base, db.stem
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_datasette_searches_without_accents_and_facets(datasette):

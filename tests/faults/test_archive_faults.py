@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from archive.store import Archive
 from crawler.cli import main
-from tests.conftest import ROOT, rows, run_crawl
+from tests.conftest import ROOT, rows, run_crawl, serving
 from tests.faults.conftest import fill, remount_read_only, tmpfs
 from tests.old_archive import make_v1_archive
 
@@ -179,8 +179,6 @@ def test_an_archive_on_read_only_media_can_be_searched_exported_and_served(crawl
         exported = cli("export", "--format", "jsonl", "--db", str(copy), "--out", str(out))
         assert exported.exit_code == 0, exported.output
         assert len(out.read_text().splitlines()) == rows(db, "select count(*) from articles")[0][0]
-        from tests.faults.test_reader_faults import serving
-
         with serving(copy) as base:
             import httpx
 

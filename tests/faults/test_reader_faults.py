@@ -11,15 +11,13 @@ import sqlite3
 import stat
 import subprocess
 import threading
-import time
-from contextlib import contextmanager
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
-from tests.conftest import ROOT, ciudadano, rows, wait_until
+from tests.conftest import ROOT, ciudadano, free_port, rows, serving, wait_until
 
 
 def cli(*args: str, **kwargs):
@@ -187,35 +185,6 @@ def big_archive(path, count: int):
 
 
 # -- serve stops with everything it started -------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def serving(db):
-    """`ciudadano serve` as a user runs it; stopped (SIGTERM) on exit."""
-    port = free_port()
-    server = subprocess.Popen([*ciudadano(), "serve", "--db", str(db), "--port", str(port)],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/-/versions.json", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(server.stdout.read().decode(errors="replace")) from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-
 def children_of(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
