@@ -63,6 +63,7 @@ FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 ARTICLES = "articles"
 FAILURES = "failures"
 RUNS = "runs"
+ALIASES = "aliases"  # an article's earlier URLs (a changed slug or section)
 
 # The archive's identity in the SQLite header ("CIUD"), and its schema version (user_version).
 APPLICATION_ID = 0x43495544
@@ -79,6 +80,7 @@ RUN_COLUMNS: dict[str, type] = {
 FAILURE_COLUMNS: dict[str, type] = {
     "id": int, "run_id": int, "url": str, "reason": str, "status": int, "at": str,
 }
+ALIAS_COLUMNS: dict[str, type] = {"url": str, "article_url": str, "since": str}
 _SQL_TYPES = {str: "TEXT", int: "INTEGER", bool: "INTEGER", float: "REAL", list: "TEXT",
               dict: "TEXT"}
 
@@ -156,6 +158,9 @@ def create_schema_sql() -> str:
     sql += _table_sql(RUNS, RUN_COLUMNS, "id", autoincrement=True)
     sql += _table_sql(FAILURES, FAILURE_COLUMNS, "id", autoincrement=True)
     sql += f"CREATE INDEX IF NOT EXISTS [idx_{FAILURES}_url] ON [{FAILURES}] (url);\n"
+    sql += _table_sql(ALIASES, ALIAS_COLUMNS, "url", autoincrement=False)
+    sql += (f"CREATE INDEX IF NOT EXISTS [idx_{ALIASES}_article_url] "
+            f"ON [{ALIASES}] (article_url);\n")
     sql += f"PRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {SCHEMA_VERSION};\n"
     return sql
 

@@ -15,6 +15,7 @@ import sqlite_utils
 
 from archive.db import open_for_writing
 from archive.schema import (
+    ALIASES,
     ARTICLES,
     FAILURES,
     PAGE_ONLY_FIELDS,
@@ -87,6 +88,16 @@ class Archive:
         row = {k: v for k, v in article.items() if k not in PAGE_ONLY_FIELDS and k in self._columns}
         row["year"] = int(row["published_date"][:4]) if row.get("published_date") else None
         digest = content_hash(row)
+        moved_from = self._moved(row["url"], row.get("wp_id"))
+        if moved_from:
+            with self.db.atomic():
+                self.db.execute(f"update {ARTICLES} set url = ? where url = ?",
+                                [row["url"], moved_from])
+                self.db.execute(f"update {ALIASES} set article_url = ? where article_url = ?",
+                                [row["url"], moved_from])
+                self.db.execute(f"insert or replace into {ALIASES} (url, article_url, since) "
+                                "values (?, ?, ?)", [moved_from, row["url"], utc_now()])
+            log.info("post %s moved from %s to %s", row.get("wp_id"), moved_from, row["url"])
         existing = self._get(row["url"])
         if existing is not None and existing["content_hash"] == digest:
             return UNCHANGED
@@ -99,6 +110,47 @@ class Archive:
         )
         self.db[ARTICLES].upsert(row, pk="url")
         return CHANGED if existing else NEW
+
+    def _moved(self, url: str, wp_id: int | None) -> str | None:
+        """The URL the same WordPress post is stored under, when it is not url (a new slug
+        or section: WordPress redirects the old URL to the new one)."""
+        if wp_id is None:
+            return None
+        known = self.url_for_wp_id(wp_id)
+        if known is None or known == url or self._get(url) is not None:
+            return None
+        return known
+
+    def stored_version(self, url: str | None = None, wp_id: int | None = None
+                       ) -> tuple[str, str | None, str | None, bool] | None:
+        """(url, modified, published, page_only) of the stored article with this URL (or an
+        old URL of it) or WordPress post id, or None. page_only: it was read without its page
+        (blocked), from REST or the feed, and waits for a run that reaches the page."""
+        columns = ("url, modified, published, "
+                   "json_extract(provenance, '$.page') is not null as page_only")
+        rows = []
+        if wp_id is not None:
+            rows = self.db.execute(
+                f"select {columns} from {ARTICLES} where wp_id = ? limit 1", [wp_id]).fetchall()
+        if not rows and url is not None:
+            rows = self.db.execute(
+                f"select {columns} from {ARTICLES} where url = ? or url = "
+                f"(select article_url from {ALIASES} where url = ?) limit 1", [url, url]
+            ).fetchall()
+        return tuple(rows[0]) if rows else None
+
+    def page_only_urls(self, limit: int) -> list[str]:
+        """Articles stored without their page (it was blocked or failed), oldest first."""
+        return [url for (url,) in self.db.execute(
+            f"select url from {ARTICLES} where json_extract(provenance, '$.page') is not null "
+            "order by last_changed limit ?", [limit])]
+
+    def last_good_run_started(self) -> str | None:
+        """When the last run that finished with status 0 or 1 started (UTC ISO)."""
+        rows = self.db.execute(
+            f"select started_at from {RUNS} where status = 'finished' and exit_status in (0, 1) "
+            "order by id desc limit 1").fetchall()
+        return rows[0][0] if rows else None
 
     def _get(self, url: str) -> dict | None:
         rows = self.db.execute(

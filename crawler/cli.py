@@ -56,6 +56,15 @@ def main() -> None:
               help="Stop scheduling article pages after this many (default: all).")
 @click.option("--feed-pages", type=click.IntRange(min=0), default=10, show_default=True,
               help="How many RSS feed pages (10 newest articles each) to read.")
+@click.option("--full", is_flag=True,
+              help="Walk the whole site, not only what changed since the last good run "
+                   "(resumable: what is stored unchanged is not fetched again).")
+@click.option("--source", type=click.Choice(["auto", "html", "api", "feed"]), default="auto",
+              show_default=True,
+              help="Where to discover articles: auto (REST API, sitemaps if it fails, and the "
+                   "feed), html (sitemaps and feed), api (REST only), feed (RSS only).")
+@click.option("--url", "urls", multiple=True, metavar="URL",
+              help="Fetch just this article (repeatable); shortlinks ?p=ID and AMP URLs too.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting for this run (repeatable).")
 @click.option("--log-level", default="INFO", show_default=True,
@@ -64,7 +73,8 @@ def main() -> None:
               help="Write the log here instead of stderr.")
 @click.option("--quiet", is_flag=True,
               help="Print the summary only when the exit status is not 0 (for cron mail).")
-def crawl(db_path, base_url, max_articles, feed_pages, overrides, log_level, log_file, quiet):
+def crawl(db_path, base_url, max_articles, feed_pages, full, source, urls, overrides,
+          log_level, log_file, quiet):
     """Crawl the site into the archive: new and edited articles are stored, unchanged ones
     are left alone, and every failure is recorded in the failures table.
 
@@ -117,7 +127,8 @@ def crawl(db_path, base_url, max_articles, feed_pages, overrides, log_level, log
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(ElCiudadanoSpider)
         process.crawl(crawler, base_url=base_url, max_articles=max_articles,
-                      feed_pages=feed_pages)
+                      feed_pages=feed_pages, mode="full" if full else "incremental",
+                      source=source, urls=list(urls))
         process.start()
         stats = crawler.stats.get_stats()
         status, message = crawl_status(stats, base_url)
@@ -188,7 +199,7 @@ def crawl_status(stats: dict, base_url: str) -> tuple[int, str]:
         return EXIT_INTERRUPTED, (
             "interrupted by a signal (SIGTERM or Ctrl-C); what was stored is kept, and the "
             "next run goes on")
-    if not get("discovery_ok"):
+    if not get("discovery_ok") and not get("scheduled/url"):
         if get("discovery_blocked"):
             return EXIT_BLOCKED, f"{base_url} is blocking the crawler (Cloudflare)"
         return EXIT_UNREACHABLE, (
@@ -203,10 +214,14 @@ def crawl_status(stats: dict, base_url: str) -> tuple[int, str]:
     errors = get("fetch_errors") + get("blocked") + get("discovery_failed") + get("discovery_blocked")
     if errors:
         return EXIT_PAGE_ERRORS, f"{errors} pages could not be fetched (see the failures table)"
-    if not (get("articles_new") + get("articles_changed") + get("articles_unchanged")):
+    archived = get("articles_new") + get("articles_changed") + get("articles_unchanged")
+    attempted = get("pages_ok") + get("fetch_errors") + get("blocked")
+    if attempted and not archived:
         return EXIT_PAGE_ERRORS, (
-            f"no article was archived: {get('not_articles')} pages were not articles "
-            "(see the failures table)")
+            f"{attempted} article pages were fetched but no article was archived: "
+            f"{get('not_articles')} were not articles (see the failures table)")
+    if not attempted and not get("skipped_unchanged"):
+        return EXIT_PAGE_ERRORS, "no article was found: the REST API, sitemaps and feed listed none"
     return EXIT_OK, "ok"
 
 
@@ -215,6 +230,7 @@ def _summary(stats: dict, run_id: int, seconds: float, db_path: str) -> str:
     return (
         f"crawl run {run_id} into {db_path}: {get('articles_new')} new, "
         f"{get('articles_changed')} changed, {get('articles_unchanged')} unchanged, "
+        f"{get('skipped_unchanged')} not fetched (unchanged), "
         f"{get('not_articles')} not articles, {get('failures')} failures recorded, "
         f"in {seconds:.1f} s"
     )

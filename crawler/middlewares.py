@@ -39,7 +39,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(self, request, response, spider=None):
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
             return response
-        if _is_cloudflare_page(response.body):
+        if is_block_page(response.body):
             return response  # a block or challenge does not lift by asking again at once
         retry_after = _seconds(response.headers.get(b"Retry-After"))
         delay = self._delay(request, retry_after)
@@ -62,7 +62,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
 
-def _is_cloudflare_page(body: bytes) -> bool:
+def is_block_page(body: bytes) -> bool:
     head = body[:20000]
     return any(marker in head for marker, _ in site.BLOCK_MARKERS)
 

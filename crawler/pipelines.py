@@ -43,23 +43,14 @@ class ValidatePipeline:
 
 
 class DedupePipeline:
-    """One row per article: the same canonical URL or WordPress post id is stored once, even
-    when it is reached through the sitemap and the feed, AMP or tracking URLs."""
+    """One row per article and run: the same canonical URL or WordPress post id is stored once
+    a run, even when it is reached through REST, the sitemap and the feed, AMP or tracking
+    URLs. A post archived under another URL before (a changed slug) is not a duplicate: the
+    store moves its row."""
 
-    def __init__(self, archive_path: str):
-        self.archive_path = archive_path
+    def __init__(self):
         self.urls: set[str] = set()
         self.wp_ids: dict[int, str] = {}
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler.settings.get("ARCHIVE_PATH"))
-
-    def open_spider(self, spider=None):
-        self.archive = Archive(self.archive_path)
-
-    def close_spider(self, spider=None):
-        self.archive.close()
 
     def process_item(self, item, spider=None):
         if not isinstance(item, Article):
@@ -68,9 +59,9 @@ class DedupePipeline:
         if url in self.urls:
             raise DropItem(f"duplicate of {url} in this run")
         if wp_id is not None:
-            known = self.wp_ids.get(wp_id) or self.archive.url_for_wp_id(wp_id)
+            known = self.wp_ids.get(wp_id)
             if known and known != url:
-                raise DropItem(f"post {wp_id} is already archived as {known}")
+                raise DropItem(f"post {wp_id} was archived as {known} in this run")
             self.wp_ids[wp_id] = url
         self.urls.add(url)
         return item

@@ -55,6 +55,13 @@ ITEM_PIPELINES = {
 ARCHIVE_PATH = "data/elciudadano.db"
 ARCHIVE_RUN_ID = None
 
+# An incremental run asks the REST API for posts modified since the start of the last good run,
+# less this overlap (clock skew, posts saved while that run was going).
+INCREMENTAL_OVERLAP_HOURS = 48
+# Articles stored from REST or the feed alone (their page was blocked) whose page each run
+# tries again, oldest first.
+UPGRADE_PER_RUN = 2000
+
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0
 FEED_EXPORT_ENCODING = "utf-8"

@@ -153,6 +153,13 @@ FEED_LEAD = "El Ciudadano"
 FEED_FOOTER = re.compile(r"^La entrada .+ se publicó primero en El Ciudadano\.?$", re.DOTALL)
 
 # -- the REST API ----------------------------------------------------------------------------
+REST_POSTS_PATH = "/wp-json/wp/v2/posts"
+REST_PER_PAGE = 100  # the most WordPress allows
+REST_TOTAL_PAGES_HEADER = "X-WP-TotalPages"
+# WordPress core filters modified_after on post_modified, the site's local time, and "after"
+# is exclusive (class-wp-rest-posts-controller.php: 'column' => 'post_modified'): the value is
+# sent as Santiago wall time without an offset.
+REST_MODIFIED_AFTER_FORMAT = "%Y-%m-%dT%H:%M:%S"
 # Custom fields that hold the standfirst, most trusted first.
 REST_SUBTITLE_FIELDS = ("bajada_titulo", "resume")
 

@@ -26,18 +26,24 @@ def ciudadano() -> list[str]:
     return [script] if script else [sys.executable, "-m", "crawler.cli"]
 
 
-def run_crawl(db: Path, base_url: str, *extra: str) -> subprocess.CompletedProcess:
+def run_crawl(db: Path, base_url: str, *extra: str, source: str = "html"
+              ) -> subprocess.CompletedProcess:
+    """A crawl as the operator runs it. source "html" (sitemaps and feed) by default: most
+    tests are about pages the sitemaps list; the tests of the REST path say source="auto"."""
     return subprocess.run(
-        [*ciudadano(), "crawl", "--db", str(db), "--base-url", base_url, *FAST, *extra],
+        [*ciudadano(), "crawl", "--db", str(db), "--base-url", base_url, "--source", source,
+         *FAST, *extra],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
 
 
-def start_crawl(db: Path, base_url: str, *extra: str) -> subprocess.Popen:
+def start_crawl(db: Path, base_url: str, *extra: str, source: str = "html"
+                ) -> subprocess.Popen:
     """A crawl running in the background, for tests that signal it; the caller waits."""
     return subprocess.Popen(
-        [*ciudadano(), "crawl", "--db", str(db), "--base-url", base_url, *FAST, *extra],
+        [*ciudadano(), "crawl", "--db", str(db), "--base-url", base_url, "--source", source,
+         *FAST, *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )

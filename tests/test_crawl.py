@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import socket
+from urllib.parse import urlsplit
 
 from tests.conftest import rows, run_crawl
 from tests.site.articles import ARTICLES
@@ -78,12 +79,17 @@ def test_exit_status_and_summary_tell_the_operator(crawled):
     assert run == ("finished", 9, 6, 1)
 
 
-def test_a_second_crawl_adds_nothing_and_changes_nothing(stand_in, tmp_path):
+def test_a_second_crawl_fetches_no_unchanged_article_and_changes_nothing(tmp_path):
     db = tmp_path / "twice.db"
-    run_crawl(db, stand_in.base_url)
-    before = rows(db, "select * from articles order by url")
-    second = run_crawl(db, stand_in.base_url)
-    assert "0 new, 0 changed, 9 unchanged" in second.stderr
+    with StandInSite() as site:
+        run_crawl(db, site.base_url)
+        before = rows(db, "select * from articles order by url")
+        fetched = len(site.requests)
+        second = run_crawl(db, site.base_url)
+        again = site.requests[fetched:]
+    # every archived article's sitemap lastmod is what the archive has: no page fetched
+    assert not any(urlsplit(p).path in {a["path"] for a in VALID} for p in again), again
+    assert "0 new, 0 changed, 0 unchanged, 9 not fetched (unchanged)" in second.stderr
     assert rows(db, "select * from articles order by url") == before
     assert rows(db, "select count(*) from runs") == [(2,)]
 
@@ -97,7 +103,7 @@ def test_max_articles_limits_the_crawl(stand_in, tmp_path):
 def test_a_blocked_site_exits_4_and_stores_nothing(tmp_path):
     db = tmp_path / "blocked.db"
     with StandInSite(blocked=True) as blocked:
-        result = run_crawl(db, blocked.base_url, "--feed-pages", "1")
+        result = run_crawl(db, blocked.base_url, "--feed-pages", "1", source="auto")
     assert result.returncode == 4, result.stderr[-2000:]
     assert "blocking" in result.stderr
     assert rows(db, "select count(*) from articles") == [(0,)]

@@ -1,5 +1,14 @@
-"""Discovery of El Ciudadano's articles: robots.txt -> sitemaps (Yoast or WordPress core) and
-the RSS feed pages -> article pages -> crawler.parsers.parse_article."""
+"""Discovery of El Ciudadano's articles, fetching only what changed.
+
+Three sources (see README, "How a crawl works"):
+- the REST API, newest modification first: in an incremental run only what was modified since
+  the last good run (less an overlap), in a full run everything, 100 posts a request;
+- the sitemaps (robots.txt -> Yoast or WordPress core), each URL with its own lastmod: walked
+  when the REST API does not answer, or with --source html;
+- the RSS feed, newest first, paged until a page holds only posts already archived.
+An article page is fetched only when the archive has no version of it as new as the source
+says it is; its parse is merged with the REST post (crawler.parsers.merge).
+"""
 
 from __future__ import annotations
 
@@ -16,9 +25,14 @@ from twisted.internet import threads
 
 from crawler import site
 from crawler.items import Article, Failure
-from crawler.middlewares import RedirectFailure
-from crawler.parsers import parse_article
+from crawler.middlewares import RedirectFailure, is_block_page
+from crawler.parsers import dates, parse_article
+from crawler.parsers.merge import merge
+from crawler.parsers.rest import parse_rest
 from crawler.urls import canonical_url, rebase, site_hosts
+
+MODES = ("incremental", "full")
+SOURCES = ("auto", "html", "api", "feed")
 
 STAT = "ciudadano/{}".format
 
@@ -27,21 +41,185 @@ class ElCiudadanoSpider(scrapy.Spider):
     name = "elciudadano"
 
     def __init__(self, base_url: str = site.BASE_URL, max_articles: int | str | None = None,
-                 feed_pages: int | str = 10, *args, **kwargs):
+                 feed_pages: int | str = 10, mode: str = "incremental", source: str = "auto",
+                 urls: list[str] | str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if mode not in MODES or source not in SOURCES:
+            raise ValueError(f"mode must be one of {MODES}, source one of {SOURCES}")
         self.base_url = base_url.rstrip("/")
         self.max_articles = int(max_articles) if max_articles not in (None, "") else None
         self.feed_pages = int(feed_pages)
+        self.mode = mode
+        self.source = source
+        self.urls = [u for u in (urls.split() if isinstance(urls, str) else urls or []) if u]
         self.scheduled: set[str] = set()
+        self.skipped: set[str] = set()
+        self.rest_state = "pending" if source in ("auto", "api") else "unused"
+        self._held_sitemaps: list[scrapy.Request] | None = None  # until REST has answered
+        # REST posts whose page is still to be handled, by canonical URL; the next REST page
+        # is asked for only when few are left (bounded memory in a full run of 305,000)
+        self.rest_posts: dict[str, dict] = {}
+        self._feed_started = False
+        self._next_rest: scrapy.Request | None = None
         # the hosts redirects may lead to (www and the bare domain of the crawled host)
         self.site_hosts = site_hosts(self.base_url)
         self.allowed_domains = sorted(self.site_hosts)
 
     # -- discovery -----------------------------------------------------------------------------
     async def start(self):
+        from archive.store import Archive
+
         self._start_heartbeat()
-        yield self._discovery(site.ROBOTS_PATH, self.parse_robots, fallback=0)
-        yield self._discovery(f"{site.FEED_PATH}", self.parse_feed)
+        self.catalog = Archive(self.settings.get("ARCHIVE_PATH"))
+        last_good = self.catalog.last_good_run_started()
+        self.full = self.mode == "full" or last_good is None
+        self._count("mode_full" if self.full else "mode_incremental")
+        if self.urls:
+            for url in self.urls:
+                for request in self._article_request(url, "url", None, force=True):
+                    yield request
+            return
+        for url in self.catalog.page_only_urls(limit=self.settings.getint(
+                "UPGRADE_PER_RUN", 2000)):  # read without their page so far: try the page again
+            for request in self._article_request(url, "upgrade", None, force=True):
+                yield request
+        if self.source in ("auto", "html"):
+            yield self._discovery(site.ROBOTS_PATH, self.parse_robots, fallback=0)
+        if self.source in ("auto", "api"):
+            # the feed waits for REST's first page: its posts then come with REST's data
+            yield self._rest_request(1, None if self.full else self._modified_after(last_good))
+        elif self.source in ("html", "feed"):
+            for request in self._feed_start():
+                yield request
+
+    def _feed_start(self):
+        if self.source in ("auto", "html", "feed") and self.feed_pages > 0 \
+                and not self._feed_started:
+            self._feed_started = True
+            yield self._discovery(f"{site.FEED_PATH}", self.parse_feed)
+
+    # -- what is already archived ------------------------------------------------------------------
+    def _modified_after(self, last_good: str) -> str:
+        """Santiago wall time of the last good run's start, less the overlap (see site.py)."""
+        from datetime import timedelta
+
+        overlap = timedelta(hours=self.settings.getfloat("INCREMENTAL_OVERLAP_HOURS", 48))
+        since = dates.in_santiago(datetime.fromisoformat(last_good)) - overlap
+        return since.strftime(site.REST_MODIFIED_AFTER_FORMAT)
+
+    def _skip(self, url: str) -> None:
+        """An article not fetched because the archive has it unchanged (counted once)."""
+        if url not in self.skipped:
+            self.skipped.add(url)
+            self._count("skipped_unchanged")
+
+    def _unchanged(self, url: str, modified: str | None, wp_id: int | None = None) -> bool:
+        """Whether the archive holds this article at least as new as modified (a source's
+        modification time). Without a time (the feed gives none), an article already archived
+        counts as unchanged: its edits reach us through REST or the sitemaps."""
+        stored = self.catalog.stored_version(url, wp_id)
+        if stored is None or stored[3]:  # none, or only read from REST or the feed so far
+            return False
+        if modified is None:
+            return True
+        have = dates.parse_machine_date(stored[1] or stored[2] or "")
+        wanted = dates.parse_machine_date(modified)
+        return have is not None and wanted is not None and have >= wanted
+
+    # -- the REST API ----------------------------------------------------------------------------
+    def _rest_request(self, page: int, modified_after: str | None) -> scrapy.Request:
+        from urllib.parse import urlencode
+
+        params = {"per_page": site.REST_PER_PAGE, "page": page, "_embed": 1,
+                  "orderby": "modified", "order": "desc"}
+        if modified_after:
+            params["modified_after"] = modified_after
+        return scrapy.Request(
+            rebase(f"{site.REST_POSTS_PATH}?{urlencode(params)}", self.base_url),
+            callback=self.parse_rest_page, errback=self.rest_failed, dont_filter=True,
+            meta={"page": page, "modified_after": modified_after, "discovery": True},
+            priority=10)
+
+    async def parse_rest_page(self, response):
+        page = response.meta["page"]
+        body = response.body
+        if not body.lstrip()[:1] == b"[":
+            for item in self._rest_unusable(response, "not a REST API posts list"):
+                yield item
+            return
+        posts = await maybe_deferred_to_future(threads.deferToThread(
+            parse_rest, body, response.url, datetime.now(timezone.utc)))
+        self.rest_state = "ok"
+        self._held_sitemaps = None  # REST answers: the sitemaps are not needed
+        self._count("discovery_ok")
+        self._count("rest_pages")
+        for request in self._feed_start():
+            yield request
+        for post in posts:
+            if not post.get("is_article"):
+                continue
+            url = canonical_url(post["url"], self.base_url)
+            if self._unchanged(url, post.get("modified") or post.get("published"),
+                               post.get("wp_id")):
+                self._skip(url)
+                continue
+            self.rest_posts[url] = post  # merged with the page when it is handled
+            for request in self._article_request(url, "rest", None):
+                yield request
+        total = int(response.headers.get(site.REST_TOTAL_PAGES_HEADER, b"1") or 1)
+        if page < total and not self._limit_reached():
+            self._next_rest = self._rest_request(page + 1, response.meta["modified_after"])
+            for request in self._rest_next():
+                yield request
+
+    REST_BACKLOG = 200  # REST posts waiting for their page before the next REST page is asked
+
+    def _rest_next(self):
+        if self._next_rest is not None and len(self.rest_posts) <= self.REST_BACKLOG:
+            request, self._next_rest = self._next_rest, None
+            yield request
+
+    def _rest_post(self, url: str) -> dict | None:
+        """The REST post of the page at url (popped: each is merged once)."""
+        return self.rest_posts.pop(canonical_url(url, self.base_url), None)
+
+    def rest_failed(self, failure):
+        """An error answer on page 1: the REST API is off (or blocked); the sitemaps stand in.
+        A 400 past the last page is WordPress saying there is no such page."""
+        request = failure.request
+        if failure.check(HttpError) and failure.value.response.status == 400 \
+                and request.meta["page"] > 1:
+            return
+        response = failure.value.response if failure.check(HttpError) else None
+        reason = f"HTTP {response.status}" if response is not None else \
+            f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        yield from self._rest_gone(request.url, reason, response)
+
+    def _rest_unusable(self, response, what: str):
+        yield from self._rest_gone(response.url, what, response)
+
+    def _rest_gone(self, url: str, reason: str, response):
+        self.rest_state = "failed"
+        self._count("rest_failed")
+        blocked = response is not None and is_block_page(response.body)
+        self.logger.warning("the REST API did not answer (%s): %s", reason,
+                            "falling back to the sitemaps" if self.source == "auto"
+                            else "no other source was asked for")
+        if self.source == "api":
+            self._count("discovery_blocked" if blocked else "discovery_failed")
+            yield Failure(url=url, reason=f"discovery: REST API: {reason}",
+                          status=response.status if response is not None else None)
+        held, self._held_sitemaps = self._held_sitemaps or [], None
+        yield from held
+        yield from self._feed_start()
+
+    def _sitemaps(self, requests):
+        """Sitemap requests go out when the sitemaps are the source: with --source html, or
+        once the REST API has failed; until REST answers they are held."""
+        if self.source == "html" or self.rest_state == "failed":
+            yield from requests
+        elif self.rest_state == "pending":
+            self._held_sitemaps = (self._held_sitemaps or []) + list(requests)
 
     def _discovery(self, path_or_url: str, callback, fallback: int | None = None,
                    **meta) -> scrapy.Request:
@@ -60,9 +238,9 @@ class ElCiudadanoSpider(scrapy.Spider):
         self._count("discovery_ok")
         sitemaps = list(sitemap_urls_from_robots(response.body, base_url=response.url))
         if not sitemaps:
-            yield from self._next_sitemap_path(response.meta["fallback"])
-        for url in sitemaps:
-            yield self._discovery(url, self.parse_sitemap, fallback=0)
+            yield from self._sitemaps(self._next_sitemap_path(response.meta["fallback"]))
+        yield from self._sitemaps(self._discovery(url, self.parse_sitemap, fallback=0)
+                                  for url in sitemaps)
 
     def _next_sitemap_path(self, fallback: int | None):
         """The next of the usual sitemap paths, tried when robots.txt names none."""
@@ -98,11 +276,22 @@ class ElCiudadanoSpider(scrapy.Spider):
                 yield from self._discovery_broken(response, "not an RSS feed")
             return
         self._count("discovery_ok")
+        fresh = 0
         for item in items:
             link = item.xpath("link/text()").get()
-            if link:
-                yield from self._article_request(link, "feed", item.xpath("pubDate/text()").get())
+            if not link:
+                continue
+            url = canonical_url(link, self.base_url)
+            if url in self.scheduled:
+                fresh += 1
+            elif self._unchanged(url, None):
+                self._skip(url)
+            else:
+                fresh += 1
+                yield from self._article_request(link, "feed", None)
         page = response.meta.get("page", 1)
+        if not fresh and not self.full:
+            return  # newest first: a page of archived posts means the rest are archived too
         if page < self.feed_pages and not self._limit_reached():
             yield self._discovery(
                 f"{site.FEED_PATH}?{site.FEED_PAGE_PARAM}={page + 1}", self.parse_feed,
@@ -125,7 +314,9 @@ class ElCiudadanoSpider(scrapy.Spider):
                     + " and ".join(site.SITEMAP_PATHS) + " answer 404)"))
         else:
             yield from self._fetch_failure(failure, discovery=True)
-        if request.callback == self.parse_robots or request.callback == self.parse_sitemap:
+        if request.callback == self.parse_robots:
+            yield from self._sitemaps(self._next_sitemap_path(request.meta.get("fallback")))
+        elif request.callback == self.parse_sitemap:
             yield from self._next_sitemap_path(request.meta.get("fallback"))
 
     def _absent(self, failure) -> bool:
@@ -141,14 +332,22 @@ class ElCiudadanoSpider(scrapy.Spider):
     def _limit_reached(self) -> bool:
         return self.max_articles is not None and len(self.scheduled) >= self.max_articles
 
-    def _article_request(self, link: str, source: str, lastmod: str | None):
+    def _article_request(self, link: str, source: str, lastmod: str | None,
+                         force: bool = False):
+        """The page of an article, unless it is already scheduled, the archive has it as new
+        as lastmod (the sitemap's time for this URL), or --max-articles is reached."""
         url = canonical_url(link, self.base_url)
         if url in self.scheduled or self._limit_reached():
             return
+        if lastmod and not force and self._unchanged(url, lastmod):
+            self._skip(url)
+            return
         self.scheduled.add(url)
         self._count(f"scheduled/{source}")
+        if force and "p=" in link:  # a shortlink ?p=ID: WordPress redirects to the article
+            url = rebase(link, self.base_url)
         yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
-                             meta={"source": source, "lastmod": lastmod})
+                             dont_filter=force, meta={"source": source, "lastmod": lastmod})
 
     async def parse_article(self, response):
         """Parsed in a thread: a large page must not stall the downloads in flight."""
@@ -161,9 +360,17 @@ class ElCiudadanoSpider(scrapy.Spider):
             self.logger.exception("parser error on %s", response.url)
             self._count("parser_errors")
             yield Failure(url=response.url, reason=f"parser error: {err!r}", status=response.status)
+            rest = self._rest_post((response.meta.get("redirect_urls") or [response.url])[0])
+            if rest is not None:  # never lost for a parser bug: kept from REST, marked
+                yield Article(**merge({"is_article": False, "reason": "parser error"}, rest))
+            for request in self._rest_next():
+                yield request
             return
         self._count("pages_ok")
-        yield Article(**article)
+        rest = self._rest_post((response.meta.get("redirect_urls") or [response.url])[0])
+        yield Article(**merge(article, rest))
+        for request in self._rest_next():
+            yield request
 
     def _timed_parse(self, body, url, fetched_at, content_type):
         """parse_article, its duration kept as the stat ciudadano/parse_max_ms."""
@@ -175,7 +382,19 @@ class ElCiudadanoSpider(scrapy.Spider):
             self.crawler.stats.max_value(STAT("parse_max_ms"), elapsed)
 
     def article_failed(self, failure):
-        yield from self._fetch_failure(failure, discovery=False)
+        items = list(self._fetch_failure(failure, discovery=False))
+        reason = next((i["reason"] for i in items if isinstance(i, Failure)), "not fetched")
+        rest = self._rest_post((failure.request.meta.get("redirect_urls")
+                                or [failure.request.url])[0])
+        yield from self._rest_next()
+        for item in items:
+            yield item
+            if rest is not None and isinstance(item, Failure):
+                # the page failed, REST has the post: keep it, marked with why (provenance
+                # "page"); a later run that reaches the page upgrades it
+                self._count("rest_only")
+                page = {"is_article": False, "reason": item["reason"]}
+                yield Article(**merge(page, rest))
 
     def _fetch_failure(self, failure, discovery: bool):
         # recorded under the URL the crawl asked for, not the last of its redirects
@@ -233,3 +452,6 @@ class ElCiudadanoSpider(scrapy.Spider):
         heartbeat = getattr(self, "_heartbeat", None)
         if heartbeat is not None and heartbeat.running:
             heartbeat.stop()
+        catalog = getattr(self, "catalog", None)
+        if catalog is not None:
+            catalog.close()

@@ -237,3 +237,29 @@ La exposición podrá visitarse hasta junio con entrada liberada.<br><br>
 
 def by_key(key: str) -> dict:
     return next(a for a in ARTICLES if a["key"] == key)
+
+
+def new_article(number: int, published: str) -> dict:
+    """A plain new post, as the newsroom publishes 30-40 a day: for tests that add posts
+    between two runs. Its text is written out here, so a test knows what a reader sees."""
+    return {
+        "key": f"nueva-{number}",
+        "path": f"/chile/nota-nueva-numero-{number}/{published[5:7]}/{published[8:10]}/",
+        "wp_id": 1_300_000 + number,
+        "title": f"Nota nueva número {number}",
+        "subtitle": f"La bajada de la nota número {number}.",
+        "section": ("Chile", "chile"),
+        "categories": [("Chile", "chile")],
+        "tags": ["Notas nuevas"],
+        "authors": ["Redacción"],
+        "published": published,
+        "modified": published,
+        "image": None,
+        "body": f"<p>La bajada de la nota número {number}.</p>\n"
+                f"<p>El primer párrafo de la nota número {number} cuenta lo que pasó.</p>\n",
+    }
+
+
+def edited(article: dict, modified: str, title: str) -> dict:
+    """The same post after an editor changed its headline (WordPress updates its modified)."""
+    return {**article, "title": title, "modified": modified}

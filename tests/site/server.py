@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +35,15 @@ def _lastmod(article: dict) -> str:
     return article.get("modified") or article["published"]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that went away (a crawl killed by a test) is not an error of the site."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 class StandInSite:
     """Serve the stand-in on 127.0.0.1; blocked=True answers like Cloudflare in a block period
     (every page 403 except the RSS feed)."""
@@ -41,7 +51,8 @@ class StandInSite:
     def __init__(self, port: int = 0, articles: list[dict] | None = None, blocked: bool = False,
                  core_sitemaps: bool = False, redirects: dict[str, str] | None = None,
                  extra_urls: list[str] | None = None, delay: float = 0.0,
-                 pages: dict[str, bytes] | None = None):
+                 pages: dict[str, bytes] | None = None, rest_blocked: bool = False,
+                 html_blocked: bool = False):
         """core_sitemaps: no Yoast and no Sitemap line in robots.txt, only WordPress core's
         /wp-sitemap.xml. redirects: path -> Location answered with 301 (before anything else;
         a Location may name another host). extra_urls: paths the sitemap lists besides the
@@ -54,11 +65,13 @@ class StandInSite:
         self.extra_urls = list(extra_urls or [])
         self.delay = delay
         self.pages = dict(pages or {})
+        self.rest_blocked = rest_blocked  # /wp-json/ answers Cloudflare's block page
+        self.html_blocked = html_blocked  # pages and sitemaps blocked; the feed and REST answer
         self.requests: list[str] = []
         self.times: list[tuple[float, str]] = []  # (time.monotonic(), path) of each request
         self._served: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server = _QuietServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -100,9 +113,12 @@ class StandInSite:
             return 200, html, self.pages[path], {}
         if path == "/feed/":
             return self._feed(int(query.get("paged", ["1"])[0] or 1))
-        if path == "/wp-json/wp/v2/posts" and not self.blocked:
-            return self._rest(int(query.get("page", ["1"])[0] or 1),
-                              int(query.get("per_page", ["10"])[0] or 10))
+        if path == "/wp-json/wp/v2/posts" and not self.blocked and not self.rest_blocked:
+            return self._rest(query)
+        if path == "/wp-json/wp/v2/posts" and self.rest_blocked:
+            return 403, html, templates.block_page(), {"Server": "cloudflare"}
+        if self.html_blocked and path not in ("/robots.txt", "/feed/"):
+            return 403, html, templates.block_page(), {"Server": "cloudflare"}
         if self.blocked:
             return 403, html, templates.block_page(), {"Server": "cloudflare", "CF-RAY": "8f1e2d3c"}
         if self.core_sitemaps:
@@ -117,7 +133,8 @@ class StandInSite:
         if path == "/" and "p" in query:
             article = self._by_id(query["p"][0])
             if article:
-                return 301, html, "", {"Location": templates.url(article)}
+                # WordPress redirects a shortlink to the permalink on its own host (home_url)
+                return 301, html, "", {"Location": self.base_url + article["path"]}
         if path == BLOCKED_PATH:
             return 403, html, templates.block_page(), {"Server": "cloudflare"}
         if path == CHALLENGE_PATH:
@@ -156,8 +173,21 @@ class StandInSite:
             return 404, "text/html; charset=UTF-8", templates.not_found_page(), {}
         return 200, "application/rss+xml; charset=UTF-8", templates.feed(items), {}
 
-    def _rest(self, page: int, per_page: int) -> tuple[int, str, str, dict]:
-        everything = self._newest_first()
+    def _rest(self, query: dict) -> tuple[int, str, str, dict]:
+        """/wp-json/wp/v2/posts as WordPress core answers it: page, per_page (at most 100),
+        orderby date or modified, order, and modified_after, which core compares with
+        post_modified, the site's local time, exclusively (an offset in the value is
+        ignored here: our client sends Santiago wall time)."""
+        page = int(query.get("page", ["1"])[0] or 1)
+        per_page = min(100, int(query.get("per_page", ["10"])[0] or 10))
+        key = "modified" if query.get("orderby", ["date"])[0] == "modified" else "published"
+        everything = sorted(self.articles, key=lambda a: templates.local(a.get(key) or
+                                                                         a["published"]),
+                            reverse=query.get("order", ["desc"])[0] != "asc")
+        if "modified_after" in query:
+            after = datetime.fromisoformat(query["modified_after"][0][:19])
+            everything = [a for a in everything if templates.local(
+                a.get("modified") or a["published"]).replace(tzinfo=None) > after]
         posts = everything[(page - 1) * per_page: page * per_page]
         if page < 1 or (not posts and page > 1):
             error = {"code": "rest_post_invalid_page_number", "message": "El número de página "

@@ -1,0 +1,48 @@
+"""One article from the sources that read it: the page and the REST API post.
+
+The rules, written once:
+- ids and dates (wp_id, published, modified) from REST: exact, in UTC, from WordPress itself;
+- everything a reader sees (title, body, section, authors, tags, image, embeds) from the page,
+  the article as published, with what the page lacks taken from REST;
+- the standfirst from whichever has it (the page's block first, then REST's ACF field);
+- a post whose page is blocked or failed is stored from REST alone, marked in provenance
+  (`"page": <why>`), and a later run that reaches the page replaces it.
+`provenance` says where each field came from.
+"""
+
+from __future__ import annotations
+
+FROM_REST = ("wp_id", "published", "published_date", "modified")
+FILL_FROM_REST = ("title", "subtitle", "section", "section_slug", "categories", "tags",
+                  "authors", "language", "body", "image_url", "word_count")
+
+
+def merge(page: dict | None, rest: dict | None) -> dict:
+    """The archived article from the page's parse and the REST post's (either may be None)."""
+    if rest is None or not rest.get("is_article"):
+        return page
+    if page is None or not page.get("is_article"):
+        article = dict(rest)
+        provenance = dict(rest.get("provenance") or {})
+        provenance["page"] = (page or {}).get("reason") or "not fetched"
+        article["provenance"] = provenance
+        return article
+    article = dict(page)
+    provenance = dict(page.get("provenance") or {})
+    rest_provenance = rest.get("provenance") or {}
+    for name in FROM_REST:
+        if rest.get(name) not in (None, "", []):
+            article[name] = rest[name]
+            if name in rest_provenance:
+                provenance[name] = rest_provenance[name]
+    for name in FILL_FROM_REST:
+        if article.get(name) in (None, "", []) and rest.get(name) not in (None, "", []):
+            article[name] = rest[name]
+            provenance[name] = rest_provenance.get(name, "rest")
+    article["provenance"] = provenance
+    return article
+
+
+def page_only(article: dict) -> bool:
+    """Whether a stored article was read without its page (to be upgraded by a later run)."""
+    return bool((article.get("provenance") or {}).get("page"))

@@ -1,0 +1,179 @@
+"""Nightly runs at the site's real size: the REST API says what changed, nothing unchanged is
+fetched, and a post read only from REST (its page blocked) is kept and upgraded later. Real
+crawls of the stand-in over HTTP on 127.0.0.1 into real SQLite files."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+from tests.conftest import rows, run_crawl, start_crawl, wait_until
+from tests.site.articles import ARTICLES, by_key, edited, new_article
+from tests.site.server import StandInSite
+
+SANTIAGO = ZoneInfo("America/Santiago")
+PATHS = {a["path"] for a in ARTICLES}
+
+
+def article_pages(site: StandInSite, since: int = 0, paths: set[str] | None = None) -> list[str]:
+    """Paths of article pages the site served from request number since on."""
+    wanted = paths if paths is not None else {a["path"] for a in site.articles}
+    return [urlsplit(p).path for p in site.requests[since:] if urlsplit(p).path in wanted]
+
+
+def rest_requests(site: StandInSite, since: int = 0) -> list[dict]:
+    return [parse_qs(urlsplit(p).query) for p in site.requests[since:]
+            if urlsplit(p).path == "/wp-json/wp/v2/posts"]
+
+
+def now_in_santiago(minutes_ago: int = 0) -> str:
+    moment = datetime.now(SANTIAGO).replace(microsecond=0) - timedelta(minutes=minutes_ago)
+    return moment.isoformat()
+
+
+def test_a_first_run_reads_the_rest_api_and_archives_every_post(tmp_path):
+    db = tmp_path / "first.db"
+    with StandInSite() as site:
+        result = run_crawl(db, site.base_url, source="auto")
+        assert site.fetched("/sitemap_index.xml") == 0  # REST answered: no sitemap needed
+        (query,) = rest_requests(site)
+        assert "modified_after" not in query and query["per_page"] == ["100"]
+    assert result.returncode == 0, result.stderr[-2000:]
+    base = site.base_url
+    assert sorted(u for (u,) in rows(db, "select url from articles")) == \
+        sorted(base + p for p in PATHS)
+    # the page of this post lost its date; WordPress knows it (12:00 on 10 January, UTC-3)
+    (row,) = rows(db, "select published, published_date, provenance from articles "
+                      "where wp_id = 1140001")
+    assert row[:2] == ("2025-01-10T12:00:00-03:00", "2025-01-10")
+    assert json.loads(row[2])["published"] == "rest:date_gmt"
+
+
+def test_an_incremental_run_fetches_only_the_new_and_edited_posts(tmp_path):
+    db = tmp_path / "nightly.db"
+    with StandInSite() as site:
+        run_crawl(db, site.base_url, source="auto")
+        before = len(site.requests)
+        added = [new_article(n, now_in_santiago(minutes_ago=10 * n)) for n in (1, 2, 3)]
+        site.articles.extend(added)
+        pensiones, cobre = by_key("politica-pensiones-senado"), by_key("economia-cobre-precio")
+        site.articles[site.articles.index(pensiones)] = edited(
+            pensiones, now_in_santiago(), "La reforma de pensiones vuelve al Senado con cambios")
+        site.articles[site.articles.index(cobre)] = edited(
+            cobre, now_in_santiago(), "El cobre alcanza su precio más alto en dos años")
+        result = run_crawl(db, site.base_url, source="auto")
+        fetched = article_pages(site, before)
+        queries = rest_requests(site, before)
+        sitemaps = site.fetched("/sitemap_index.xml")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(fetched) == sorted([a["path"] for a in added] + [pensiones["path"],
+                                                                    cobre["path"]])
+    assert len(queries) == 1 and "modified_after" in queries[0] and sitemaps == 0
+    assert "3 new, 2 changed" in result.stderr
+    titles = {t for (t,) in rows(db, "select title from articles")}
+    assert {"La reforma de pensiones vuelve al Senado con cambios",
+            "El cobre alcanza su precio más alto en dos años",
+            "Nota nueva número 1", "Nota nueva número 3"} <= titles
+    assert rows(db, "select count(*) from articles") == [(len(PATHS) + 3,)]
+
+
+def test_a_run_with_nothing_new_fetches_no_article_page(tmp_path):
+    db = tmp_path / "quiet-night.db"
+    with StandInSite() as site:
+        run_crawl(db, site.base_url, source="auto")
+        before = len(site.requests)
+        result = run_crawl(db, site.base_url, source="auto")
+        assert article_pages(site, before) == []
+        assert len(site.requests) - before <= 4  # robots.txt (ours and Scrapy's), REST, feed
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_when_the_rest_api_is_blocked_the_sitemaps_stand_in(tmp_path):
+    db = tmp_path / "no-rest.db"
+    with StandInSite(rest_blocked=True) as site:
+        result = run_crawl(db, site.base_url, source="auto")
+        assert site.fetched("/sitemap_index.xml") == 1
+    assert "falling back to the sitemaps" in result.stderr
+    assert rows(db, "select count(*) from articles") == [(len(PATHS) - 1,)]  # no-date page
+
+
+def test_posts_whose_pages_are_blocked_are_kept_from_rest_and_upgraded_later(tmp_path):
+    db = tmp_path / "blocked-pages.db"
+    with StandInSite(html_blocked=True) as site:
+        blocked = run_crawl(db, site.base_url, source="auto")
+        kept = rows(db, "select count(*), count(json_extract(provenance, '$.page')) "
+                        "from articles")
+        site.html_blocked = False  # the block period ends
+        before = len(site.requests)
+        lifted = run_crawl(db, site.base_url, source="auto")
+        upgraded = sorted(set(article_pages(site, before)))
+    assert blocked.returncode == 4, blocked.stderr[-2000:]
+    assert kept == [(len(PATHS), len(PATHS))]  # every post kept, each marked page-less
+    assert lifted.returncode == 0, lifted.stderr[-2000:]
+    assert upgraded == sorted(PATHS)
+    bodies = rows(db, "select count(*) from articles where json_extract(provenance, '$.page') "
+                      "is null and json_extract(provenance, '$.body') like 'html:%'")
+    assert bodies == [(len(PATHS) - 1,)] or bodies == [(len(PATHS),)]
+
+
+def test_a_changed_slug_moves_the_row_and_keeps_the_old_url(tmp_path):
+    db = tmp_path / "slug.db"
+    tiltil = by_key("chile-tiltil-relave")
+    new_path = "/chile/tiltil-denuncia-derrame-de-relave-minero/07/14/"
+    with StandInSite() as site:
+        run_crawl(db, site.base_url, source="auto")
+        site.articles[site.articles.index(tiltil)] = {**tiltil, "path": new_path,
+                                                       "modified": now_in_santiago()}
+        site.redirects[tiltil["path"]] = new_path  # WordPress redirects the old slug
+        result = run_crawl(db, site.base_url, source="auto")
+        base = site.base_url
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert rows(db, "select url from articles where wp_id = ?", tiltil["wp_id"]) == \
+        [(base + new_path,)]
+    assert rows(db, "select article_url from aliases where url = ?", base + tiltil["path"]) == \
+        [(base + new_path,)]
+    assert rows(db, "select count(*) from articles") == [(len(PATHS),)]
+
+
+def test_url_fetches_just_those_pages_shortlinks_and_amp_too(tmp_path):
+    db = tmp_path / "urls.db"
+    seed, tiltil = by_key("seed-kast-milei"), by_key("chile-tiltil-relave")
+    with StandInSite() as site:
+        result = run_crawl(db, site.base_url, source="auto", *[
+            "--url", f"{site.base_url}/?p={tiltil['wp_id']}",
+            "--url", f"{site.base_url}{seed['path']}amp/"])
+        assert rest_requests(site) == [] and site.fetched("/feed/") == 0
+        base = site.base_url
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(u for (u,) in rows(db, "select url from articles")) == \
+        sorted([base + seed["path"], base + tiltil["path"]])
+
+
+def test_a_killed_full_run_goes_on_without_fetching_again_what_it_stored(tmp_path):
+    db = tmp_path / "full.db"
+    with StandInSite(delay=0.3) as site:
+        crawl = start_crawl(db, site.base_url, "--full", "-s", "CONCURRENT_REQUESTS=1",
+                            source="auto")
+        try:
+            wait_until(lambda: _stored(db) >= 3)
+        finally:
+            crawl.send_signal(signal.SIGKILL)
+            crawl.wait()
+        stored = {urlsplit(u).path for (u,) in rows(db, "select url from articles")}
+        before = len(site.requests)
+        result = run_crawl(db, site.base_url, "--full", source="auto")
+        again = set(article_pages(site, before))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not (again & stored), again & stored
+    assert again | stored == PATHS
+
+
+def _stored(db) -> int:
+    try:
+        return rows(db, "select count(*) from articles")[0][0]
+    except sqlite3.Error:
+        return 0
