@@ -67,8 +67,9 @@ def main() -> None:
               help="Fetch just this article (repeatable); shortlinks ?p=ID and AMP URLs too.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting for this run (repeatable).")
-@click.option("--log-level", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option("--log-level", default=None,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Default: INFO into --log-file, WARNING on the terminal.")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None,
               help="Write the log here instead of stderr.")
 @click.option("--quiet", is_flag=True,
@@ -97,7 +98,8 @@ def crawl(db_path, base_url, max_articles, feed_pages, full, source, urls, overr
     settings = get_project_settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("ARCHIVE_PATH", db_path, priority="cmdline")
-    settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    level = log_level or ("INFO" if log_file else "WARNING")
+    settings.set("LOG_LEVEL", level.upper(), priority="cmdline")
     if log_file:
         settings.set("LOG_FILE", log_file, priority="cmdline")
     for override in overrides:
@@ -336,6 +338,27 @@ def export(fmt, out, db_path, section, date_from, date_to):
             os._exit(0)
     if out != "-":
         click.echo(f"{count} articles written to {out}", err=True)
+
+
+@main.command()
+@db_option
+@click.option("--runs", type=click.IntRange(1, 1000), default=5, show_default=True,
+              help="How many of the last runs to show.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def status(db_path, runs, as_json):
+    """What the archive holds and how the last runs went: articles, newest article, the last
+    runs (interrupted and died ones too), the last run's failures, whether it was blocked and
+    what it fell back to.
+
+    \b
+    Exit status: 0 shown, 5 the archive cannot be read.
+    """
+    from archive.status import render
+    from archive.status import status as read_status
+
+    with _reader_errors():
+        report = read_status(db_path, runs)
+    click.echo(json.dumps(report, ensure_ascii=False) if as_json else render(report))
 
 
 @main.command()

@@ -50,8 +50,16 @@ class BackoffRetryMiddleware(RetryMiddleware):
         await self._sleep(delay)
         return retry
 
+    # A host that does not resolve or refuses connections is not busy: one quick retry (a
+    # passing DNS or network blip), not the backoff ladder, so an unreachable site is told in
+    # seconds.
+    UNREACHABLE_RETRIES = 1
+
     async def process_exception(self, request, exception, spider=None):
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry"):
+            return None
+        if _unreachable(exception) and request.meta.get("retry_times", 0) >= \
+                self.UNREACHABLE_RETRIES:
             return None
         retry = self._retry(request, exception)
         if retry is None:
@@ -60,6 +68,18 @@ class BackoffRetryMiddleware(RetryMiddleware):
         log.info("retrying %s in %.1f s (%s)", request.url, delay, exception.__class__.__name__)
         await self._sleep(delay)
         return retry
+
+
+def _unreachable(exception) -> bool:
+    """Refused or unresolvable: Scrapy's own exceptions (2.13+) and Twisted's."""
+    import scrapy.exceptions
+    from twisted.internet.error import ConnectionRefusedError, DNSLookupError
+
+    kinds = (ConnectionRefusedError, DNSLookupError) + tuple(
+        getattr(scrapy.exceptions, name) for name in
+        ("DownloadConnectionRefusedError", "CannotResolveHostError")
+        if hasattr(scrapy.exceptions, name))
+    return isinstance(exception, kinds)
 
 
 def is_block_page(body: bytes) -> bool:

@@ -112,12 +112,22 @@ def test_a_blocked_site_exits_4_and_stores_nothing(tmp_path):
 
 
 def test_an_unreachable_site_exits_3_with_a_clear_message(tmp_path):
+    import json
+
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    result = run_crawl(tmp_path / "none.db", f"http://127.0.0.1:{port}", "-s", "RETRY_TIMES=1")
+    db = tmp_path / "none.db"
+    result = run_crawl(db, f"http://127.0.0.1:{port}", source="auto")
     assert result.returncode == 3, result.stderr[-2000:]
-    assert f"could not reach http://127.0.0.1:{port}" in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [f"error: could not reach http://127.0.0.1:{port}: no robots.txt, sitemap "
+                      "or feed answered (see the log above)"]
+    assert "Dumping Scrapy stats" not in result.stderr  # no page of statistics on a terminal
+    stats = json.loads(rows(db, "select stats from runs")[0][0])
+    # each refused request is retried once, not up the backoff ladder (2+4+8+16 s): half the
+    # attempts were retries
+    assert stats["retry/count"] * 2 == stats["downloader/exception_count"]
 
 
 def test_an_unusable_archive_exits_5_before_crawling(stand_in, tmp_path):

@@ -177,3 +177,22 @@ def _stored(db) -> int:
         return rows(db, "select count(*) from articles")[0][0]
     except sqlite3.Error:
         return 0
+
+
+def test_status_tells_the_operator_how_the_runs_went(tmp_path):
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    db = tmp_path / "status.db"
+    with StandInSite(html_blocked=True) as site:
+        run_crawl(db, site.base_url, source="auto")
+    shown = CliRunner().invoke(main, ["status", "--db", str(db)])
+    assert shown.exit_code == 0, shown.output
+    assert f"{len(PATHS)} articles, newest published 2025-11-22T19:40:00-03:00" in shown.output
+    assert f"{len(PATHS)} articles read without their page" in shown.output
+    assert "#1" in shown.output and "finished (exit 4)" in shown.output
+    assert "fell back to REST API without pages" in shown.output
+    assert "cloudflare-block (HTTP 403)" in shown.output
+    report = json.loads(CliRunner().invoke(main, ["status", "--db", str(db), "--json"]).output)
+    assert report["runs"][0]["blocked_pages"] == len(PATHS)

@@ -1,0 +1,85 @@
+"""`ciudadano status`: what the operator asks in the morning. Read-only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from archive.db import connect_reader
+from archive.schema import ARTICLES, FAILURES, RUNS
+
+
+def status(db_path: str | Path, runs: int = 5) -> dict:
+    """The archive's state: its articles, the last runs, the failures of the last run, and
+    whether the last run was blocked and what it fell back to."""
+    conn = connect_reader(db_path)
+    try:
+        count, newest, newest_url = conn.execute(
+            f"select count(*), max(published), (select url from {ARTICLES} order by published "
+            f"desc limit 1) from {ARTICLES}").fetchone()
+        page_only = conn.execute(
+            f"select count(*) from {ARTICLES} where json_extract(provenance, '$.page') is not null"
+        ).fetchone()[0]
+        recent = [_run(row) for row in conn.execute(
+            f"select id, started_at, finished_at, status, exit_status, articles_new, "
+            f"articles_changed, articles_unchanged, failures, stats from {RUNS} "
+            "order by id desc limit ?", [runs])]
+        failures = []
+        if recent:
+            failures = [{"url": u, "reason": r, "status": s} for u, r, s in conn.execute(
+                f"select url, reason, status from {FAILURES} where run_id = ? order by id",
+                [recent[0]["id"]])]
+    finally:
+        conn.close()
+    return {"archive": str(db_path), "articles": count, "newest_published": newest,
+            "newest_url": newest_url, "articles_without_page": page_only, "runs": recent,
+            "last_run_failures": failures}
+
+
+def _run(row) -> dict:
+    (run_id, started, finished, state, exit_status, new, changed, unchanged, failures,
+     stats) = row
+    stats = json.loads(stats) if stats else {}
+    get = lambda key: stats.get(f"ciudadano/{key}", 0)  # noqa: E731
+    blocked = get("blocked") + get("discovery_blocked")
+    if get("rest_failed"):
+        fallback = "sitemaps and feed (the REST API did not answer)"
+    elif get("rest_only"):
+        fallback = "REST API without pages (pages blocked)"
+    else:
+        fallback = None
+    return {"id": run_id, "started_at": started, "finished_at": finished, "status": state,
+            "exit_status": exit_status, "new": new, "changed": changed, "unchanged": unchanged,
+            "not_fetched_unchanged": get("skipped_unchanged"), "failures": failures,
+            "blocked_pages": blocked, "fell_back_to": fallback}
+
+
+def render(report: dict) -> str:
+    lines = [
+        f"archive {report['archive']}: {report['articles']} articles, newest published "
+        f"{report['newest_published'] or '-'}",
+    ]
+    if report["articles_without_page"]:
+        lines.append(f"  {report['articles_without_page']} articles read without their page "
+                     "(blocked); later runs fetch their pages")
+    lines.append("runs (newest first):")
+    if not report["runs"]:
+        lines.append("  none yet")
+    for run in report["runs"]:
+        line = (f"  #{run['id']} {run['started_at']}  {run['status']}"
+                + (f" (exit {run['exit_status']})" if run["exit_status"] is not None else "")
+                + f"  {run['new'] or 0} new, {run['changed'] or 0} changed, "
+                f"{run['not_fetched_unchanged']} not fetched (unchanged), "
+                f"{run['failures'] or 0} failures")
+        if run["blocked_pages"]:
+            line += f", {run['blocked_pages']} pages blocked"
+        if run["fell_back_to"]:
+            line += f"; fell back to {run['fell_back_to']}"
+        lines.append(line)
+    failures = report["last_run_failures"]
+    if failures:
+        lines.append(f"failures of the last run ({len(failures)}):")
+        lines += [f"  {f['url']}  {f['reason']}" for f in failures[:20]]
+        if len(failures) > 20:
+            lines.append(f"  ... and {len(failures) - 20} more (the failures table)")
+    return "\n".join(lines)
