@@ -44,8 +44,8 @@ def _run(row) -> dict:
     blocked = get("blocked") + get("discovery_blocked")
     if get("rest_failed"):
         fallback = "sitemaps and feed (the REST API did not answer)"
-    elif get("rest_only"):
-        fallback = "REST API without pages (pages blocked)"
+    elif get("archived_without_page"):
+        fallback = "the REST API or feed without pages (pages blocked)"
     else:
         fallback = None
     return {"id": run_id, "started_at": started, "finished_at": finished, "status": state,

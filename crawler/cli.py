@@ -35,6 +35,7 @@ EXIT_BLOCKED = 4  # the site answered with Cloudflare block or challenge pages
 EXIT_ARCHIVE = 5  # the archive could not be written (disk full, read-only, corrupt)
 EXIT_INTERRUPTED = 6  # a signal (SIGTERM, Ctrl-C, a reboot, `timeout`) stopped the run
 EXIT_LOCKED = 7  # another crawl is writing to the same archive: this one did nothing
+EXIT_BLOCKED_FALLBACK = 8  # pages blocked; posts archived from the REST API or feed alone
 
 db_option = click.option(
     "--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
@@ -89,6 +90,7 @@ def crawl(db_path, base_url, max_articles, feed_pages, full, source, urls, overr
       5  the archive could not be written (disk full, read-only, not an archive)
       6  interrupted by a signal (SIGTERM, Ctrl-C); what was stored is kept
       7  another crawl is writing to this archive; this run did nothing
+      8  article pages blocked; posts archived from the REST API or feed alone
     """
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
@@ -208,7 +210,12 @@ def crawl_status(stats: dict, base_url: str) -> tuple[int, str]:
             f"could not reach {base_url}: no robots.txt, sitemap or feed answered "
             "(see the log above)"
         )
-    if get("blocked") and get("blocked") >= get("pages_ok") + get("fetch_errors"):
+    if get("blocked") and get("blocked") > get("pages_ok") + get("fetch_errors"):
+        if get("archived_without_page"):
+            return EXIT_BLOCKED_FALLBACK, (
+                f"{base_url} is blocking article pages (Cloudflare): "
+                f"{get('archived_without_page')} posts were archived from the REST API or the "
+                "feed without their pages; later runs fetch the pages")
         return EXIT_BLOCKED, (
             f"{base_url} is blocking the crawler (Cloudflare): {get('blocked')} article pages "
             "answered with block or challenge pages"

@@ -89,7 +89,7 @@ def test_export_jsonl_round_trips_every_article(crawled, tmp_path):
     result = cli("export", "--format", "jsonl", "--out", str(out), "--db", str(db))
     assert result.exit_code == 0, result.output
     exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(exported) == rows(db, "select count(*) from articles")[0][0] == 9
+    assert len(exported) == rows(db, "select count(*) from articles")[0][0] == 10
     seed = next(a for a in exported if a["wp_id"] == 1195873)
     assert seed["authors"] == ["El Ciudadano"] and seed["categories"] == ["Actualidad", "Política"]
     assert seed["body"].endswith("Fuente: El Ciudadano")

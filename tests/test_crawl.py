@@ -17,7 +17,7 @@ from tests.site.server import (
     StandInSite,
 )
 
-VALID = [a for a in ARTICLES if a.get("template") != "nodate"]
+VALID = ARTICLES  # the page without a date too: the feed's pubDate stands in (provenance says)
 
 
 def archived_urls(db) -> list[str]:
@@ -29,7 +29,7 @@ def test_every_article_is_archived_exactly_once(crawled, stand_in):
     base = stand_in.base_url
     assert sorted(archived_urls(db)) == sorted(base + a["path"] for a in VALID)
     # reached through both the sitemaps and the feed (with utm_ parameters), stored once
-    assert rows(db, "select count(*), count(distinct wp_id) from articles") == [(9, 9)]
+    assert rows(db, "select count(*), count(distinct wp_id) from articles") == [(10, 10)]
 
 
 def test_articles_are_stored_on_the_crawled_host_with_their_fields(crawled, stand_in):
@@ -53,8 +53,12 @@ def test_block_pages_listings_and_errors_are_failures_not_articles(crawled, stan
     assert failures[base + GONE_PATH] == "HTTP 404"
     assert failures[base + LISTING_PATH] == "not an article: listing page"
     assert failures[base + DISALLOWED_PATH] == "not fetched: disallowed by robots.txt"
+    # the page that lost its date is archived with the feed item's pubDate, and says so
     nodate = next(a for a in ARTICLES if a.get("template") == "nodate")
-    assert failures[base + nodate["path"]] == "missing published, published_date"
+    assert base + nodate["path"] not in failures
+    assert rows(db, "select published, json_extract(provenance, '$.published') from articles "
+                    "where url = ?", base + nodate["path"]) == [("2025-01-10T12:00:00-03:00",
+                                                                 "feed:pubDate")]
 
 
 def test_robots_txt_is_obeyed(crawled, stand_in):
@@ -73,10 +77,10 @@ def test_exit_status_and_summary_tell_the_operator(crawled):
     db, result = crawled
     # three pages could not be fetched (403 block, 503 challenge, 404): status 1, and why
     assert result.returncode == 1, result.stderr[-2000:]
-    assert "9 new, 0 changed, 0 unchanged" in result.stderr
+    assert "10 new, 0 changed, 0 unchanged" in result.stderr
     assert "3 pages could not be fetched" in result.stderr
     (run,) = rows(db, "select status, articles_new, failures, finished_at is not null from runs")
-    assert run == ("finished", 9, 6, 1)
+    assert run == ("finished", 10, 5, 1)
 
 
 def test_a_second_crawl_fetches_no_unchanged_article_and_changes_nothing(tmp_path):
@@ -89,7 +93,7 @@ def test_a_second_crawl_fetches_no_unchanged_article_and_changes_nothing(tmp_pat
         again = site.requests[fetched:]
     # every archived article's sitemap lastmod is what the archive has: no page fetched
     assert not any(urlsplit(p).path in {a["path"] for a in VALID} for p in again), again
-    assert "0 new, 0 changed, 0 unchanged, 9 not fetched (unchanged)" in second.stderr
+    assert "0 new, 0 changed, 0 unchanged, 10 not fetched (unchanged)" in second.stderr
     assert rows(db, "select * from articles order by url") == before
     assert rows(db, "select count(*) from runs") == [(2,)]
 
@@ -103,12 +107,27 @@ def test_max_articles_limits_the_crawl(stand_in, tmp_path):
 def test_a_blocked_site_exits_4_and_stores_nothing(tmp_path):
     db = tmp_path / "blocked.db"
     with StandInSite(blocked=True) as blocked:
-        result = run_crawl(db, blocked.base_url, "--feed-pages", "1", source="auto")
+        result = run_crawl(db, blocked.base_url, "--feed-pages", "0", source="auto")
     assert result.returncode == 4, result.stderr[-2000:]
     assert "blocking" in result.stderr
     assert rows(db, "select count(*) from articles") == [(0,)]
     reasons = {r for (r,) in rows(db, "select reason from failures")}
-    assert "cloudflare-block (HTTP 403)" in reasons
+    assert "discovery: cloudflare-block (HTTP 403)" in reasons
+
+
+def test_during_a_block_the_feed_items_are_archived_marked_and_the_run_exits_8(tmp_path):
+    # Cloudflare blocks every page and /wp-json/, the feed keeps answering (SITE.md)
+    db = tmp_path / "feed-only.db"
+    with StandInSite(blocked=True) as blocked:
+        result = run_crawl(db, blocked.base_url, "--feed-pages", "1", source="auto")
+    assert result.returncode == 8, result.stderr[-2000:]
+    assert "archived from the REST API or the feed without their pages" in result.stderr
+    newest = sorted(ARTICLES, key=lambda a: a["published"], reverse=True)[:4]  # feed page 1
+    got = rows(db, "select title, json_extract(provenance, '$.page'), "
+                   "json_extract(provenance, '$.body') from articles order by published desc")
+    assert [g[0] for g in got] == [a["title"] for a in newest]
+    assert {g[1] for g in got} == {"cloudflare-block (HTTP 403)"}
+    assert {g[2] for g in got} == {"feed:content:encoded"}
 
 
 def test_an_unreachable_site_exits_3_with_a_clear_message(tmp_path):
@@ -146,7 +165,9 @@ def test_wordpress_core_sitemaps_are_found_when_yoast_is_absent(tmp_path):
         assert core.fetched("/sitemap_index.xml") == 1 and core.fetched("/wp-sitemap.xml") == 1
         assert core.fetched("/wp-sitemap-posts-page-1.xml") == 0  # pages are not articles
     assert result.returncode == 0, result.stderr[-2000:]
-    assert rows(db, "select count(*) from articles") == [(len(VALID),)]
+    # without the feed, the page that lost its date has nothing to take it from: a failure
+    dated = [a for a in ARTICLES if a.get("template") != "nodate"]
+    assert rows(db, "select count(*) from articles") == [(len(dated),)]
 
 
 def test_quiet_crawls_print_nothing_on_success_for_cron(tmp_path):

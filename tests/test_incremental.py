@@ -98,7 +98,7 @@ def test_when_the_rest_api_is_blocked_the_sitemaps_stand_in(tmp_path):
         result = run_crawl(db, site.base_url, source="auto")
         assert site.fetched("/sitemap_index.xml") == 1
     assert "falling back to the sitemaps" in result.stderr
-    assert rows(db, "select count(*) from articles") == [(len(PATHS) - 1,)]  # no-date page
+    assert rows(db, "select count(*) from articles") == [(len(PATHS),)]
 
 
 def test_posts_whose_pages_are_blocked_are_kept_from_rest_and_upgraded_later(tmp_path):
@@ -111,7 +111,7 @@ def test_posts_whose_pages_are_blocked_are_kept_from_rest_and_upgraded_later(tmp
         before = len(site.requests)
         lifted = run_crawl(db, site.base_url, source="auto")
         upgraded = sorted(set(article_pages(site, before)))
-    assert blocked.returncode == 4, blocked.stderr[-2000:]
+    assert blocked.returncode == 8, blocked.stderr[-2000:]
     assert kept == [(len(PATHS), len(PATHS))]  # every post kept, each marked page-less
     assert lifted.returncode == 0, lifted.stderr[-2000:]
     assert upgraded == sorted(PATHS)
@@ -191,8 +191,8 @@ def test_status_tells_the_operator_how_the_runs_went(tmp_path):
     assert shown.exit_code == 0, shown.output
     assert f"{len(PATHS)} articles, newest published 2025-11-22T19:40:00-03:00" in shown.output
     assert f"{len(PATHS)} articles read without their page" in shown.output
-    assert "#1" in shown.output and "finished (exit 4)" in shown.output
-    assert "fell back to REST API without pages" in shown.output
+    assert "#1" in shown.output and "finished (exit 8)" in shown.output
+    assert "fell back to the REST API or feed without pages" in shown.output
     assert "cloudflare-block (HTTP 403)" in shown.output
     report = json.loads(CliRunner().invoke(main, ["status", "--db", str(db), "--json"]).output)
     assert report["runs"][0]["blocked_pages"] == len(PATHS)

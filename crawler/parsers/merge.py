@@ -1,12 +1,14 @@
-"""One article from the sources that read it: the page and the REST API post.
+"""One article from the sources that read it: the page, and the REST API post or feed item.
 
 The rules, written once:
 - ids and dates (wp_id, published, modified) from REST: exact, in UTC, from WordPress itself;
 - everything a reader sees (title, body, section, authors, tags, image, embeds) from the page,
   the article as published, with what the page lacks taken from REST;
 - the standfirst from whichever has it (the page's block first, then REST's ACF field);
-- a post whose page is blocked or failed is stored from REST alone, marked in provenance
-  (`"page": <why>`), and a later run that reaches the page replaces it.
+- a feed item only fills what the page lacks (its pubDate is exact, but the page's own dates
+  come first);
+- a post whose page is blocked or failed is stored from REST or the feed alone, marked in
+  provenance (`"page": <why>`), and a later run that reaches the page replaces it.
 `provenance` says where each field came from.
 """
 
@@ -30,12 +32,13 @@ def merge(page: dict | None, rest: dict | None) -> dict:
     article = dict(page)
     provenance = dict(page.get("provenance") or {})
     rest_provenance = rest.get("provenance") or {}
-    for name in FROM_REST:
+    from_rest = str(rest_provenance.get("body") or "").startswith("rest:")
+    for name in FROM_REST if from_rest else ():
         if rest.get(name) not in (None, "", []):
             article[name] = rest[name]
             if name in rest_provenance:
                 provenance[name] = rest_provenance[name]
-    for name in FILL_FROM_REST:
+    for name in FILL_FROM_REST + (() if from_rest else FROM_REST):
         if article.get(name) in (None, "", []) and rest.get(name) not in (None, "", []):
             article[name] = rest[name]
             provenance[name] = rest_provenance.get(name, "rest")

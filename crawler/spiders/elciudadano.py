@@ -26,7 +26,7 @@ from twisted.internet import threads
 from crawler import site
 from crawler.items import Article, Failure
 from crawler.middlewares import RedirectFailure, is_block_page
-from crawler.parsers import dates, parse_article
+from crawler.parsers import dates, parse_article, parse_articles
 from crawler.parsers.merge import merge
 from crawler.parsers.rest import parse_rest
 from crawler.urls import canonical_url, rebase, site_hosts
@@ -56,10 +56,11 @@ class ElCiudadanoSpider(scrapy.Spider):
         self.skipped: set[str] = set()
         self.rest_state = "pending" if source in ("auto", "api") else "unused"
         self._held_sitemaps: list[scrapy.Request] | None = None  # until REST has answered
-        # REST posts whose page is still to be handled, by canonical URL; the next REST page
-        # is asked for only when few are left (bounded memory in a full run of 305,000)
+        # REST posts (or feed items) whose page is still to be handled, by canonical URL; the
+        # next REST page is asked for only when few are left (bounded memory at 305,000)
         self.rest_posts: dict[str, dict] = {}
         self._feed_started = False
+        self.feed_done = source not in ("auto", "html", "feed") or self.feed_pages <= 0
         self._next_rest: scrapy.Request | None = None
         # the hosts redirects may lead to (www and the bare domain of the crawled host)
         self.site_hosts = site_hosts(self.base_url)
@@ -93,8 +94,7 @@ class ElCiudadanoSpider(scrapy.Spider):
                 yield request
 
     def _feed_start(self):
-        if self.source in ("auto", "html", "feed") and self.feed_pages > 0 \
-                and not self._feed_started:
+        if not self.feed_done and not self._feed_started:
             self._feed_started = True
             yield self._discovery(f"{site.FEED_PATH}", self.parse_feed)
 
@@ -209,17 +209,29 @@ class ElCiudadanoSpider(scrapy.Spider):
             self._count("discovery_blocked" if blocked else "discovery_failed")
             yield Failure(url=url, reason=f"discovery: REST API: {reason}",
                           status=response.status if response is not None else None)
-        held, self._held_sitemaps = self._held_sitemaps or [], None
-        yield from held
         yield from self._feed_start()
+        yield from self._release_sitemaps()
+
+    def _sitemaps_go(self) -> bool:
+        """Sitemaps are read when they are the source (--source html, or the REST API failed),
+        and only after the feed walk, so that a page the sitemaps lead to finds its feed item
+        (which stands in for what the page lacks or, blocked, for the page)."""
+        return (self.source == "html" or self.rest_state == "failed") and self.feed_done
 
     def _sitemaps(self, requests):
-        """Sitemap requests go out when the sitemaps are the source: with --source html, or
-        once the REST API has failed; until REST answers they are held."""
-        if self.source == "html" or self.rest_state == "failed":
+        if self._sitemaps_go():
             yield from requests
-        elif self.rest_state == "pending":
+        elif self.rest_state != "ok":
             self._held_sitemaps = (self._held_sitemaps or []) + list(requests)
+
+    def _release_sitemaps(self):
+        if self._held_sitemaps and self._sitemaps_go():
+            held, self._held_sitemaps = self._held_sitemaps, None
+            yield from held
+
+    def _feed_finished(self):
+        self.feed_done = True
+        yield from self._release_sitemaps()
 
     def _discovery(self, path_or_url: str, callback, fallback: int | None = None,
                    **meta) -> scrapy.Request:
@@ -269,34 +281,44 @@ class ElCiudadanoSpider(scrapy.Spider):
         for entry in sitemap:
             yield from self._article_request(entry["loc"], "sitemap", entry.get("lastmod"))
 
-    def parse_feed(self, response):
-        items = response.xpath("//channel/item")
-        if not items:
+    async def parse_feed(self, response):
+        """Feed items: their pages are fetched; the item itself is kept to stand in for a
+        page that is blocked (the feed keeps answering during Cloudflare's block periods)."""
+        if not response.xpath("//channel/item"):
             if response.meta.get("page", 1) == 1:
-                yield from self._discovery_broken(response, "not an RSS feed")
+                for item in self._discovery_broken(response, "not an RSS feed"):
+                    yield item
+            for request in self._feed_finished():
+                yield request
             return
         self._count("discovery_ok")
+        posts = await maybe_deferred_to_future(threads.deferToThread(
+            parse_articles, response.body, response.url, datetime.now(timezone.utc)))
         fresh = 0
-        for item in items:
-            link = item.xpath("link/text()").get()
-            if not link:
+        for post in posts:
+            if not post.get("is_article"):
                 continue
-            url = canonical_url(link, self.base_url)
+            url = canonical_url(post["url"], self.base_url)
             if url in self.scheduled:
                 fresh += 1
+                self.rest_posts.setdefault(url, post)  # REST's post, if any, wins
             elif self._unchanged(url, None):
                 self._skip(url)
             else:
                 fresh += 1
-                yield from self._article_request(link, "feed", None)
+                self.rest_posts.setdefault(url, post)
+                for request in self._article_request(url, "feed", None):
+                    yield request
         page = response.meta.get("page", 1)
-        if not fresh and not self.full:
-            return  # newest first: a page of archived posts means the rest are archived too
-        if page < self.feed_pages and not self._limit_reached():
+        # newest first: in an incremental run, a page of archived posts means the rest are too
+        if (fresh or self.full) and page < self.feed_pages and not self._limit_reached():
             yield self._discovery(
                 f"{site.FEED_PATH}?{site.FEED_PAGE_PARAM}={page + 1}", self.parse_feed,
                 page=page + 1,
             )
+        else:
+            for request in self._feed_finished():
+                yield request
 
     def _discovery_broken(self, response, what: str):
         article = parse_article(response.body, response.url)
@@ -306,6 +328,8 @@ class ElCiudadanoSpider(scrapy.Spider):
 
     def discovery_failed(self, failure):
         request = failure.request
+        if request.callback == self.parse_feed:  # past the last page, or the feed failed
+            yield from self._feed_finished()
         if self._absent(failure):
             if request.meta.get("guessed") and request.meta["fallback"] >= len(site.SITEMAP_PATHS):
                 self._count("discovery_failed")
@@ -361,7 +385,7 @@ class ElCiudadanoSpider(scrapy.Spider):
             self._count("parser_errors")
             yield Failure(url=response.url, reason=f"parser error: {err!r}", status=response.status)
             rest = self._rest_post((response.meta.get("redirect_urls") or [response.url])[0])
-            if rest is not None:  # never lost for a parser bug: kept from REST, marked
+            if rest is not None:  # never lost for a parser bug: kept from REST/feed, marked
                 yield Article(**merge({"is_article": False, "reason": "parser error"}, rest))
             for request in self._rest_next():
                 yield request
@@ -390,9 +414,9 @@ class ElCiudadanoSpider(scrapy.Spider):
         for item in items:
             yield item
             if rest is not None and isinstance(item, Failure):
-                # the page failed, REST has the post: keep it, marked with why (provenance
-                # "page"); a later run that reaches the page upgrades it
-                self._count("rest_only")
+                # the page failed, REST or the feed has the post: keep it, marked with why
+                # (provenance "page"); a later run that reaches the page upgrades it
+                self._count("archived_without_page")
                 page = {"is_article": False, "reason": item["reason"]}
                 yield Article(**merge(page, rest))
 

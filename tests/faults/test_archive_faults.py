@@ -213,4 +213,4 @@ def test_a_full_disk_on_the_second_run_is_the_archives_status_in_one_line(tmp_pa
     assert "Traceback" not in second.stderr
     errors = [line for line in second.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "disk is full" in errors[0], second.stderr[-3000:]
-    assert articles == [(9,)]  # what the first run stored is intact
+    assert articles == [(10,)]  # what the first run stored is intact
