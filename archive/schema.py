@@ -64,6 +64,7 @@ ARTICLES = "articles"
 FAILURES = "failures"
 RUNS = "runs"
 ALIASES = "aliases"  # an article's earlier URLs (a changed slug or section)
+RETRIES = "retries"  # pages that failed, tried again by later runs with backoff
 
 # The archive's identity in the SQLite header ("CIUD"), and its schema version (user_version).
 APPLICATION_ID = 0x43495544
@@ -81,6 +82,10 @@ FAILURE_COLUMNS: dict[str, type] = {
     "id": int, "run_id": int, "url": str, "reason": str, "status": int, "at": str,
 }
 ALIAS_COLUMNS: dict[str, type] = {"url": str, "article_url": str, "since": str}
+RETRY_COLUMNS: dict[str, type] = {
+    "url": str, "attempts": int, "first_failed": str, "last_failed": str, "next_try": str,
+    "reason": str, "given_up": int,
+}
 _SQL_TYPES = {str: "TEXT", int: "INTEGER", bool: "INTEGER", float: "REAL", list: "TEXT",
               dict: "TEXT"}
 
@@ -159,6 +164,8 @@ def create_schema_sql() -> str:
     sql += _table_sql(FAILURES, FAILURE_COLUMNS, "id", autoincrement=True)
     sql += f"CREATE INDEX IF NOT EXISTS [idx_{FAILURES}_url] ON [{FAILURES}] (url);\n"
     sql += _table_sql(ALIASES, ALIAS_COLUMNS, "url", autoincrement=False)
+    sql += _table_sql(RETRIES, RETRY_COLUMNS, "url", autoincrement=False)
+    sql += f"CREATE INDEX IF NOT EXISTS [idx_{RETRIES}_next_try] ON [{RETRIES}] (next_try);\n"
     sql += (f"CREATE INDEX IF NOT EXISTS [idx_{ALIASES}_article_url] "
             f"ON [{ALIASES}] (article_url);\n")
     sql += f"PRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {SCHEMA_VERSION};\n"

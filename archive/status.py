@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from archive.db import connect_reader
-from archive.schema import ARTICLES, FAILURES, RUNS
+from archive.schema import ARTICLES, FAILURES, RETRIES, RUNS
 
 
 def status(db_path: str | Path, runs: int = 5) -> dict:
@@ -20,6 +20,9 @@ def status(db_path: str | Path, runs: int = 5) -> dict:
         page_only = conn.execute(
             f"select count(*) from {ARTICLES} where json_extract(provenance, '$.page') is not null"
         ).fetchone()[0]
+        waiting, given_up = conn.execute(
+            f"select count(*) filter (where given_up = 0), count(*) filter (where given_up = 1) "
+            f"from {RETRIES}").fetchone()
         recent = [_run(row) for row in conn.execute(
             f"select id, started_at, finished_at, status, exit_status, articles_new, "
             f"articles_changed, articles_unchanged, failures, stats from {RUNS} "
@@ -32,7 +35,8 @@ def status(db_path: str | Path, runs: int = 5) -> dict:
     finally:
         conn.close()
     return {"archive": str(db_path), "articles": count, "newest_published": newest,
-            "newest_url": newest_url, "articles_without_page": page_only, "runs": recent,
+            "newest_url": newest_url, "articles_without_page": page_only,
+            "pages_to_retry": waiting, "pages_given_up": given_up, "runs": recent,
             "last_run_failures": failures}
 
 
@@ -62,6 +66,9 @@ def render(report: dict) -> str:
     if report["articles_without_page"]:
         lines.append(f"  {report['articles_without_page']} articles read without their page "
                      "(blocked); later runs fetch their pages")
+    if report["pages_to_retry"] or report["pages_given_up"]:
+        lines.append(f"  {report['pages_to_retry']} failed pages to be tried again by later runs, "
+                     f"{report['pages_given_up']} given up (the retries table)")
     lines.append("runs (newest first):")
     if not report["runs"]:
         lines.append("  none yet")

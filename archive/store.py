@@ -16,6 +16,7 @@ import sqlite_utils
 from archive.db import open_for_writing
 from archive.schema import (
     ALIASES,
+    RETRIES,
     ARTICLES,
     FAILURES,
     PAGE_ONLY_FIELDS,
@@ -139,12 +140,6 @@ class Archive:
             ).fetchall()
         return tuple(rows[0]) if rows else None
 
-    def page_only_urls(self, limit: int) -> list[str]:
-        """Articles stored without their page (it was blocked or failed), oldest first."""
-        return [url for (url,) in self.db.execute(
-            f"select url from {ARTICLES} where json_extract(provenance, '$.page') is not null "
-            "order by last_changed limit ?", [limit])]
-
     def last_good_run_started(self) -> str | None:
         """When the last run that finished with status 0 or 1 started (UTC ISO)."""
         rows = self.db.execute(
@@ -166,6 +161,38 @@ class Archive:
 
     def count_articles(self) -> int:
         return self.db[ARTICLES].count
+
+    # retries by later runs ------------------------------------------------------------
+    def schedule_retry(self, url: str, reason: str, final: bool, first_delay_hours: float,
+                       give_up_after: int) -> None:
+        """A page that failed: later runs try it again, waiting first_delay_hours, then twice
+        as long each time (at most a week), until it succeeds or give_up_after attempts; a
+        final failure (404, 410) is given up at once. The reason says why."""
+        from datetime import timedelta
+
+        rows = self.db.execute(f"select attempts, first_failed from {RETRIES} where url = ?",
+                               [url]).fetchall()
+        attempts = (rows[0][0] if rows else 0) + 1
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        delay = timedelta(hours=min(24 * 7, first_delay_hours * 2 ** (attempts - 1)))
+        given_up = final or attempts >= give_up_after
+        if given_up:
+            reason = (f"given up after {attempts} attempt{'s' if attempts > 1 else ''}: "
+                      f"{reason}")
+        self.db.execute(
+            f"insert or replace into {RETRIES} (url, attempts, first_failed, last_failed, "
+            "next_try, reason, given_up) values (?, ?, ?, ?, ?, ?, ?)",
+            [url, attempts, rows[0][1] if rows else now.isoformat(), now.isoformat(),
+             None if given_up else (now + delay).isoformat(), reason, int(given_up)])
+
+    def clear_retry(self, url: str) -> None:
+        self.db.execute(f"delete from {RETRIES} where url = ?", [url])
+
+    def due_retries(self, limit: int) -> list[str]:
+        """Failed pages whose next try has come, the longest waiting first."""
+        return [url for (url,) in self.db.execute(
+            f"select url from {RETRIES} where given_up = 0 and next_try <= ? "
+            "order by next_try limit ?", [utc_now(), limit])]
 
     # failures -------------------------------------------------------------------------
     def record_failure(

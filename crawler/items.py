@@ -21,3 +21,6 @@ class Failure(scrapy.Item):
     url = scrapy.Field()
     reason = scrapy.Field()
     status = scrapy.Field()
+    # "later": tried again by later runs with backoff; "final": given up (404, 410); None:
+    # not an article, disallowed, a discovery page: nothing to try again
+    retry = scrapy.Field()

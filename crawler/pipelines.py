@@ -37,8 +37,8 @@ class ValidatePipeline:
                 self.stats.inc_value("ciudadano/not_articles")
             return Failure(url=item["url"], reason=f"not an article: {item.get('reason')}")
         missing = [name for name in REQUIRED_FIELDS if not item.get(name)]
-        if missing:
-            return Failure(url=item["url"], reason=f"missing {', '.join(missing)}")
+        if missing:  # the page may be mended: tried again by later runs
+            return Failure(url=item["url"], reason=f"missing {', '.join(missing)}", retry="later")
         return item
 
 
@@ -75,6 +75,7 @@ class StorePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
+        self.settings = crawler.settings
         self.archive_path = crawler.settings.get("ARCHIVE_PATH")
         self.run_id = crawler.settings.getint("ARCHIVE_RUN_ID") or None
         self.own_run = self.run_id is None
@@ -109,9 +110,16 @@ class StorePipeline:
             if isinstance(item, Failure):
                 self.archive.record_failure(item["url"], item["reason"], item.get("status"),
                                             run_id=self.run_id)
+                if item.get("retry"):
+                    self.archive.schedule_retry(
+                        item["url"], item["reason"], final=item["retry"] == "final",
+                        first_delay_hours=self.settings.getfloat("RETRY_LATER_FIRST_HOURS", 6),
+                        give_up_after=self.settings.getint("RETRY_LATER_GIVE_UP_AFTER", 8))
                 self._count("failures")
                 return item
             outcome = self.archive.store_article(ItemAdapter(item).asdict(), run_id=self.run_id)
+            if not (item.get("provenance") or {}).get("page"):
+                self.archive.clear_retry(item["url"])
         except sqlite3.Error as err:
             first = not self.stats.get_value("ciudadano/archive_errors")
             self.stats.inc_value("ciudadano/archive_errors")

@@ -58,9 +58,13 @@ ARCHIVE_RUN_ID = None
 # An incremental run asks the REST API for posts modified since the start of the last good run,
 # less this overlap (clock skew, posts saved while that run was going).
 INCREMENTAL_OVERLAP_HOURS = 48
-# Articles stored from REST or the feed alone (their page was blocked) whose page each run
-# tries again, oldest first.
-UPGRADE_PER_RUN = 2000
+# A page that failed (timeout, 5xx after the retries above, blocked, not parseable; kept from
+# REST or the feed meanwhile when they have it) is tried again by later runs: first after this many hours, then twice as long each time (at most a
+# week), and given up with its reason after this many attempts. 404 and 410 are given up at
+# once. RETRY_LATER_PER_RUN bounds how many a run tries.
+RETRY_LATER_FIRST_HOURS = 6
+RETRY_LATER_GIVE_UP_AFTER = 8
+RETRY_LATER_PER_RUN = 2000
 
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0

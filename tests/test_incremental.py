@@ -107,7 +107,11 @@ def test_posts_whose_pages_are_blocked_are_kept_from_rest_and_upgraded_later(tmp
         blocked = run_crawl(db, site.base_url, source="auto")
         kept = rows(db, "select count(*), count(json_extract(provenance, '$.page')) "
                         "from articles")
-        site.html_blocked = False  # the block period ends
+        site.html_blocked = False  # the block period ends, and the retry wait has passed
+        conn = sqlite3.connect(db)
+        conn.execute("update retries set next_try = '2000-01-01T00:00:00+00:00'")
+        conn.commit()
+        conn.close()
         before = len(site.requests)
         lifted = run_crawl(db, site.base_url, source="auto")
         upgraded = sorted(set(article_pages(site, before)))
@@ -194,5 +198,36 @@ def test_status_tells_the_operator_how_the_runs_went(tmp_path):
     assert "#1" in shown.output and "finished (exit 8)" in shown.output
     assert "fell back to the REST API or feed without pages" in shown.output
     assert "cloudflare-block (HTTP 403)" in shown.output
+    assert f"{len(PATHS)} failed pages to be tried again by later runs, 0 given up" in shown.output
     report = json.loads(CliRunner().invoke(main, ["status", "--db", str(db), "--json"]).output)
     assert report["runs"][0]["blocked_pages"] == len(PATHS)
+
+
+def test_a_failed_page_is_tried_again_by_later_runs_until_it_succeeds(tmp_path):
+    db = tmp_path / "retries.db"
+    cobre = by_key("economia-cobre-precio")
+    gone = by_key("cultura-old-template")
+    with StandInSite(errors={cobre["path"]: 500, gone["path"]: 404}) as site:
+        first = run_crawl(db, site.base_url, "-s", "RETRY_TIMES=1", source="auto")
+        base = site.base_url
+        queued = rows(db, "select url, attempts, given_up, reason, next_try > last_failed "
+                          "from retries order by url")
+        before = len(site.requests)
+        soon = run_crawl(db, site.base_url, "-s", "RETRY_TIMES=1", source="auto")
+        assert cobre["path"] not in article_pages(site, before)  # not due yet: not asked
+        del site.errors[cobre["path"]]  # the server is mended
+        conn = sqlite3.connect(db)  # ... and the wait has passed
+        conn.execute("update retries set next_try = '2000-01-01T00:00:00+00:00'")
+        conn.commit()
+        conn.close()
+        before = len(site.requests)
+        later = run_crawl(db, site.base_url, source="auto")
+        asked = article_pages(site, before)
+    assert first.returncode == 1 and soon.returncode == 0, (first.stderr[-1000:],
+                                                             soon.stderr[-1000:])
+    assert queued == [(base + gone["path"], 1, 1, "given up after 1 attempt: HTTP 404", None),
+                      (base + cobre["path"], 1, 0, "HTTP 500", 1)]
+    assert later.returncode == 0, later.stderr[-2000:]
+    assert asked == [cobre["path"]]  # the due one, and not the given-up one
+    assert rows(db, "select count(*) from articles where url = ?", base + cobre["path"]) == [(1,)]
+    assert rows(db, "select url from retries") == [(base + gone["path"],)]

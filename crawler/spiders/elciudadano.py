@@ -80,9 +80,11 @@ class ElCiudadanoSpider(scrapy.Spider):
                 for request in self._article_request(url, "url", None, force=True):
                     yield request
             return
-        for url in self.catalog.page_only_urls(limit=self.settings.getint(
-                "UPGRADE_PER_RUN", 2000)):  # read without their page so far: try the page again
-            for request in self._article_request(url, "upgrade", None, force=True):
+        # pages that failed in earlier runs (kept from REST or the feed meanwhile, when they
+        # could be) and are due again
+        for url in self.catalog.due_retries(limit=self.settings.getint(
+                "RETRY_LATER_PER_RUN", 2000)):
+            for request in self._article_request(url, "retry", None, force=True):
                 yield request
         if self.source in ("auto", "html"):
             yield self._discovery(site.ROBOTS_PATH, self.parse_robots, fallback=0)
@@ -383,7 +385,8 @@ class ElCiudadanoSpider(scrapy.Spider):
         except Exception as err:  # noqa: BLE001 (a parser bug must not lose the rest of the run)
             self.logger.exception("parser error on %s", response.url)
             self._count("parser_errors")
-            yield Failure(url=response.url, reason=f"parser error: {err!r}", status=response.status)
+            yield Failure(url=response.url, reason=f"parser error: {err!r}", status=response.status,
+                          retry="later")
             rest = self._rest_post((response.meta.get("redirect_urls") or [response.url])[0])
             if rest is not None:  # never lost for a parser bug: kept from REST/feed, marked
                 yield Article(**merge({"is_article": False, "reason": "parser error"}, rest))
@@ -449,7 +452,9 @@ class ElCiudadanoSpider(scrapy.Spider):
             self._count("discovery_failed" if discovery else "fetch_errors")
             reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         self.logger.warning("could not fetch %s: %s", url, reason)
-        yield Failure(url=url, reason=("discovery: " if discovery else "") + reason, status=status)
+        retry = None if discovery else "final" if status in (404, 410) else "later"
+        yield Failure(url=url, reason=("discovery: " if discovery else "") + reason, status=status,
+                      retry=retry)
 
     def _count(self, key: str) -> None:
         self.crawler.stats.inc_value(STAT(key))

@@ -52,7 +52,7 @@ class StandInSite:
                  core_sitemaps: bool = False, redirects: dict[str, str] | None = None,
                  extra_urls: list[str] | None = None, delay: float = 0.0,
                  pages: dict[str, bytes] | None = None, rest_blocked: bool = False,
-                 html_blocked: bool = False):
+                 html_blocked: bool = False, errors: dict[str, int] | None = None):
         """core_sitemaps: no Yoast and no Sitemap line in robots.txt, only WordPress core's
         /wp-sitemap.xml. redirects: path -> Location answered with 301 (before anything else;
         a Location may name another host). extra_urls: paths the sitemap lists besides the
@@ -66,6 +66,7 @@ class StandInSite:
         self.delay = delay
         self.pages = dict(pages or {})
         self.rest_blocked = rest_blocked  # /wp-json/ answers Cloudflare's block page
+        self.errors = dict(errors or {})  # path -> HTTP status it answers (until removed)
         self.html_blocked = html_blocked  # pages and sitemaps blocked; the feed and REST answer
         self.requests: list[str] = []
         self.times: list[tuple[float, str]] = []  # (time.monotonic(), path) of each request
@@ -109,6 +110,9 @@ class StandInSite:
         html = "text/html; charset=UTF-8"
         if path in self.redirects:
             return 301, html, "", {"Location": self.redirects[path]}
+        if path in self.errors:
+            status = self.errors[path]
+            return status, html, f"<h1>{status}</h1>", {}
         if path in self.pages:
             return 200, html, self.pages[path], {}
         if path == "/feed/":
