@@ -42,6 +42,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if is_block_page(response.body):
             return response  # a block or challenge does not lift by asking again at once
         retry_after = _seconds(response.headers.get(b"Retry-After"))
+        if retry_after > self.backoff_max:  # not in this run: a later run tries it again
+            log.info("%s asks to wait %.0f s (Retry-After): left for a later run",
+                     request.url, retry_after)
+            return response
         delay = self._delay(request, retry_after)
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
@@ -88,10 +92,24 @@ def is_block_page(body: bytes) -> bool:
 
 
 def _seconds(value: bytes | None) -> float:
+    """Retry-After as seconds: delta-seconds, or an HTTP-date (RFC 9110 10.2.3)."""
+    if not value:
+        return 0.0
+    text = value.decode("latin-1").strip()
     try:
-        return max(0.0, float(value.decode())) if value else 0.0
+        return max(0.0, float(text))
     except ValueError:
-        return 0.0  # an HTTP date: fall back to our own backoff
+        pass
+    from datetime import datetime, timezone
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return 0.0  # unreadable: our own backoff
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 class RedirectFailure(IgnoreRequest):

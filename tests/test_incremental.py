@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -231,3 +231,27 @@ def test_a_failed_page_is_tried_again_by_later_runs_until_it_succeeds(tmp_path):
     assert asked == [cobre["path"]]  # the due one, and not the given-up one
     assert rows(db, "select count(*) from articles where url = ?", base + cobre["path"]) == [(1,)]
     assert rows(db, "select url from retries") == [(base + gone["path"],)]
+
+
+def test_retry_after_is_honoured_in_seconds_and_as_a_date_and_a_long_wait_waits_for_later(
+        tmp_path):
+    from email.utils import format_datetime
+
+    db = tmp_path / "throttled.db"
+    seed, tiltil = by_key("seed-kast-milei"), by_key("chile-tiltil-relave")
+    cobre = by_key("economia-cobre-precio")
+    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=2), usegmt=True)
+    throttle = {seed["path"]: (1, "1"), tiltil["path"]: (1, soon), cobre["path"]: (1, "3600")}
+    with StandInSite(throttle=throttle) as site:
+        result = run_crawl(db, site.base_url, "-s", "RETRY_BACKOFF_BASE=0", source="auto")
+        times = {p: [t for t, q in site.times if urlsplit(q).path == p]
+                 for p in (seed["path"], tiltil["path"], cobre["path"])}
+        base = site.base_url
+    assert result.returncode == 1, result.stderr[-2000:]  # the one left for later
+    # asked again only after the wait the site asked for (ordering of two clock readings)
+    assert len(times[seed["path"]]) == 2 and times[seed["path"]][1] - times[seed["path"]][0] >= 1
+    assert len(times[tiltil["path"]]) == 2
+    assert times[tiltil["path"]][1] - times[tiltil["path"]][0] >= 1
+    assert len(times[cobre["path"]]) == 1  # an hour's wait is not spent inside the run
+    assert rows(db, "select reason, given_up from retries where url = ?", base + cobre["path"]) \
+        == [("HTTP 429", 0)]

@@ -52,7 +52,8 @@ class StandInSite:
                  core_sitemaps: bool = False, redirects: dict[str, str] | None = None,
                  extra_urls: list[str] | None = None, delay: float = 0.0,
                  pages: dict[str, bytes] | None = None, rest_blocked: bool = False,
-                 html_blocked: bool = False, errors: dict[str, int] | None = None):
+                 html_blocked: bool = False, errors: dict[str, int] | None = None,
+                 throttle: dict[str, tuple[int, str]] | None = None):
         """core_sitemaps: no Yoast and no Sitemap line in robots.txt, only WordPress core's
         /wp-sitemap.xml. redirects: path -> Location answered with 301 (before anything else;
         a Location may name another host). extra_urls: paths the sitemap lists besides the
@@ -67,6 +68,8 @@ class StandInSite:
         self.pages = dict(pages or {})
         self.rest_blocked = rest_blocked  # /wp-json/ answers Cloudflare's block page
         self.errors = dict(errors or {})  # path -> HTTP status it answers (until removed)
+        # path -> (how many times, Retry-After value): answers 429 that often, then the page
+        self.throttle = dict(throttle or {})
         self.html_blocked = html_blocked  # pages and sitemaps blocked; the feed and REST answer
         self.requests: list[str] = []
         self.times: list[tuple[float, str]] = []  # (time.monotonic(), path) of each request
@@ -113,6 +116,13 @@ class StandInSite:
         if path in self.errors:
             status = self.errors[path]
             return status, html, f"<h1>{status}</h1>", {}
+        if path in self.throttle:
+            with self._lock:
+                times, retry_after = self.throttle[path]
+                if times > 0:
+                    self.throttle[path] = (times - 1, retry_after)
+            if times > 0:
+                return 429, html, "<h1>429 Too Many Requests</h1>", {"Retry-After": retry_after}
         if path in self.pages:
             return 200, html, self.pages[path], {}
         if path == "/feed/":
