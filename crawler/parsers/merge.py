@@ -19,8 +19,16 @@ FILL_FROM_REST = ("title", "subtitle", "section", "section_slug", "categories", 
                   "authors", "language", "body", "image_url", "word_count")
 
 
-def merge(page: dict | None, rest: dict | None) -> dict:
-    """The archived article from the page's parse and the REST post's (either may be None)."""
+def merge(page: dict | None, rest) -> dict:
+    """The archived article from the page's parse and the REST post's or feed item's: rest is
+    a normalised article dict, a crawler.parsers.rest.RestPost (read lazily), or None."""
+    if rest is not None and not isinstance(rest, dict):  # a RestPost
+        if not rest.is_article:
+            return page
+        if page is not None and page.get("is_article") and all(
+                page.get(name) not in (None, "", []) for name in FILL_FROM_REST):
+            return _merge_dates(page, rest.cheap())  # the page has the rest: no more REST
+        rest = rest.article()
     if rest is None or not rest.get("is_article"):
         return page
     if page is None or not page.get("is_article"):
@@ -49,3 +57,14 @@ def merge(page: dict | None, rest: dict | None) -> dict:
 def page_only(article: dict) -> bool:
     """Whether a stored article was read without its page (to be upgraded by a later run)."""
     return bool((article.get("provenance") or {}).get("page"))
+
+
+def _merge_dates(page: dict, cheap: dict) -> dict:
+    article = dict(page)
+    provenance = dict(page.get("provenance") or {})
+    for name in FROM_REST:
+        if cheap.get(name) not in (None, "", []):
+            article[name] = cheap[name]
+    provenance["published"] = cheap["provenance"]["published"]
+    article["provenance"] = provenance
+    return article

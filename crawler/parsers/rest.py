@@ -85,3 +85,51 @@ def _utc(value) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class RestPost:
+    """One REST post, read lazily: its id, link and dates at once (all a crawl needs to decide
+    whether to fetch the page, and all it takes from REST when the page is read), the whole
+    normalised article only when asked (the page failed, or lacks a field)."""
+
+    def __init__(self, post: dict, url: str, fetched_at: datetime | None = None):
+        self.post = post
+        self.url = url
+        self.fetched_at = fetched_at
+        published = _utc(post.get("date_gmt"))
+        modified = _utc(post.get("modified_gmt"))
+        from crawler.parsers.dates import iso, in_santiago
+
+        self.wp_id = post.get("id") if isinstance(post.get("id"), int) else None
+        self.published = iso(published) if published else None
+        self.published_date = in_santiago(published).date().isoformat() if published else None
+        self.modified = iso(modified) if modified else None
+        self._article: dict | None = None
+
+    @property
+    def is_article(self) -> bool:
+        return self.published is not None
+
+    def cheap(self) -> dict:
+        """The fields REST is trusted for, with their provenance."""
+        return {"wp_id": self.wp_id, "published": self.published,
+                "published_date": self.published_date, "modified": self.modified,
+                "provenance": {"published": "rest:date_gmt"}}
+
+    def article(self) -> dict:
+        if self._article is None:
+            self._article = normalize(post_candidates(self.post, self.url), self.url,
+                                      self.fetched_at)
+        return self._article
+
+
+def rest_posts(body: bytes, url: str, fetched_at: datetime | None = None) -> list[RestPost]:
+    """The posts of a REST API posts response, read lazily (RestPost); [] for anything else."""
+    try:
+        data = json.loads(decode(body))
+    except ValueError:
+        return []
+    base = site_base(url)
+    return [RestPost(post, rebase(str(post["link"]), base), fetched_at)
+            for post in (data if isinstance(data, list) else [])
+            if isinstance(post, dict) and post.get("link")]

@@ -28,7 +28,7 @@ from crawler.items import Article, Failure
 from crawler.middlewares import RedirectFailure, is_block_page
 from crawler.parsers import dates, parse_article, parse_articles
 from crawler.parsers.merge import merge
-from crawler.parsers.rest import parse_rest
+from crawler.parsers.rest import rest_posts as read_rest_posts
 from crawler.urls import canonical_url, rebase, site_hosts
 
 MODES = ("incremental", "full")
@@ -86,7 +86,7 @@ class ElCiudadanoSpider(scrapy.Spider):
                 "RETRY_LATER_PER_RUN", 2000)):
             for request in self._article_request(url, "retry", None, force=True):
                 yield request
-        if self.source in ("auto", "html"):
+        if self.source == "html":  # with auto, robots.txt is read only if REST fails
             yield self._discovery(site.ROBOTS_PATH, self.parse_robots, fallback=0)
         if self.source in ("auto", "api"):
             # the feed waits for REST's first page: its posts then come with REST's data
@@ -150,7 +150,7 @@ class ElCiudadanoSpider(scrapy.Spider):
                 yield item
             return
         posts = await maybe_deferred_to_future(threads.deferToThread(
-            parse_rest, body, response.url, datetime.now(timezone.utc)))
+            read_rest_posts, body, response.url, datetime.now(timezone.utc)))
         self.rest_state = "ok"
         self._held_sitemaps = None  # REST answers: the sitemaps are not needed
         self._count("discovery_ok")
@@ -158,11 +158,10 @@ class ElCiudadanoSpider(scrapy.Spider):
         for request in self._feed_start():
             yield request
         for post in posts:
-            if not post.get("is_article"):
+            if not post.is_article:
                 continue
-            url = canonical_url(post["url"], self.base_url)
-            if self._unchanged(url, post.get("modified") or post.get("published"),
-                               post.get("wp_id")):
+            url = canonical_url(post.url, self.base_url)
+            if self._unchanged(url, post.modified or post.published, post.wp_id):
                 self._skip(url)
                 continue
             self.rest_posts[url] = post  # merged with the page when it is handled
@@ -211,6 +210,8 @@ class ElCiudadanoSpider(scrapy.Spider):
             self._count("discovery_blocked" if blocked else "discovery_failed")
             yield Failure(url=url, reason=f"discovery: REST API: {reason}",
                           status=response.status if response is not None else None)
+        if self.source == "auto":
+            yield self._discovery(site.ROBOTS_PATH, self.parse_robots, fallback=0)
         yield from self._feed_start()
         yield from self._release_sitemaps()
 
@@ -301,8 +302,7 @@ class ElCiudadanoSpider(scrapy.Spider):
             if not post.get("is_article"):
                 continue
             url = canonical_url(post["url"], self.base_url)
-            if url in self.scheduled:
-                fresh += 1
+            if url in self.scheduled:  # REST (or an earlier feed page) has it already
                 self.rest_posts.setdefault(url, post)  # REST's post, if any, wins
             elif self._unchanged(url, None):
                 self._skip(url)

@@ -172,7 +172,8 @@ class StandInSite:
             time.sleep(self.delay)
         if attempt <= article.get("flaky", 0):
             return 503, "text/html", "<h1>503 Service Unavailable</h1>", {"Retry-After": "0"}
-        others = [a for a in self.articles if a is not article]
+        # the sidebar and related posts show a few other articles, as the theme does
+        others = [a for a in self.articles[max(0, index - 5): index + 5] if a is not article]
         return 200, "text/html; charset=UTF-8", templates.article_page(article, others), {}
 
     def _by_id(self, wp_id: str) -> dict | None:

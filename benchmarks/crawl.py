@@ -1,0 +1,141 @@
+"""Crawl speed and request economy on a loopback stand-in of 20,000 articles (issue 6).
+
+One run prints, all measured against the same local site with politeness off:
+- the floor: a bare Scrapy spider that only downloads the same article pages (pages/s);
+- ours end to end (REST discovery, fetch, parse, merge, store into a new archive):
+  articles/s, the ratio to the floor, and peak RSS of the crawl process;
+- the requests of the next incremental run after 40 posts were added and 5 edited;
+- the requests of that first (full, REST-driven) run: HTML pages per article, REST pages per
+  100 posts.
+Targets (issue 6): >= 200 articles/s and >= 0.4x the floor, < 500 MB, an incremental run of
+at most 45 article requests plus 5 others, a full run of at most 1.02 HTML requests per
+article plus one REST request per 100 posts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLES = int(os.environ.get("BENCH_CRAWL_ARTICLES", "20000"))
+CONCURRENCY = ["-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
+FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s",
+        "ROBOTSTXT_OBEY=False", *CONCURRENCY]
+
+BARE_SPIDER = '''
+import scrapy
+
+class Bare(scrapy.Spider):
+    name = "bare"
+    custom_settings = {"LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": False,
+                       "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
+                       "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+                       "TELNETCONSOLE_ENABLED": False}
+
+    async def start(self):
+        for url in open(self.urls_file).read().split():
+            yield scrapy.Request(url, callback=self.parse)
+
+    def parse(self, response):
+        pass
+'''
+
+
+def _articles(count: int) -> list[dict]:
+    from tests.site.articles import new_article
+
+    start = datetime(2004, 1, 1, 9, 0, tzinfo=ZoneInfo("America/Santiago"))
+    step = (datetime(2026, 11, 1, tzinfo=start.tzinfo) - start) / count
+    return [new_article(n, (start + step * n).replace(microsecond=0).isoformat())
+            for n in range(count)]
+
+
+def _timed(command: list[str]) -> tuple[float, int, int]:
+    """(seconds, exit status, peak RSS in MB) of a child process."""
+    started = time.monotonic()
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return time.monotonic() - started, child.returncode, usage.ru_maxrss // 1024
+
+
+def _ciudadano() -> list[str]:
+    script = Path(sys.executable).parent / "ciudadano"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "crawler.cli"]
+
+
+def run() -> str:
+    from tests.site.articles import edited, new_article
+    from tests.site.server import StandInSite
+
+    articles = _articles(ARTICLES)
+    paths = {a["path"] for a in articles}
+    with tempfile.TemporaryDirectory(prefix="ciudadano-bench-") as tmp, \
+            StandInSite(articles=articles) as site:
+        urls = Path(tmp) / "urls.txt"
+        urls.write_text("\n".join(site.base_url + a["path"] for a in articles))
+        spider = Path(tmp) / "bare.py"
+        spider.write_text(BARE_SPIDER)
+        floor_s, _, floor_rss = _timed([sys.executable, "-m", "scrapy", "runspider", str(spider),
+                                        "-a", f"urls_file={urls}"])
+        floor_pages = sum(1 for p in site.requests if urlsplit(p).path in paths)
+        db = Path(tmp) / "bench.db"
+        before = len(site.requests)
+        ours_s, status, ours_rss = _timed([*_ciudadano(), "crawl", "--db", str(db),
+                                           "--base-url", site.base_url, "--feed-pages", "1",
+                                           *FAST])
+        first = [urlsplit(p) for p in site.requests[before:]]
+        import sqlite3
+
+        stored = sqlite3.connect(db).execute("select count(*) from articles").fetchone()[0]
+        html_first = sum(1 for p in first if p.path in paths)
+        rest_first = sum(1 for p in first if p.path == "/wp-json/wp/v2/posts")
+        # a night's work: 40 new posts, 5 edited
+        now = datetime.now(ZoneInfo("America/Santiago")).replace(microsecond=0)
+        added = [new_article(ARTICLES + n, (now - timedelta(minutes=n)).isoformat())
+                 for n in range(40)]
+        site.articles.extend(added)
+        for index in range(5):
+            site.articles[index] = edited(site.articles[index], now.isoformat(),
+                                          f"Titular corregido {index}")
+        paths |= {a["path"] for a in added}
+        before = len(site.requests)
+        _timed([*_ciudadano(), "crawl", "--db", str(db), "--base-url", site.base_url, *FAST])
+        nightly = [urlsplit(p).path for p in site.requests[before:]]
+        nightly_html = sum(1 for p in nightly if p in paths)
+    floor_rate = floor_pages / floor_s
+    ours_rate = stored / ours_s
+    html_per_article = html_first / max(stored, 1)
+    rest_per_100 = rest_first / (ARTICLES / 100)
+    lines = [
+        f"## Crawl: a loopback stand-in of {ARTICLES:,} articles, politeness off, "
+        "16 concurrent requests",
+        "",
+        "| what | measured | target |",
+        "| --- | ---: | ---: |",
+        f"| bare Scrapy spider, the same article pages (the floor) | {floor_rate:.0f} pages/s "
+        f"({floor_rss} MB) | |",
+        f"| `ciudadano crawl`, first run: REST discovery, fetch, parse, store | "
+        f"{ours_rate:.0f} articles/s (exit {status}, {stored:,} stored) | >= 200 |",
+        f"| ours / floor | {ours_rate / floor_rate:.2f}x | >= 0.40x |",
+        f"| peak RSS of the crawl | {ours_rss} MB | < 500 MB |",
+        f"| first run: HTML requests per article | {html_per_article:.3f} | <= 1.02 |",
+        f"| first run: REST requests per 100 posts | {rest_per_100:.2f} | <= 1 |",
+        f"| next run after 40 added, 5 edited: article requests | {nightly_html} | <= 45 |",
+        f"| the same run: other requests | {len(nightly) - nightly_html} ({', '.join(sorted(set(p for p in nightly if p not in paths)))}) | <= 5 |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(run())
