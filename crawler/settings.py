@@ -66,6 +66,9 @@ RETRY_LATER_FIRST_HOURS = 6
 RETRY_LATER_GIVE_UP_AFTER = 8
 RETRY_LATER_PER_RUN = 2000
 
+# Article pages are parsed in this many worker processes beside the crawl (0: in threads).
+PARSE_PROCESSES = 1
+
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0
 FEED_EXPORT_ENCODING = "utf-8"

@@ -240,7 +240,8 @@ def test_retry_after_is_honoured_in_seconds_and_as_a_date_and_a_long_wait_waits_
     db = tmp_path / "throttled.db"
     seed, tiltil = by_key("seed-kast-milei"), by_key("chile-tiltil-relave")
     cobre = by_key("economia-cobre-precio")
-    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=2), usegmt=True)
+    # a date 4 s ahead (HTTP dates have whole seconds): the crawl reaches the page well before
+    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=4), usegmt=True)
     throttle = {seed["path"]: (1, "1"), tiltil["path"]: (1, soon), cobre["path"]: (1, "3600")}
     with StandInSite(throttle=throttle) as site:
         result = run_crawl(db, site.base_url, "-s", "RETRY_BACKOFF_BASE=0", source="auto")
@@ -255,3 +256,12 @@ def test_retry_after_is_honoured_in_seconds_and_as_a_date_and_a_long_wait_waits_
     assert len(times[cobre["path"]]) == 1  # an hour's wait is not spent inside the run
     assert rows(db, "select reason, given_up from retries where url = ?", base + cobre["path"]) \
         == [("HTTP 429", 0)]
+
+
+def test_a_full_run_says_how_long_it_will_take_at_the_configured_politeness(tmp_path):
+    with StandInSite() as site:
+        result = run_crawl(tmp_path / "estimate.db", site.base_url, "--full",
+                           "-s", "DOWNLOAD_DELAY=0.5", source="auto")
+    # 10 posts, one page every 0.5 s: 5 seconds
+    assert (f"full run: the REST API lists {len(PATHS)} posts; at one page every 0.5 s their "
+            "pages take about 5 seconds") in result.stderr, result.stderr[-2000:]

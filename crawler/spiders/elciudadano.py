@@ -37,6 +37,13 @@ SOURCES = ("auto", "html", "api", "feed")
 STAT = "ciudadano/{}".format
 
 
+def timed_parse(body, url, fetched_at, content_type):
+    """parse_article and its duration in ms (run in a parser process)."""
+    started = time.monotonic()
+    article = parse_article(body, url, fetched_at=fetched_at, content_type=content_type)
+    return article, round((time.monotonic() - started) * 1000)
+
+
 class ElCiudadanoSpider(scrapy.Spider):
     name = "elciudadano"
 
@@ -60,11 +67,20 @@ class ElCiudadanoSpider(scrapy.Spider):
         # next REST page is asked for only when few are left (bounded memory at 305,000)
         self.rest_posts: dict[str, dict] = {}
         self._feed_started = False
+        self.parsers = None  # made in from_crawler, before the reactor starts
         self.feed_done = source not in ("auto", "html", "feed") or self.feed_pages <= 0
         self._next_rest: scrapy.Request | None = None
         # the hosts redirects may lead to (www and the bare domain of the crawled host)
         self.site_hosts = site_hosts(self.base_url)
         self.allowed_domains = sorted(self.site_hosts)
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        from crawler.parsing import Parsers
+
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.parsers = Parsers(crawler.settings.getint("PARSE_PROCESSES", 1))
+        return spider
 
     # -- discovery -----------------------------------------------------------------------------
     async def start(self):
@@ -167,6 +183,8 @@ class ElCiudadanoSpider(scrapy.Spider):
             self.rest_posts[url] = post  # merged with the page when it is handled
             for request in self._article_request(url, "rest", None):
                 yield request
+        if page == 1 and self.full:
+            self._announce_full(int(response.headers.get("X-WP-Total", b"0") or 0))
         total = int(response.headers.get(site.REST_TOTAL_PAGES_HEADER, b"1") or 1)
         if page < total and not self._limit_reached():
             self._next_rest = self._rest_request(page + 1, response.meta["modified_after"])
@@ -183,6 +201,23 @@ class ElCiudadanoSpider(scrapy.Spider):
     def _rest_post(self, url: str) -> dict | None:
         """The REST post of the page at url (popped: each is merged once)."""
         return self.rest_posts.pop(canonical_url(url, self.base_url), None)
+
+    def _announce_full(self, posts: int) -> None:
+        """A full run says what it is in for: the posts, and the time their pages take at the
+        configured politeness (one request per DOWNLOAD_DELAY or AutoThrottle's start delay,
+        whichever is longer, per site: Scrapy spaces a slot's requests by that delay)."""
+        settings = self.settings
+        delay = settings.getfloat("DOWNLOAD_DELAY")
+        if settings.getbool("AUTOTHROTTLE_ENABLED"):
+            delay = max(delay, settings.getfloat("AUTOTHROTTLE_START_DELAY"))
+        if posts and delay > 0:
+            seconds = posts * delay
+            took = (f"{seconds / 3600:.0f} hours" if seconds >= 7200 else
+                    f"{seconds / 60:.0f} minutes" if seconds >= 120 else f"{seconds:.0f} seconds")
+            self.logger.warning(
+                "full run: the REST API lists %d posts; at one page every %.2g s their pages "
+                "take about %s (less what the archive already has unchanged)",
+                posts, delay, took)
 
     def rest_failed(self, failure):
         """An error answer on page 1: the REST API is off (or blocked); the sitemaps stand in.
@@ -379,9 +414,10 @@ class ElCiudadanoSpider(scrapy.Spider):
         """Parsed in a thread: a large page must not stall the downloads in flight."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         try:
-            article = await maybe_deferred_to_future(threads.deferToThread(
-                self._timed_parse, response.body, response.url,
-                datetime.now(timezone.utc), content_type))
+            article, elapsed = await self.parsers.run(
+                timed_parse, response.body, response.url, datetime.now(timezone.utc),
+                content_type)
+            self.crawler.stats.max_value(STAT("parse_max_ms"), elapsed)
         except Exception as err:  # noqa: BLE001 (a parser bug must not lose the rest of the run)
             self.logger.exception("parser error on %s", response.url)
             self._count("parser_errors")
@@ -398,15 +434,6 @@ class ElCiudadanoSpider(scrapy.Spider):
         yield Article(**merge(article, rest))
         for request in self._rest_next():
             yield request
-
-    def _timed_parse(self, body, url, fetched_at, content_type):
-        """parse_article, its duration kept as the stat ciudadano/parse_max_ms."""
-        started = time.monotonic()
-        try:
-            return parse_article(body, url, fetched_at=fetched_at, content_type=content_type)
-        finally:
-            elapsed = round((time.monotonic() - started) * 1000)
-            self.crawler.stats.max_value(STAT("parse_max_ms"), elapsed)
 
     def article_failed(self, failure):
         items = list(self._fetch_failure(failure, discovery=False))
@@ -484,3 +511,6 @@ class ElCiudadanoSpider(scrapy.Spider):
         catalog = getattr(self, "catalog", None)
         if catalog is not None:
             catalog.close()
+        parsers = getattr(self, "parsers", None)
+        if parsers is not None:
+            parsers.close()

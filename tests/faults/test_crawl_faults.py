@@ -171,3 +171,33 @@ def _final_stats(db) -> dict:
 
     (stats,) = rows(db, "select stats from runs order by id desc limit 1")[0]
     return json.loads(stats)
+
+
+def test_a_parser_process_that_dies_fails_its_page_alone(tmp_path):
+    # the worker parsing a page dies (killed here, as a crash in C code would kill it): that
+    # page is a failure, the run goes on parsing in threads, every other article is archived
+    import os
+    import time
+
+    from tests.faults.test_reader_faults import children_of
+
+    slow = "/chile/pagina-lenta-de-analizar/11/20/"
+    db = tmp_path / "dead-parser.db"
+    with StandInSite(pages={slow: _huge_article(400_000)}, extra_urls=[slow]) as site:  # 7 MB
+        crawl = start_crawl(db, site.base_url, "--feed-pages", "0")
+        try:
+            wait_until(lambda: site.fetched(slow) >= 1, timeout=60, every=0.01)
+            time.sleep(0.3)  # the 7 MB page is being parsed (it takes seconds)
+            workers = children_of(crawl.pid)
+            assert workers, "no parser process"
+            for pid in workers:
+                os.kill(pid, signal.SIGKILL)
+            _, stderr = crawl.communicate(timeout=120)
+        finally:
+            crawl.kill()
+            crawl.wait()
+    failures = dict(rows(db, "select url, reason from failures"))
+    assert failures[site.base_url + slow].startswith("parser error"), failures
+    dated = [a for a in ARTICLES if a.get("template") != "nodate"]
+    assert stored(db) >= len(dated), stderr[-2000:]
+    assert "the parser process died" in stderr
