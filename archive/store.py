@@ -16,10 +16,10 @@ import sqlite_utils
 from archive.db import open_for_writing
 from archive.schema import (
     ALIASES,
-    RETRIES,
     ARTICLES,
     FAILURES,
     PAGE_ONLY_FIELDS,
+    RETRIES,
     RUNS,
     article_columns,
 )

@@ -11,10 +11,10 @@ threads instead.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
-import logging
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 

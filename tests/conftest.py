@@ -96,6 +96,14 @@ def serving(db: Path):
         server.wait(timeout=20)
 
 
+def stored(db: Path) -> int:
+    """Articles in the archive so far (0 while a crawl has not made its tables yet)."""
+    try:
+        return rows(db, "select count(*) from articles")[0][0]
+    except sqlite3.Error:
+        return 0
+
+
 def rows(db: Path, sql: str, *params) -> list[tuple]:
     conn = sqlite3.connect(db)
     try:

@@ -163,7 +163,7 @@ def test_a_killed_full_run_goes_on_without_fetching_again_what_it_stored(tmp_pat
         crawl = start_crawl(db, site.base_url, "--full", "-s", "CONCURRENT_REQUESTS=1",
                             source="auto")
         try:
-            wait_until(lambda: _stored(db) >= 3)
+            wait_until(lambda: stored(db) >= 3)
         finally:
             crawl.send_signal(signal.SIGKILL)
             crawl.wait()
@@ -174,13 +174,6 @@ def test_a_killed_full_run_goes_on_without_fetching_again_what_it_stored(tmp_pat
     assert result.returncode == 0, result.stderr[-2000:]
     assert not (again & stored), again & stored
     assert again | stored == PATHS
-
-
-def _stored(db) -> int:
-    try:
-        return rows(db, "select count(*) from articles")[0][0]
-    except sqlite3.Error:
-        return 0
 
 
 def test_status_tells_the_operator_how_the_runs_went(tmp_path):

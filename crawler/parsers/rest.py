@@ -98,7 +98,7 @@ class RestPost:
         self.fetched_at = fetched_at
         published = _utc(post.get("date_gmt"))
         modified = _utc(post.get("modified_gmt"))
-        from crawler.parsers.dates import iso, in_santiago
+        from crawler.parsers.dates import in_santiago, iso
 
         self.wp_id = post.get("id") if isinstance(post.get("id"), int) else None
         self.published = iso(published) if published else None

@@ -437,7 +437,6 @@ class ElCiudadanoSpider(scrapy.Spider):
 
     def article_failed(self, failure):
         items = list(self._fetch_failure(failure, discovery=False))
-        reason = next((i["reason"] for i in items if isinstance(i, Failure)), "not fetched")
         rest = self._rest_post((failure.request.meta.get("redirect_urls")
                                 or [failure.request.url])[0])
         yield from self._rest_next()

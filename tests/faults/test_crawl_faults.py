@@ -5,9 +5,8 @@ ran two crawls on one archive, or stalled every download while it parsed one pag
 from __future__ import annotations
 
 import signal
-import sqlite3
 
-from tests.conftest import rows, run_crawl, start_crawl, wait_until
+from tests.conftest import rows, run_crawl, start_crawl, stored, wait_until
 from tests.site.articles import ARTICLES
 from tests.site.server import StandInSite
 
@@ -16,13 +15,6 @@ VALID = [a for a in ARTICLES if a.get("template") != "nodate"]
 
 def _path(article: dict) -> str:
     return article["path"]
-
-
-def stored(db) -> int:
-    try:
-        return rows(db, "select count(*) from articles")[0][0]
-    except sqlite3.Error:
-        return 0
 
 
 # -- redirects ------------------------------------------------------------------------------

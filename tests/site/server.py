@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
 import time
 from collections import Counter
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
