@@ -167,13 +167,13 @@ def test_a_killed_full_run_goes_on_without_fetching_again_what_it_stored(tmp_pat
         finally:
             crawl.send_signal(signal.SIGKILL)
             crawl.wait()
-        stored = {urlsplit(u).path for (u,) in rows(db, "select url from articles")}
+        kept = {urlsplit(u).path for (u,) in rows(db, "select url from articles")}
         before = len(site.requests)
         result = run_crawl(db, site.base_url, "--full", source="auto")
         again = set(article_pages(site, before))
     assert result.returncode == 0, result.stderr[-2000:]
-    assert not (again & stored), again & stored
-    assert again | stored == PATHS
+    assert not (again & kept), again & kept
+    assert again | kept == PATHS
 
 
 def test_status_tells_the_operator_how_the_runs_went(tmp_path):
