@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from tests.conftest import rows, run_crawl, start_crawl, wait_until
+from tests.conftest import rows, run_crawl, start_crawl, stored, wait_until
 from tests.site.articles import ARTICLES, by_key, edited, new_article
 from tests.site.server import StandInSite
 
