@@ -18,6 +18,7 @@ import sqlite3
 import stat
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import IO
 
@@ -90,7 +91,11 @@ def export(db_path: str | Path, fmt: str, out_path: str | None = None,
     if fmt not in WRITERS:
         raise ExportError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     rows = iter_rows(reader_uri(db_path), where or Slice())
-    write = WRITERS[fmt]
+    with closing(rows):  # the archive connection is closed here, whatever happens to the output
+        return _export(rows, WRITERS[fmt], out_path)
+
+
+def _export(rows: Iterator[dict], write, out_path: str | None) -> int:
     if out_path in (None, "-"):
         return write(rows, sys.stdout)
     target = Path(out_path)
