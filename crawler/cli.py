@@ -64,6 +64,11 @@ def main() -> None:
               show_default=True,
               help="Where to discover articles: auto (REST API, sitemaps if it fails, and the "
                    "feed), html (sitemaps and feed), api (REST only), feed (RSS only).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Only articles published on or after this day (YYYY-MM-DD, Santiago): "
+                   "the whole range, like --full.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Only articles published on or before this day (YYYY-MM-DD).")
 @click.option("--url", "urls", multiple=True, metavar="URL",
               help="Fetch just this article (repeatable); shortlinks ?p=ID and AMP URLs too.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
@@ -75,8 +80,8 @@ def main() -> None:
               help="Write the log here instead of stderr.")
 @click.option("--quiet", is_flag=True,
               help="Print the summary only when the exit status is not 0 (for cron mail).")
-def crawl(db_path, base_url, max_articles, feed_pages, full, source, urls, overrides,
-          log_level, log_file, quiet):
+def crawl(db_path, base_url, max_articles, feed_pages, full, source, since, until, urls,
+          overrides, log_level, log_file, quiet):
     """Crawl the site into the archive: new and edited articles are stored, unchanged ones
     are left alone, and every failure is recorded in the failures table.
 
@@ -111,6 +116,8 @@ def crawl(db_path, base_url, max_articles, feed_pages, full, source, urls, overr
         settings.set(name.strip(), value, priority="cmdline")
     from archive.db import ArchiveError
 
+    if since and until and since > until:
+        raise click.BadParameter("--since is after --until", param_hint="--since")
     try:
         archive, lock = _open_for_crawl(db_path)
     except ArchiveError as err:
@@ -132,7 +139,9 @@ def crawl(db_path, base_url, max_articles, feed_pages, full, source, urls, overr
         crawler = process.create_crawler(ElCiudadanoSpider)
         process.crawl(crawler, base_url=base_url, max_articles=max_articles,
                       feed_pages=feed_pages, mode="full" if full else "incremental",
-                      source=source, urls=list(urls))
+                      source=source, urls=list(urls),
+                      since=since.date().isoformat() if since else None,
+                      until=until.date().isoformat() if until else None)
         process.start()
         stats = crawler.stats.get_stats()
         status, message = crawl_status(stats, base_url)

@@ -258,3 +258,17 @@ def test_a_full_run_says_how_long_it_will_take_at_the_configured_politeness(tmp_
     # 10 posts, one page every 0.5 s: 5 seconds
     assert (f"full run: the REST API lists {len(PATHS)} posts; at one page every 0.5 s their "
             "pages take about 5 seconds") in result.stderr, result.stderr[-2000:]
+
+
+def test_since_and_until_archive_the_posts_published_in_those_days(tmp_path):
+    db = tmp_path / "range.db"
+    with StandInSite() as site:
+        result = run_crawl(db, site.base_url, "--since", "2025-07-14", "--until", "2025-09-07",
+                           source="auto")
+        (query,) = rest_requests(site)
+    assert result.returncode == 0, result.stderr[-2000:]
+    # published (Santiago) 2025-07-14 22:30, 2025-08-19 09:05, 2025-09-07 01:30; the range's
+    # edges included, 2025-06-02 and 2025-10-03 not
+    assert sorted(t for (t,) in rows(db, "select published_date from articles")) == \
+        ["2025-07-14", "2025-08-19", "2025-09-07"]
+    assert query["after"] == ["2025-07-13T23:59:59"] and query["before"] == ["2025-09-08T00:00:00"]

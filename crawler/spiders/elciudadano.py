@@ -13,7 +13,7 @@ says it is; its parse is merged with the REST post (crawler.parsers.merge).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -49,7 +49,8 @@ class ElCiudadanoSpider(scrapy.Spider):
 
     def __init__(self, base_url: str = site.BASE_URL, max_articles: int | str | None = None,
                  feed_pages: int | str = 10, mode: str = "incremental", source: str = "auto",
-                 urls: list[str] | str | None = None, *args, **kwargs):
+                 urls: list[str] | str | None = None, since: str | None = None,
+                 until: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if mode not in MODES or source not in SOURCES:
             raise ValueError(f"mode must be one of {MODES}, source one of {SOURCES}")
@@ -59,6 +60,9 @@ class ElCiudadanoSpider(scrapy.Spider):
         self.mode = mode
         self.source = source
         self.urls = [u for u in (urls.split() if isinstance(urls, str) else urls or []) if u]
+        # publication days (YYYY-MM-DD, Santiago), inclusive: the whole range, as a full run
+        self.since = since or None
+        self.until = until or None
         self.scheduled: set[str] = set()
         self.skipped: set[str] = set()
         self.rest_state = "pending" if source in ("auto", "api") else "unused"
@@ -89,7 +93,7 @@ class ElCiudadanoSpider(scrapy.Spider):
         self._start_heartbeat()
         self.catalog = Archive(self.settings.get("ARCHIVE_PATH"))
         last_good = self.catalog.last_good_run_started()
-        self.full = self.mode == "full" or last_good is None
+        self.full = self.mode == "full" or last_good is None or bool(self.since or self.until)
         self._count("mode_full" if self.full else "mode_incremental")
         if self.urls:
             for url in self.urls:
@@ -125,6 +129,12 @@ class ElCiudadanoSpider(scrapy.Spider):
         since = dates.in_santiago(datetime.fromisoformat(last_good)) - overlap
         return since.strftime(site.REST_MODIFIED_AFTER_FORMAT)
 
+    def _in_range(self, day: str | None) -> bool:
+        """Whether a publication day is within --since/--until (no day: not excluded)."""
+        if not day:
+            return True
+        return not ((self.since and day < self.since) or (self.until and day > self.until))
+
     def _skip(self, url: str) -> None:
         """An article not fetched because the archive has it unchanged (counted once)."""
         if url not in self.skipped:
@@ -152,6 +162,13 @@ class ElCiudadanoSpider(scrapy.Spider):
                   "orderby": "modified", "order": "desc"}
         if modified_after:
             params["modified_after"] = modified_after
+        # core compares after/before with post_date, Santiago wall time, both exclusive
+        if self.since:
+            params["after"] = (datetime.fromisoformat(self.since) - timedelta(seconds=1)
+                               ).strftime(site.REST_MODIFIED_AFTER_FORMAT)
+        if self.until:
+            params["before"] = (datetime.fromisoformat(self.until) + timedelta(days=1)
+                                ).strftime(site.REST_MODIFIED_AFTER_FORMAT)
         return scrapy.Request(
             rebase(f"{site.REST_POSTS_PATH}?{urlencode(params)}", self.base_url),
             callback=self.parse_rest_page, errback=self.rest_failed, dont_filter=True,
@@ -317,7 +334,10 @@ class ElCiudadanoSpider(scrapy.Spider):
                     yield self._discovery(entry["loc"], self.parse_sitemap)
             return
         for entry in sitemap:
-            yield from self._article_request(entry["loc"], "sitemap", entry.get("lastmod"))
+            lastmod = entry.get("lastmod")
+            if self.since and lastmod and lastmod[:10] < self.since:
+                continue  # last modified before --since: published before it too
+            yield from self._article_request(entry["loc"], "sitemap", lastmod)
 
     async def parse_feed(self, response):
         """Feed items: their pages are fetched; the item itself is kept to stand in for a
@@ -337,6 +357,8 @@ class ElCiudadanoSpider(scrapy.Spider):
             if not post.get("is_article"):
                 continue
             url = canonical_url(post["url"], self.base_url)
+            if not self._in_range(post.get("published_date")):
+                continue
             if url in self.scheduled:  # REST (or an earlier feed page) has it already
                 self.rest_posts.setdefault(url, post)  # REST's post, if any, wins
             elif self._unchanged(url, None):
@@ -347,8 +369,12 @@ class ElCiudadanoSpider(scrapy.Spider):
                 for request in self._article_request(url, "feed", None):
                     yield request
         page = response.meta.get("page", 1)
-        # newest first: in an incremental run, a page of archived posts means the rest are too
-        if (fresh or self.full) and page < self.feed_pages and not self._limit_reached():
+        older = self.since and posts and all((p.get("published_date") or "9") < self.since
+                                             for p in posts)
+        # newest first: in an incremental run, a page of archived posts means the rest are too;
+        # past --since, every later page is older still
+        if (fresh or self.full) and not older and page < self.feed_pages \
+                and not self._limit_reached():
             yield self._discovery(
                 f"{site.FEED_PATH}?{site.FEED_PAGE_PARAM}={page + 1}", self.parse_feed,
                 page=page + 1,

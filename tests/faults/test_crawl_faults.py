@@ -193,3 +193,18 @@ def test_a_parser_process_that_dies_fails_its_page_alone(tmp_path):
     dated = [a for a in ARTICLES if a.get("template") != "nodate"]
     assert stored(db) >= len(dated), stderr[-2000:]
     assert "the parser process died" in stderr
+
+
+def test_a_page_that_never_answers_times_out_and_is_tried_again_later(tmp_path):
+    hanging = "/chile/pagina-que-nunca-responde/11/20/"
+    db = tmp_path / "hang.db"
+    with StandInSite(hang={hanging}, extra_urls=[hanging]) as site:
+        result = run_crawl(db, site.base_url, "--feed-pages", "0", "-s", "DOWNLOAD_TIMEOUT=1",
+                           "-s", "RETRY_TIMES=1")
+        base = site.base_url
+    assert result.returncode == 1, result.stderr[-2000:]
+    (reason,) = rows(db, "select reason from failures where url = ?", base + hanging)[0]
+    assert "Timeout" in reason, reason
+    assert rows(db, "select given_up from retries where url = ?", base + hanging) == [(0,)]
+    dated = [a for a in ARTICLES if a.get("template") != "nodate"]
+    assert stored(db) == len(dated)  # the other pages were not held up

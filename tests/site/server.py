@@ -53,7 +53,8 @@ class StandInSite:
                  extra_urls: list[str] | None = None, delay: float = 0.0,
                  pages: dict[str, bytes] | None = None, rest_blocked: bool = False,
                  html_blocked: bool = False, errors: dict[str, int] | None = None,
-                 throttle: dict[str, tuple[int, str]] | None = None):
+                 throttle: dict[str, tuple[int, str]] | None = None,
+                 hang: set[str] | None = None):
         """core_sitemaps: no Yoast and no Sitemap line in robots.txt, only WordPress core's
         /wp-sitemap.xml. redirects: path -> Location answered with 301 (before anything else;
         a Location may name another host). extra_urls: paths the sitemap lists besides the
@@ -70,6 +71,8 @@ class StandInSite:
         self.errors = dict(errors or {})  # path -> HTTP status it answers (until removed)
         # path -> (how many times, Retry-After value): answers 429 that often, then the page
         self.throttle = dict(throttle or {})
+        self.hang = set(hang or ())  # paths that never answer (until the site stops)
+        self._stopping = threading.Event()
         self.html_blocked = html_blocked  # pages and sitemaps blocked; the feed and REST answer
         self.requests: list[str] = []
         self.times: list[tuple[float, str]] = []  # (time.monotonic(), path) of each request
@@ -90,6 +93,7 @@ class StandInSite:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()  # hanging requests end too
         self._server.shutdown()
         self._server.server_close()
         if self._thread:
@@ -113,6 +117,9 @@ class StandInSite:
         html = "text/html; charset=UTF-8"
         if path in self.redirects:
             return 301, html, "", {"Location": self.redirects[path]}
+        if path in self.hang:
+            self._stopping.wait(600)  # a server that accepted the request and went silent
+            return 503, html, "", {}
         if path in self.errors:
             status = self.errors[path]
             return status, html, f"<h1>{status}</h1>", {}
@@ -199,6 +206,11 @@ class StandInSite:
         everything = sorted(self.articles, key=lambda a: templates.local(a.get(key) or
                                                                          a["published"]),
                             reverse=query.get("order", ["desc"])[0] != "asc")
+        for name, keep in (("after", lambda d, x: d > x), ("before", lambda d, x: d < x)):
+            if name in query:  # post_date, the site's local time, exclusive (core's date_query)
+                bound = datetime.fromisoformat(query[name][0][:19])
+                everything = [a for a in everything if keep(
+                    templates.local(a["published"]).replace(tzinfo=None), bound)]
         if "modified_after" in query:
             after = datetime.fromisoformat(query["modified_after"][0][:19])
             everything = [a for a in everything if templates.local(
