@@ -106,6 +106,8 @@ def crawl(db_path, base_url, max_articles, feed_pages, full, source, since, unti
     settings.setmodule("crawler.settings", priority="project")
     settings.set("ARCHIVE_PATH", db_path, priority="cmdline")
     level = log_level or ("INFO" if log_file else "WARNING")
+    if sys.stderr.isatty() and not quiet:
+        settings.set("PROGRESS", True, priority="cmdline")
     settings.set("LOG_LEVEL", level.upper(), priority="cmdline")
     if log_file:
         settings.set("LOG_FILE", log_file, priority="cmdline")

@@ -66,6 +66,11 @@ RETRY_LATER_FIRST_HOURS = 6
 RETRY_LATER_GIVE_UP_AFTER = 8
 RETRY_LATER_PER_RUN = 2000
 
+# A progress line on a terminal (the CLI turns it on when stderr is one and --quiet is off).
+EXTENSIONS = {"crawler.extensions.Progress": 500}
+PROGRESS = False
+PROGRESS_INTERVAL = 2.0
+
 # Article pages are parsed in this many worker processes beside the crawl (0: in threads).
 PARSE_PROCESSES = 1
 
