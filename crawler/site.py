@@ -144,6 +144,14 @@ CAPTION_CREDIT = re.compile(
 )
 # Prefixes of author credits.
 AUTHOR_PREFIX = re.compile(r"^\s*(por|by|von|escrito por)\s*:?\s+", re.IGNORECASE)
+# Between the people of one credit: commas always; "y", "and", "und", "&" only between full
+# names ("Felipe Soto y Daniela Muñoz", not "José Ortega y Gasset").
+AUTHOR_LIST_SEPARATOR = re.compile(r"\s*[,;]\s*")
+AUTHOR_PAIR_SEPARATOR = re.compile(r"\s+(?:y|and|und|&)\s+", re.IGNORECASE)
+# The source a credit names after the people: not an author.
+AUTHOR_SOURCE_TAIL = re.compile(
+    r"\s*[,;]?\s*\b(?:con informaci[oó]n de|con datos de|with information from|"
+    r"mit material von)\b.*$", re.IGNORECASE)
 # " | El Ciudadano", " - El Ciudadano" at the end of a title.
 TITLE_SUFFIX = re.compile(r"\s*[|\-–—]\s*El Ciudadano\s*$", re.IGNORECASE)
 

@@ -53,9 +53,12 @@ def parse_machine_date(value: str) -> datetime | None:
     except ValueError:
         pass
     try:
-        return in_santiago(parsedate_to_datetime(value))
+        moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
+    if moment.tzinfo is None:  # RFC 5322's "-0000": UTC, the sender's own zone unknown
+        moment = moment.replace(tzinfo=timezone.utc)
+    return in_santiago(moment)
 
 
 def _from_match(match: re.Match, month: int) -> datetime | None:
@@ -83,7 +86,20 @@ def parse_text_date(text: str, now: datetime | None = None) -> datetime | None:
     return _dateparser(text, now)
 
 
+# dateparser makes a date of almost anything ("5", "Lunes", "10:30"): it only sees text with a
+# year, a month's name or a relative expression in it.
+_DATE_WORTHY = re.compile(
+    r"\b(?:1[89]|20)\d\d\b|\bhace\s+\d|\bhace\s+(?:un|una)\b|\bayer\b|\bhoy\b|\bago\b|"
+    r"\byesterday\b|\btoday\b|\b(?:" + "|".join(sorted(MONTHS)) + r"|ene|feb|mar|abr|may|jun|"
+    r"jul|ago|sep|sept|oct|nov|dic|january|february|march|april|june|july|august|september|"
+    r"october|november|december|jan|aug|dec)\b",
+    re.IGNORECASE,
+)
+
+
 def _dateparser(text: str, now: datetime | None) -> datetime | None:
+    if not _DATE_WORTHY.search(text):
+        return None
     if now is None:
         return _dateparser_cached(text, None)
     # relative dates depend on now; round it so repeated calls can share the cache

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 # want them, `ciudadano parse` shows them as warnings.
 missing_log = logging.getLogger("crawler.parsers.missing")
 
-_CREDIT_SEPARATOR = re.compile(r"\s*(?:,|\by\b|\band\b|\bund\b|&)\s*")
 # Fields whose provenance is recorded.
 AUDITED = ("title", "published", "section", "body")
 # Left empty, these are told on missing_log (url and is_article are always set).
@@ -211,12 +210,28 @@ def _authors(found: Candidates) -> list[str]:
         names = []
         for value in values if isinstance(values, (list, tuple)) else [values]:
             credit = site.AUTHOR_PREFIX.sub("", text.collapse(value))
-            for part in _CREDIT_SEPARATOR.split(credit):
+            credit = site.AUTHOR_SOURCE_TAIL.sub("", credit)
+            for part in _people(credit):
                 if part and part not in names:
                     names.append(part)
         if names:
             return names
     return []
+
+
+def _people(credit: str) -> list[str]:
+    """The people of one credit: split at commas, and at "y"/"and" only when every side is
+    a full name of two words or more."""
+    people: list[str] = []
+    for piece in site.AUTHOR_LIST_SEPARATOR.split(credit):
+        piece = site.AUTHOR_PREFIX.sub("", piece).strip()
+        pair = site.AUTHOR_PAIR_SEPARATOR.split(piece)
+        if len(pair) > 1 and all(len(p.split()) >= 2 for p in pair):
+            people.extend(p.strip() for p in pair)
+        elif piece:
+            # "Camila Rojas, Pedro Pérez y Ana Díaz": the last piece holds a pair
+            people.append(piece)
+    return people
 
 
 def _language(value: str) -> str | None:

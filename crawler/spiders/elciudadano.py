@@ -315,10 +315,18 @@ class ElCiudadanoSpider(scrapy.Spider):
             yield self._discovery(site.SITEMAP_PATHS[fallback], self.parse_sitemap,
                                   fallback=fallback + 1, guessed=True)
 
-    def parse_sitemap(self, response):
+    @staticmethod
+    def _sitemap_body(response) -> bytes:
+        """The sitemap's XML. A .gz sitemap may come inflated already (Scrapy undoes a
+        Content-Encoding: gzip): only bytes that are still gzip are gunzipped."""
         body = response.body
-        if response.url.endswith(".gz") or body[:2] == b"\x1f\x8b":
-            body = gunzip(body)
+        return gunzip(body) if body[:2] == b"\x1f\x8b" else body
+
+    def parse_sitemap(self, response):
+        try:
+            body = self._sitemap_body(response)
+        except OSError:  # gzip's magic, but not gzip after all
+            body = response.body
         try:
             sitemap = Sitemap(body)
         except Exception:  # noqa: BLE001 (lxml raises several kinds on non-XML)

@@ -1,0 +1,58 @@
+"""Small fidelity classes of issue 8, each with expectations written by hand."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from crawler.parsers import dates
+from crawler.parsers.normalize import Candidates, _authors
+
+
+def test_an_rfc822_date_with_minus_0000_is_utc_not_santiago_time():
+    # RFC 5322: "-0000" is UTC (the sender's zone unknown); 13:00 UTC is 10:00 in Santiago
+    # in November (UTC-3)
+    moment = dates.parse_machine_date("Fri, 21 Nov 2025 13:00:00 -0000")
+    assert dates.iso(moment) == "2025-11-21T10:00:00-03:00"
+
+
+@pytest.mark.parametrize("junk", ["5", "Lunes", "10:30", "hace", "Por El Ciudadano", "2"])
+def test_text_that_is_not_a_date_is_not_made_into_one(junk):
+    assert dates.parse_text_date(junk) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("21 de noviembre de 2025", "2025-11-21T00:00:00-03:00"),
+    ("Publicado el 14/07/2011", "2011-07-14T00:00:00-04:00"),
+])
+def test_real_visible_dates_are_still_read(text, expected):
+    assert dates.iso(dates.parse_text_date(text)) == expected
+
+
+@pytest.mark.parametrize("credit, authors", [
+    ("Por José Ortega y Gasset", ["José Ortega y Gasset"]),
+    ("Por Felipe Soto y Daniela Muñoz", ["Felipe Soto", "Daniela Muñoz"]),
+    ("Redacción El Ciudadano, con información de AFP", ["Redacción El Ciudadano"]),
+    ("Por Camila Rojas, Pedro Pérez y Ana Díaz", ["Camila Rojas", "Pedro Pérez", "Ana Díaz"]),
+    ("El Ciudadano", ["El Ciudadano"]),
+])
+def test_a_credit_is_split_into_the_people_it_names(credit, authors):
+    found = Candidates()
+    found.add("authors", [credit], "html:author")
+    assert _authors(found) == authors
+
+
+def test_a_gzipped_sitemap_already_inflated_is_not_gunzipped_again():
+    from scrapy.http import Request, XmlResponse
+
+    from crawler.spiders.elciudadano import ElCiudadanoSpider
+
+    xml = (b'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/'
+           b'schemas/sitemap/0.9"><url><loc>https://www.elciudadano.com/chile/a/01/02/</loc>'
+           b"</url></urlset>")
+    spider = ElCiudadanoSpider(base_url="https://www.elciudadano.com")
+    for body in (xml, gzip.compress(xml)):  # inflated by Scrapy already, or still gzipped
+        url = "https://www.elciudadano.com/post-sitemap.xml.gz"
+        response = XmlResponse(url=url, body=body, request=Request(url))
+        assert spider._sitemap_body(response) == xml
