@@ -56,3 +56,38 @@ def test_a_gzipped_sitemap_already_inflated_is_not_gunzipped_again():
         url = "https://www.elciudadano.com/post-sitemap.xml.gz"
         response = XmlResponse(url=url, body=body, request=Request(url))
         assert spider._sitemap_body(response) == xml
+
+
+URL = "https://www.elciudadano.com/chile/la-nota/11/20/"
+
+
+def _page(main: str, before: str = "", body_class: str = "single single-post") -> bytes:
+    return (f'<!DOCTYPE html><html lang="es-CL"><head><title>La nota | El Ciudadano</title>'
+            f'<meta property="og:type" content="article"></head><body class="{body_class}">'
+            f'<aside>{before}</aside>{main}</body></html>').encode()
+
+
+def test_the_post_id_is_the_articles_not_a_sidebar_teasers():
+    # no postid-N body class: the sidebar's teaser <article id="post-111"> comes first
+    teaser = '<article id="post-111"><h3><a href="/chile/otra/11/19/">Otra nota</a></h3></article>'
+    main = ('<article id="post-222"><h1 class="entry-title">La nota</h1>'
+            '<time datetime="2025-11-20T10:00:00-03:00">20 de noviembre de 2025</time>'
+            '<div class="entry-content"><p>El cuerpo de la nota.</p></div></article>')
+    from crawler.parsers import parse_article
+
+    assert parse_article(_page(main, before=teaser), URL)["wp_id"] == 222
+
+
+def test_a_block_themes_category_links_are_not_tags():
+    # WordPress core's post-terms block prints category links with rel="tag" (get_the_term_list)
+    main = ('<main><h1 class="wp-block-post-title">La nota</h1>'
+            '<div class="wp-block-post-date"><time datetime="2025-11-20T10:00:00-03:00">'
+            '20 de noviembre de 2025</time></div>'
+            '<div class="taxonomy-category wp-block-post-terms">'
+            '<a href="https://www.elciudadano.com/category/chile/" rel="tag">Chile</a></div>'
+            '<div class="wp-block-post-content"><p>El cuerpo de la nota.</p></div></main>')
+    from crawler.parsers import parse_article
+
+    article = parse_article(_page(main), URL)
+    assert article["section"] == "Chile"
+    assert article["tags"] == []

@@ -114,6 +114,7 @@ class Page:
         self.links = [(el.get("rel", "").lower().split(), el.get("href")) for el in LINKS(root)]
         self._containers: dict[str, list[etree._Element]] = {}
         self._category: list[tuple[str, str]] | None = None
+        self._category_hrefs: set[str] = set()
         self._region: etree._Element | None | bool = False  # False: not looked for yet
 
     def region(self) -> etree._Element | None:
@@ -217,7 +218,7 @@ class Page:
         found.add("categories", self.meta.get("article:section", []), "meta")
         found.add("tags", self.meta.get("article:tag", []), "meta")
         found.add("tags", _keywords(node.get("keywords")), "json-ld")
-        found.add("tags", lambda: self._select_texts(TAG), "html:tags")
+        found.add("tags", self._tags, "html:tags")
         found.add("authors", self._json_ld_authors(node), "json-ld")
         found.add("authors", lambda: self._select_texts(AUTHOR), "html:author")
         found.add("authors", self.meta.get("author", []), "meta")
@@ -288,14 +289,31 @@ class Page:
     def _add_wp_id(self, found: Candidates) -> None:
         match = _POSTID.search(" ".join(self.body_classes))
         found.add("wp_id", match.group(1) if match else None, "html:body-class")
-        for el in self.root.iter("article"):
+        # the <article id="post-N"> around the body: sidebars and related posts hold teasers
+        # of other posts in <article id="post-M"> too
+        container = next(self.containers(), (None, None))[1]
+        for el in container.iterancestors("article") if container is not None else ():
             match = _POST_ARTICLE_ID.match(el.get("id") or "")
             if match:
                 found.add("wp_id", match.group(1), "html:article-id")
+                break
         for rel, href in self.links:
             if rel == ["shortlink"]:
                 match = _SHORTLINK_ID.search(href)
                 found.add("wp_id", match.group(1) if match else None, "html:shortlink")
+
+    def _tags(self) -> list[str]:
+        """Tag links' names, without the category links that also say rel="tag" (WordPress's
+        get_the_term_list marks every term link so; block themes print categories with it)."""
+        self._category_links()
+        for scope, markup in self._scopes():
+            for _, compiled in TAG:
+                names = [text.element_text(el) for el in compiled(scope, markup)
+                         if (el.get("href") or "") not in self._category_hrefs]
+                names = [n for n in names if n]
+                if names:
+                    return names
+        return []
 
     def _category_links(self) -> list[tuple[str, str]]:
         """(display name, slug) of each category link, in page order, no repeats."""
@@ -305,6 +323,8 @@ class Page:
         for scope, markup in self._scopes():
             for _, compiled in CATEGORY:
                 for el in compiled(scope, markup):
+                    if el.get("href"):
+                        self._category_hrefs.add(el.get("href"))
                     name = text.element_text(el)
                     slug = urlsplit(el.get("href") or "").path.rstrip("/").rsplit("/", 1)[-1]
                     if name and (name, slug) not in links:
