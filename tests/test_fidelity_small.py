@@ -91,3 +91,35 @@ def test_a_block_themes_category_links_are_not_tags():
     article = parse_article(_page(main), URL)
     assert article["section"] == "Chile"
     assert article["tags"] == []
+
+
+def test_entities_in_page_text_are_decoded_once_as_a_reader_sees_them():
+    # the page's source says AT&amp;amp;T and &amp;lt;br&amp;gt;: a reader sees "AT&amp;T"
+    # and "&lt;br&gt;" on the screen, and so must the archive
+    main = ('<article><h1 class="entry-title">AT&amp;amp;T compra otra empresa</h1>'
+            '<time datetime="2025-11-20T10:00:00-03:00">20 de noviembre de 2025</time>'
+            '<div class="entry-content"><p>Use &amp;lt;br&amp;gt; para cortar la línea.</p>'
+            '</div></article>')
+    from crawler.parsers import parse_article
+
+    article = parse_article(_page(main), URL)
+    assert article["title"] == "AT&amp;T compra otra empresa"
+    assert article["body"] == "Use &lt;br&gt; para cortar la línea."
+
+
+def test_json_strings_carrying_html_entities_are_decoded_once():
+    import json
+
+    from crawler.parsers import parse_articles
+
+    # REST's title.rendered is HTML (wptexturize's entities); its term names are stored escaped
+    post = {"id": 7, "link": URL, "date_gmt": "2025-11-20T13:00:00",
+            "modified_gmt": "2025-11-20T13:00:00",
+            "title": {"rendered": "Kast &#8220;sella&#8221; alianza con AT&amp;T"},
+            "content": {"rendered": "<p>Texto.</p>"},
+            "_embedded": {"wp:term": [[{"taxonomy": "category", "name": "Chile", "slug": "chile"}],
+                                      [{"taxonomy": "post_tag", "name": "Derechos &amp; Libertades",
+                                        "slug": "derechos-libertades"}]]}}
+    (article,) = parse_articles(json.dumps([post]).encode(), "https://www.elciudadano.com/wp-json/wp/v2/posts")
+    assert article["title"] == "Kast “sella” alianza con AT&T"
+    assert article["tags"] == ["Derechos & Libertades"]

@@ -58,7 +58,7 @@ def item_candidates(item: etree._Element, url: str, channel_language: str) -> Ca
     found.add("wp_id", guid.group(1) if guid else None, "feed:guid")
     found.add("title", item.findtext("title"), "feed:title")
     found.add("published", text.collapse(item.findtext("pubDate")), "feed:pubDate")
-    terms = [text.collapse(c.text) for c in item.findall("category")]
+    terms = [text.decoded(c.text) for c in item.findall("category")]  # CDATA, escaped names
     sections = [(name, section_slug_for(name)) for name in terms if is_section_name(name)]
     add_categories(found, sections, url, "feed:category")
     found.add("tags", [name for name in terms if name and not is_section_name(name)],

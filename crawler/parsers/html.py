@@ -194,7 +194,7 @@ class Page:
         node = self.article_node or {}
         self._add_canonical(found)
         self._add_wp_id(found)
-        found.add("title", node.get("headline"), "json-ld")
+        found.add("title", _decoded(node.get("headline")), "json-ld")
         found.add("title", self._meta_first("og:title"), "meta:og:title")
         found.add("title", lambda: self._select_text(TITLE), "html:title")
         found.add("title", self.title, "html:<title>")
@@ -205,7 +205,8 @@ class Page:
         found.add("modified", node.get("dateModified"), "json-ld")
         found.add("modified", self._meta_first("article:modified_time"), "meta")
         found.add("modified", self._meta_first("og:updated_time"), "meta")
-        sections = [s for s in _as_list(node.get("articleSection")) if isinstance(s, str)]
+        sections = [text.decoded(s) for s in _as_list(node.get("articleSection"))
+                    if isinstance(s, str)]
         found.add("section", sections[0] if sections else None, "json-ld")
         found.add("section", self._meta_first("article:section"), "meta")
         found.add("section", lambda: next((n for n, _ in self._category_links()), None),
@@ -217,7 +218,7 @@ class Page:
                   "html:category")
         found.add("categories", self.meta.get("article:section", []), "meta")
         found.add("tags", self.meta.get("article:tag", []), "meta")
-        found.add("tags", _keywords(node.get("keywords")), "json-ld")
+        found.add("tags", [text.decoded(k) for k in _keywords(node.get("keywords"))], "json-ld")
         found.add("tags", self._tags, "html:tags")
         found.add("authors", self._json_ld_authors(node), "json-ld")
         found.add("authors", lambda: self._select_texts(AUTHOR), "html:author")
@@ -228,7 +229,7 @@ class Page:
         found.add("subtitle", self._select_text(SUBTITLE), "html:subtitle")
         found.add("excerpt", self._meta_first("og:description"), "meta:og:description")
         found.add("excerpt", self._meta_first("description"), "meta:description")
-        found.add("excerpt", node.get("description"), "json-ld")
+        found.add("excerpt", _decoded(node.get("description")), "json-ld")
         self._add_body(found)
         found.add("image_url", self._meta_first("og:image"), "meta")
         found.add("image_url", _image(node.get("image")), "json-ld")
@@ -277,7 +278,7 @@ class Page:
             if isinstance(author, dict):
                 author = by_id.get(author.get("@id"), author).get("name")
             if isinstance(author, str) and author.strip():
-                names.append(author)
+                names.append(text.decoded(author))
         return names
 
     def _add_canonical(self, found: Candidates) -> None:
@@ -364,6 +365,11 @@ class Page:
                 if names:
                     return names
         return []
+
+
+def _decoded(value) -> str | None:
+    """A JSON-LD string: Yoast writes what WordPress's filters made, entities included."""
+    return text.decoded(value) if isinstance(value, str) else None
 
 
 def _language_from_url(url: str) -> str | None:

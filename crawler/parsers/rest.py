@@ -37,19 +37,19 @@ def post_candidates(post: dict, url: str) -> Candidates:
     embedded = post.get("_embedded") if isinstance(post.get("_embedded"), dict) else {}
     found.add("canonical", url, "rest:link")
     found.add("wp_id", post.get("id"), "rest:id")
-    found.add("title", _rendered(post.get("title")), "rest:title")
+    found.add("title", text.decoded(_rendered(post.get("title"))), "rest:title")
     found.add("published", _utc(post.get("date_gmt")), "rest:date_gmt")
     found.add("published", post.get("date"), "rest:date")
     found.add("modified", _utc(post.get("modified_gmt")), "rest:modified_gmt")
     found.add("modified", post.get("modified"), "rest:modified")
     terms = [t for group in embedded.get("wp:term") or [] if isinstance(group, list)
              for t in group if isinstance(t, dict)]
-    categories = [(text.collapse(t.get("name")), t.get("slug") or "")
+    categories = [(text.decoded(t.get("name")), t.get("slug") or "")
                   for t in terms if t.get("taxonomy") == "category"]
     add_categories(found, categories, url, "rest:wp:term")
-    found.add("tags", [text.collapse(t.get("name")) for t in terms
+    found.add("tags", [text.decoded(t.get("name")) for t in terms
                        if t.get("taxonomy") == "post_tag"], "rest:wp:term")
-    found.add("authors", [a.get("name") for a in embedded.get("author") or []
+    found.add("authors", [text.decoded(a.get("name")) for a in embedded.get("author") or []
                           if isinstance(a, dict) and a.get("name")], "rest:author")
     segments = [s for s in urlsplit(url).path.split("/") if s]
     found.add("language", site.LANGUAGE_PREFIXES.get(segments[0]) if segments else None, "url")

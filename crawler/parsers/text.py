@@ -32,14 +32,22 @@ _FRESH_START = re.compile(r"^(fuente|foto|imagen|[-•*–—]|\d+[.)]\s)", re.I
 
 
 def collapse(text: str | None) -> str:
-    """Entities decoded, every run of white space (NBSP and zero-width included) one space."""
+    """Every run of white space (NBSP and zero-width included) one space. Entities are not
+    touched: text from the DOM is decoded already (decoding it again turns the "&amp;lt;" a
+    reader sees as "&lt;" into "<"); see decoded() for strings that carry HTML."""
     if not text:
         return ""
-    if "&" in text and ";" in text:
-        text = html.unescape(text)
     if "\u200b" in text or "\ufeff" in text:
         text = text.replace("\u200b", "").replace("\ufeff", "")
     return " ".join(text.split())  # str.split knows every Unicode space, NBSP included
+
+
+def decoded(text: str | None) -> str:
+    """collapse() of a string that carries HTML entities outside a DOM: JSON-LD and REST
+    values, term names (WordPress stores them escaped), CDATA. Decoded exactly once."""
+    if text and "&" in text and ";" in text:
+        text = html.unescape(text)
+    return collapse(text)
 
 
 _NOT_ALNUM = re.compile(r"[\W_]+")
