@@ -137,6 +137,7 @@ def crawl(db_path, base_url, max_articles, feed_pages, full, source, since, unti
         sys.exit(EXIT_ARCHIVE)
     settings.set("ARCHIVE_RUN_ID", run_id, priority="cmdline")
     try:
+        _hangup_is_terminate()
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(ElCiudadanoSpider)
         process.crawl(crawler, base_url=base_url, max_articles=max_articles,
@@ -163,6 +164,14 @@ def crawl(db_path, base_url, max_articles, feed_pages, full, source, since, unti
 
 
 RUN_STATUS = {EXIT_INTERRUPTED: "interrupted", EXIT_ARCHIVE: "failed"}
+
+
+def _hangup_is_terminate() -> None:
+    """SIGHUP (the terminal or ssh session closed) stops a crawl as SIGTERM does: cleanly,
+    status 6. Scrapy handles SIGINT and SIGTERM; this passes SIGHUP on as SIGTERM."""
+    import signal
+
+    signal.signal(signal.SIGHUP, lambda signum, frame: os.kill(os.getpid(), signal.SIGTERM))
 
 
 def _open_for_crawl(db_path: str):

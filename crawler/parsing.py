@@ -4,8 +4,8 @@ By default in a pool of worker processes (PARSE_PROCESSES, 1 on a 2-core machine
 CPU-bound Python, and in threads it would share the crawl's one interpreter lock with Scrapy.
 The workers are forked once, before the reactor and its threads start (Parsers is made by the
 spider's constructor), so they are the crawl's own children: no fork server, no resource
-tracker. They ignore Ctrl-C (the crawl stops them itself) and die with the crawl however it
-dies (Linux PR_SET_PDEATHSIG), so no worker outlives it. PARSE_PROCESSES = 0 parses in
+tracker. They ignore Ctrl-C, SIGHUP and SIGTERM (the crawl stops them itself) and die with
+the crawl however it dies (Linux PR_SET_PDEATHSIG), so no worker outlives it. PARSE_PROCESSES = 0 parses in
 threads instead.
 """
 
@@ -30,7 +30,10 @@ class ParserCrashed(Exception):
 
 
 def _worker_init() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C, a closed terminal or a group-wide SIGTERM reach the whole process group: the
+    # crawl stops itself cleanly and then its workers (or they die with it, see below)
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     try:
         import ctypes
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import signal
 
+import pytest
+
 from tests.conftest import rows, run_crawl, start_crawl, stored, wait_until
 from tests.site.articles import ARTICLES
 from tests.site.server import StandInSite
@@ -85,8 +87,9 @@ def test_sigterm_mid_crawl_exits_6_and_the_run_is_interrupted(tmp_path):
     assert 1 <= stored(db) < len(VALID)  # what was stored is kept
 
 
-def test_ctrl_c_mid_crawl_exits_6_too(tmp_path):
-    status, stderr, db = _interrupted_by(signal.SIGINT, tmp_path)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP])
+def test_ctrl_c_or_a_closed_terminal_mid_crawl_exits_6_too(tmp_path, sig):
+    status, stderr, db = _interrupted_by(sig, tmp_path)
     assert status == 6, stderr[-2000:]
     assert rows(db, "select status from runs") == [("interrupted",)]
 
