@@ -2,8 +2,8 @@
 
 By default in a pool of worker processes (PARSE_PROCESSES, 1 on a 2-core machine): parsing is
 CPU-bound Python, and in threads it would share the crawl's one interpreter lock with Scrapy.
-The workers are forked once, before the reactor and its threads start (Parsers is made by the
-spider's constructor), so they are the crawl's own children: no fork server, no resource
+The workers are forked once, before the reactor and its threads start (Parsers is made in the
+spider's from_crawler), so they are the crawl's own children: no fork server, no resource
 tracker. They ignore Ctrl-C, SIGHUP and SIGTERM (the crawl stops them itself) and die with
 the crawl however it dies (Linux PR_SET_PDEATHSIG), so no worker outlives it. PARSE_PROCESSES = 0 parses in
 threads instead.
