@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/elciudadano.db
 ARGS ?=
 
-.PHONY: crawl test serve bench demo clean
+.PHONY: crawl test test-wordpress serve bench demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,19 @@ crawl: $(STAMP)
 	$(BIN)/ciudadano crawl --db $(DB) $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest --ignore=tests/wordpress $(ARGS)
+
+# The crawl against a real WordPress from Debian's packages (installed here when missing; as
+# root, as CI runs): MariaDB and PHP's built-in server on 127.0.0.1, started and stopped by
+# the tests themselves.
+WORDPRESS_PACKAGES := wordpress wordpress-theme-twentytwentythree mariadb-server php-cli \
+	php-mysql php-xml
+test-wordpress: $(STAMP)
+	@if ! command -v mariadbd >/dev/null || ! command -v php >/dev/null || \
+	    ! test -d /usr/share/wordpress/wp-content/themes/twentytwentythree; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $(WORDPRESS_PACKAGES); fi
+	$(BIN)/python -m pytest tests/wordpress $(ARGS)
 
 serve: $(STAMP)
 	$(BIN)/ciudadano serve --db $(DB) $(ARGS)

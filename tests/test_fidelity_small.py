@@ -123,3 +123,20 @@ def test_json_strings_carrying_html_entities_are_decoded_once():
     (article,) = parse_articles(json.dumps([post]).encode(), "https://www.elciudadano.com/wp-json/wp/v2/posts")
     assert article["title"] == "Kast “sella” alianza con AT&T"
     assert article["tags"] == ["Derechos & Libertades"]
+
+
+def test_an_automatic_excerpt_that_is_the_whole_post_is_not_a_standfirst():
+    # WordPress's feed <description> of a short post without a manual excerpt is all of it
+    from crawler.parsers import parse_articles
+
+    feed = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><item>'
+            '<title>Nota corta</title><link>https://www.elciudadano.com/chile/nota-corta/11/20/'
+            '</link><pubDate>Thu, 20 Nov 2025 13:00:00 +0000</pubDate>'
+            '<category><![CDATA[Chile]]></category>'
+            '<description><![CDATA[Primer párrafo. Segundo párrafo.]]></description>'
+            '<content:encoded><![CDATA[<p>Primer párrafo.</p><p>Segundo párrafo.</p>]]>'
+            '</content:encoded></item></channel></rss>').encode()
+    (article,) = parse_articles(feed, "https://www.elciudadano.com/feed/")
+    assert article["subtitle"] is None
+    assert article["body"] == "Primer párrafo.\n\nSegundo párrafo."

@@ -253,7 +253,9 @@ def _subtitle_and_body(found: Candidates) -> tuple[str | None, str | None, str |
     if subtitle is None:
         for value, _ in found.get("excerpt"):
             excerpt = text.collapse(value)
-            if excerpt and text.strip_standfirst(items, excerpt) is not items:
+            rest = text.strip_standfirst(items, excerpt) if excerpt else items
+            # WordPress's automatic excerpt of a short post is the whole post: not a standfirst
+            if rest is not items and rest:
                 subtitle = excerpt
                 break
     body = text.body_text(items, subtitle) or None
