@@ -24,11 +24,12 @@ test: $(STAMP)
 # The crawl against a real WordPress from Debian's packages (installed here when missing; as
 # root, as CI runs): MariaDB and PHP's built-in server on 127.0.0.1, started and stopped by
 # the tests themselves.
-WORDPRESS_PACKAGES := wordpress wordpress-theme-twentytwentythree mariadb-server php-cli \
-	php-mysql php-xml
+WORDPRESS_PACKAGES := wordpress wordpress-l10n wordpress-theme-twentytwentythree \
+	mariadb-server php-cli php-mysql php-xml
 test-wordpress: $(STAMP)
 	@if ! command -v mariadbd >/dev/null || ! command -v php >/dev/null || \
-	    ! test -d /usr/share/wordpress/wp-content/themes/twentytwentythree; then \
+	    ! test -d /usr/share/wordpress/wp-content/themes/twentytwentythree || \
+	    ! test -f /usr/share/wordpress/wp-content/languages/es_CL.mo; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends $(WORDPRESS_PACKAGES); fi
 	$(BIN)/python -m pytest tests/wordpress $(ARGS)

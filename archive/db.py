@@ -129,6 +129,9 @@ def open_for_writing(path: str | Path) -> sqlite3.Connection:
             conn.executescript("BEGIN IMMEDIATE;\n" + migration_sql(conn) + "COMMIT;")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL never corrupts the archive; a power cut may lose the last
+        # few commits, which the next run fetches again. FULL would sync every article.
+        conn.execute("PRAGMA synchronous=NORMAL")
     except ArchiveError:
         conn.close()
         raise

@@ -5,6 +5,7 @@ block and challenge pages. Every link names the live site, as saved pages do."""
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from html import escape
@@ -20,6 +21,7 @@ MENU_SLUGS = ["actualidad", "chile", "politica", "mundo", "economia", "cultura",
               "medio-ambiente", "pueblos", "salud", "deportes", "opinion", "en", "deustche"]
 
 
+@lru_cache(maxsize=None)  # the REST API sorts every post by it on every request
 def local(iso: str) -> datetime:
     return datetime.fromisoformat(iso).astimezone(SANTIAGO)
 

@@ -1,5 +1,5 @@
-"""A real WordPress on 127.0.0.1, from Debian's packages (wordpress, mariadb-server, php-cli,
-php-mysql, php-xml, wordpress-theme-twentytwentythree): a MariaDB of its own in a temporary
+"""A real WordPress on 127.0.0.1, from Debian's packages (wordpress, wordpress-l10n for the
+es_CL locale, mariadb-server, php-cli, php-mysql, php-xml, wordpress-theme-twentytwentythree): a MariaDB of its own in a temporary
 folder, WordPress copied beside it and installed with El Ciudadano's permalinks, time zone and
 standfirst field, served by PHP's built-in server. Everything it starts it stops.
 

@@ -50,7 +50,7 @@ def wordpress():
 def archived(db) -> dict[str, tuple]:
     return {row[0]: row[1:] for row in rows(
         db, "select title, url, published, published_date, section, section_slug, categories, "
-            "tags, authors, subtitle, body from articles")}
+            "tags, authors, subtitle, body, language from articles")}
 
 
 @pytest.mark.parametrize("source", ["auto", "html", "feed"])
@@ -71,6 +71,7 @@ def test_every_source_archives_the_published_posts_as_inserted(wordpress, tmp_pa
                          "estero.\n\nLa empresa no informó a tiempo del incidente.")
     # the standfirst lives in the ACF field only: REST has it, the page and the feed do not
     assert tiltil[8] == (TILTIL["standfirst"] if source == "auto" else None)
+    assert tiltil[10] == "es"  # the site's locale, es_CL (Debian's wordpress-l10n)
     pensiones = got[PENSIONES["title"]]
     assert pensiones[1:5] == ("2025-09-07T01:30:00-03:00", "2025-09-07", "Política", "politica")
     assert pensiones[7] == '["Felipe Soto"]'
