@@ -33,6 +33,14 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+def _sql_value(value):
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, default=repr, ensure_ascii=False)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
 def content_hash(row: dict) -> str:
     payload = json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -46,6 +54,7 @@ class Archive:
         self.path = Path(path)
         self.db = sqlite_utils.Database(open_for_writing(self.path))
         self._columns = set(article_columns())
+        self._upserts: dict[tuple, str] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -109,8 +118,22 @@ class Archive:
             run_id=run_id,
             first_seen=existing["first_seen"] if existing else now,
         )
-        self.db[ARTICLES].upsert(row, pk="url")
+        self._upsert(row)
         return CHANGED if existing else NEW
+
+    def _upsert(self, row: dict) -> None:
+        """One prepared INSERT ... ON CONFLICT per article (sqlite-utils' upsert inspects the
+        table on every call); lists and dicts as JSON text, as sqlite-utils stores them."""
+        names = sorted(row)
+        key = tuple(names)
+        sql = self._upserts.get(key)
+        if sql is None:
+            columns = ", ".join(f"[{n}]" for n in names)
+            updates = ", ".join(f"[{n}] = excluded.[{n}]" for n in names if n != "url")
+            sql = (f"insert into [{ARTICLES}] ({columns}) values ({', '.join('?' * len(names))}) "
+                   f"on conflict([url]) do update set {updates}")
+            self._upserts[key] = sql
+        self.db.execute(sql, [_sql_value(row[n]) for n in names])
 
     def _moved(self, url: str, wp_id: int | None) -> str | None:
         """The URL the same WordPress post is stored under, when it is not url (a new slug
@@ -186,7 +209,9 @@ class Archive:
              None if given_up else (now + delay).isoformat(), reason, int(given_up)])
 
     def clear_retry(self, url: str) -> None:
-        self.db.execute(f"delete from {RETRIES} where url = ?", [url])
+        # a read first: a write transaction for every stored article would cost more
+        if self.db.execute(f"select 1 from {RETRIES} where url = ?", [url]).fetchone():
+            self.db.execute(f"delete from {RETRIES} where url = ?", [url])
 
     def due_retries(self, limit: int) -> list[str]:
         """Failed pages whose next try has come, the longest waiting first."""
