@@ -104,10 +104,16 @@ def test_max_articles_limits_the_crawl(stand_in, tmp_path):
     assert rows(db, "select count(*) from articles") == [(3,)], result.stderr[-2000:]
 
 
+def crawl_blocked_site(db, feed_pages: int):
+    """A crawl of the stand-in in a Cloudflare block period: every page and /wp-json/ blocked,
+    the feed still answering (SITE.md)."""
+    with StandInSite(blocked=True) as blocked:
+        return run_crawl(db, blocked.base_url, "--feed-pages", str(feed_pages), source="auto")
+
+
 def test_a_blocked_site_exits_4_and_stores_nothing(tmp_path):
     db = tmp_path / "blocked.db"
-    with StandInSite(blocked=True) as blocked:
-        result = run_crawl(db, blocked.base_url, "--feed-pages", "0", source="auto")
+    result = crawl_blocked_site(db, feed_pages=0)
     assert result.returncode == 4, result.stderr[-2000:]
     assert "blocking" in result.stderr
     assert rows(db, "select count(*) from articles") == [(0,)]
@@ -116,10 +122,8 @@ def test_a_blocked_site_exits_4_and_stores_nothing(tmp_path):
 
 
 def test_during_a_block_the_feed_items_are_archived_marked_and_the_run_exits_8(tmp_path):
-    # Cloudflare blocks every page and /wp-json/, the feed keeps answering (SITE.md)
     db = tmp_path / "feed-only.db"
-    with StandInSite(blocked=True) as blocked:
-        result = run_crawl(db, blocked.base_url, "--feed-pages", "1", source="auto")
+    result = crawl_blocked_site(db, feed_pages=1)
     assert result.returncode == 8, result.stderr[-2000:]
     assert "archived from the REST API or the feed without their pages" in result.stderr
     newest = sorted(ARTICLES, key=lambda a: a["published"], reverse=True)[:4]  # feed page 1
