@@ -16,11 +16,15 @@ from pathlib import Path
 
 from archive.schema import (
     APPLICATION_ID,
+    META,
     SCHEMA_VERSION,
+    STEM_FUNCTION,
     create_schema_sql,
     migration_sql,
+    reindex_sql,
     tables_of_an_archive,
 )
+from archive.stemming import STEMMER_VERSION, stem_text
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -122,11 +126,18 @@ def open_for_writing(path: str | Path) -> sqlite3.Connection:
                     f"{path} is not an SQLite database (nor a ciudadano archive)") from None
             raise
         kind = _classify(path, *identity)
+        # the full-text index's triggers stem the text they index
+        conn.create_function(STEM_FUNCTION, 1, stem_text, deterministic=True)
         # executescript would COMMIT an open transaction first: the transaction is in the script
+        stemmer = f"INSERT OR REPLACE INTO [{META}] VALUES ('stemmer', '{STEMMER_VERSION}');\n"
         if kind == "empty":
-            conn.executescript("BEGIN IMMEDIATE;\n" + create_schema_sql() + "COMMIT;")
+            conn.executescript("BEGIN IMMEDIATE;\n" + create_schema_sql() + stemmer + "COMMIT;")
         elif kind == "old":
-            conn.executescript("BEGIN IMMEDIATE;\n" + migration_sql(conn) + "COMMIT;")
+            conn.executescript("BEGIN IMMEDIATE;\n" + migration_sql(conn) + stemmer
+                               + "COMMIT;")
+        elif _meta(conn, "stemmer") != STEMMER_VERSION:
+            # stems of other rules would not match the queries' stems: index the text anew
+            conn.executescript("BEGIN IMMEDIATE;\n" + reindex_sql() + stemmer + "COMMIT;")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode=WAL")
         # WAL with synchronous=NORMAL never corrupts the archive; a power cut may lose the last
@@ -139,6 +150,11 @@ def open_for_writing(path: str | Path) -> sqlite3.Connection:
         conn.close()
         raise ArchiveError(_sqlite_message(path, err, "cannot write")) from err
     return conn
+
+
+def _meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute(f"select value from [{META}] where key = ?", [key]).fetchone()
+    return row[0] if row else None
 
 
 def reader_uri(path: str | Path) -> str:

@@ -1,8 +1,9 @@
 """The archive's search language, checked and bounded before SQLite sees it.
 
-    politica                 a word (case and accents ignored)
-    "segunda vuelta"         a phrase
-    pensi*                   a prefix (at least 2 letters)
+    politica                 a word, any of its forms (case and accents ignored, Spanish
+                             stems: elecciones finds elección)
+    "segunda vuelta"         a phrase, words as written (case and accents ignored)
+    pensi*                   a prefix of words as written (at least 2 letters)
     a OR b, a AND b, a b     either, both (AND is implied between terms)
     a NOT b                  a without b
     (a OR b) c               grouping
@@ -20,7 +21,8 @@ import re
 from dataclasses import dataclass
 
 from archive.filters import FilterError
-from archive.schema import FTS_COLUMNS
+from archive.schema import FTS_COLUMNS, STEM_SUFFIX
+from archive.stemming import fold, stem
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
@@ -40,9 +42,17 @@ class SearchError(FilterError):
 
 @dataclass
 class _Token:
-    kind: str  # term, op, open, close
-    text: str
+    kind: str  # term, op, open, close, column
+    text: str  # a term: the FTS5 string, quoted (and starred for a prefix)
     prefix: bool = False
+    stemmed: bool = False  # a single word, looked up by its stem
+
+    def fts(self, column: str | None) -> str:
+        """The term in FTS5 syntax, restricted to column (or to every searched column)."""
+        suffix = STEM_SUFFIX if self.stemmed else ""
+        columns = [column] if column else list(FTS_COLUMNS)
+        spec = " ".join(c + suffix for c in columns)
+        return f"{{{spec}}} : {self.text}"
 
 
 def _tokens(query: str) -> list[_Token]:
@@ -85,7 +95,7 @@ def _tokens(query: str) -> list[_Token]:
                         "letters")
                 tokens.append(_Token("term", f'"{word}"*', prefix=True))
             else:
-                tokens.append(_Token("term", f'"{word}"'))
+                tokens.append(_Token("term", f'"{stem(word)}"', stemmed=True))
         # anything else (punctuation, a lone *) separates words, as the index does
     return tokens
 
@@ -107,49 +117,48 @@ class _Parser:
         return token
 
     def parse(self) -> str:
-        expr = self.or_()
+        expr = self.or_(None)
         token = self.peek()
         if token is not None:
             raise SearchError(f"unexpected {token.text!s} in the query"
                               + (": a ( is missing" if token.kind == "close" else ""))
         return expr
 
-    def or_(self) -> str:
-        parts = [self.and_()]
+    def or_(self, column: str | None) -> str:
+        parts = [self.and_(column)]
         while (token := self.peek()) is not None and token.text == "OR" and token.kind == "op":
             self.take()
-            parts.append(self.and_())
+            parts.append(self.and_(column))
         return " OR ".join(parts)
 
-    def and_(self) -> str:
-        parts = [self.not_()]
+    def and_(self, column: str | None) -> str:
+        parts = [self.not_(column)]
         while (token := self.peek()) is not None and (
                 (token.kind == "op" and token.text == "AND") or token.kind in ("term", "open",
                                                                                "column")):
             if token.kind == "op":
                 self.take()
-            parts.append(self.not_())
+            parts.append(self.not_(column))
         return " AND ".join(parts)
 
-    def not_(self) -> str:
-        expr = self.primary()
+    def not_(self, column: str | None) -> str:
+        expr = self.primary(column)
         while (token := self.peek()) is not None and token.kind == "op" and token.text == "NOT":
             self.take()
-            expr = f"{expr} NOT {self.primary()}"
+            expr = f"{expr} NOT {self.primary(column)}"
         return expr
 
-    def primary(self) -> str:
+    def primary(self, column: str | None) -> str:
         token = self.peek()
         if token is None:
             raise SearchError("the query ends with an operator: a word is missing after it")
         self.take()
         if token.kind == "term":
-            return token.text
+            return token.fts(column)
         if token.kind == "column":
-            inner = self.primary()
-            return f"{token.text} : {inner}"
+            return self.primary(token.text)
         if token.kind == "open":
-            expr = self.or_()
+            expr = self.or_(column)
             closing = self.peek()
             if closing is None or closing.kind != "close":
                 raise SearchError("a ( is not closed: add the missing ) to the query")
@@ -162,6 +171,10 @@ class _Parser:
 
 def fts_query(query: str) -> str:
     """The FTS5 MATCH expression for query, or SearchError with what to change."""
+    return _Parser(_checked_tokens(query)).parse()
+
+
+def _checked_tokens(query: str) -> list[_Token]:
     if not query or not query.strip():
         raise SearchError("the search query is empty")
     if len(query) > MAX_QUERY_CHARS:
@@ -177,4 +190,46 @@ def fts_query(query: str) -> str:
     if len(prefixes) > MAX_PREFIXES:
         raise SearchError(f"the query has {len(prefixes)} prefix terms (word*); at most "
                           f"{MAX_PREFIXES}")
-    return _Parser(tokens).parse()
+    return tokens
+
+
+_SNIPPET_WORD = re.compile(r"[^\W_]+")
+
+
+def snippet(text: str | None, query: str, words: int = 16) -> str | None:
+    """A passage of text around the query's first hit, hits marked [like this]: words with the
+    stem of a query word, phrase words, words a prefix starts. None when text has no hit."""
+    if not text:
+        return None
+    stems, exact, prefixes = set(), set(), []
+    previous = None
+    for token in _checked_tokens(query):
+        if token.kind == "term" and not (previous and previous.text == "NOT"):
+            inner = fold(token.text.strip('*"'))
+            if token.stemmed:
+                stems.add(inner)
+            elif token.prefix:
+                prefixes.append(inner)
+            else:
+                exact.update(inner.split())
+        previous = token
+
+    def hit(word: str) -> bool:
+        folded = fold(word)
+        return (folded in exact or folded.startswith(tuple(prefixes))
+                or (bool(stems) and stem(folded) in stems))
+
+    spans = [m.span() for m in _SNIPPET_WORD.finditer(text)]
+    hits = {i for i, (a, b) in enumerate(spans) if hit(text[a:b])}
+    if not hits:
+        return None
+    first = max(0, min(hits) - words // 4)
+    last = min(len(spans), first + words)
+    out, pos = [], spans[first][0]
+    for i in range(first, last):
+        a, b = spans[i]
+        out.append(text[pos:a])
+        out.append(f"[{text[a:b]}]" if i in hits else text[a:b])
+        pos = b
+    passage = " ".join("".join(out).split())
+    return ("…" if first > 0 else "") + passage + ("…" if last < len(spans) else "")

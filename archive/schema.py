@@ -49,6 +49,8 @@ PAGE_ONLY_FIELDS = ("is_article", "reason")
 
 # Columns the archive adds to every article row.
 ARCHIVE_COLUMNS: dict[str, tuple[type, str]] = {
+    "id": (int, "The article's number in this archive: stable, keys the full-text index"),
+    "published_utc": (str, "Publication instant in UTC (sorts by time, whatever the offset)"),
     "year": (int, "Publication year in Santiago (for faceting)"),
     "content_hash": (str, "SHA-256 of the stored fields: an unchanged article is not rewritten"),
     "first_seen": (str, "When the archive first stored this article (UTC)"),
@@ -57,18 +59,27 @@ ARCHIVE_COLUMNS: dict[str, tuple[type, str]] = {
 }
 
 FTS_COLUMNS = ("title", "subtitle", "body")
+# The same columns as Spanish stems (archive.stemming): words are looked up there, phrases and
+# prefixes in the text as written.
+STEM_SUFFIX = "_s"
+FTS_STEM_COLUMNS = tuple(c + STEM_SUFFIX for c in FTS_COLUMNS)
 # unicode61 with remove_diacritics 2 folds case and accents: "politica" finds "Política".
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+# Prefix indexes: "pe*" and "pen*" read one list each instead of every word they start.
+FTS_PREFIXES = "2 3"
+# The SQL function the index triggers call (registered on every connection that writes).
+STEM_FUNCTION = "ciudadano_stem"
 
 ARTICLES = "articles"
 FAILURES = "failures"
 RUNS = "runs"
 ALIASES = "aliases"  # an article's earlier URLs (a changed slug or section)
 RETRIES = "retries"  # pages that failed, tried again by later runs with backoff
+META = "archive_meta"  # key/value facts about the archive itself (the stemmer's version)
 
 # The archive's identity in the SQLite header ("CIUD"), and its schema version (user_version).
 APPLICATION_ID = 0x43495544
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 RUN_COLUMNS: dict[str, type] = {
     "id": int, "started_at": str, "finished_at": str, "base_url": str,
@@ -126,36 +137,65 @@ def _table_sql(name: str, columns: dict[str, type], pk: str, autoincrement: bool
     return f"CREATE TABLE IF NOT EXISTS [{name}] (\n   " + ",\n   ".join(defs) + "\n);\n"
 
 
-ARTICLE_INDEXES = (("wp_id",), ("section_slug",), ("published_date",), ("year",))
+# Behind every filter, facet and default sort of the archive's readers.
+ARTICLE_INDEXES = (("wp_id",), ("section_slug",), ("section",), ("published_date",), ("year",),
+                   ("published_utc",), ("language",))
 
 
 def _fts_sql() -> str:
-    """The full-text index over articles, kept by triggers (as sqlite-utils creates it, so
-    Datasette finds it)."""
-    cols = ", ".join(f"[{c}]" for c in FTS_COLUMNS)
-    new = ", ".join(f"new.[{c}]" for c in FTS_COLUMNS)
-    old = ", ".join(f"old.[{c}]" for c in FTS_COLUMNS)
+    """The full-text index over articles: contentless (the text lives in articles only), rowid
+    the article's id, the text as written and as stems, kept by triggers."""
     fts = f"{ARTICLES}_fts"
+    cols = ", ".join(f"[{c}]" for c in FTS_COLUMNS + FTS_STEM_COLUMNS)
+
+    def values(row: str) -> str:
+        return ", ".join([f"{row}.[{c}]" for c in FTS_COLUMNS]
+                         + [f"{STEM_FUNCTION}({row}.[{c}])" for c in FTS_COLUMNS])
+
+    watched = ", ".join(f"[{c}]" for c in FTS_COLUMNS)
     return f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS [{fts}] USING FTS5 (
-    {cols}, tokenize='{FTS_TOKENIZE}', content=[{ARTICLES}]
+    {cols}, tokenize='{FTS_TOKENIZE}', prefix='{FTS_PREFIXES}', content=''
 );
 CREATE TRIGGER IF NOT EXISTS [{ARTICLES}_ai] AFTER INSERT ON [{ARTICLES}] BEGIN
-  INSERT INTO [{fts}] (rowid, {cols}) VALUES (new.rowid, {new});
+  INSERT INTO [{fts}] (rowid, {cols}) VALUES (new.id, {values("new")});
 END;
 CREATE TRIGGER IF NOT EXISTS [{ARTICLES}_ad] AFTER DELETE ON [{ARTICLES}] BEGIN
-  INSERT INTO [{fts}] ([{fts}], rowid, {cols}) VALUES('delete', old.rowid, {old});
+  INSERT INTO [{fts}] ([{fts}], rowid, {cols}) VALUES ('delete', old.id, {values("old")});
 END;
-CREATE TRIGGER IF NOT EXISTS [{ARTICLES}_au] AFTER UPDATE ON [{ARTICLES}] BEGIN
-  INSERT INTO [{fts}] ([{fts}], rowid, {cols}) VALUES('delete', old.rowid, {old});
-  INSERT INTO [{fts}] (rowid, {cols}) VALUES (new.rowid, {new});
+CREATE TRIGGER IF NOT EXISTS [{ARTICLES}_au] AFTER UPDATE OF {watched} ON [{ARTICLES}] BEGIN
+  INSERT INTO [{fts}] ([{fts}], rowid, {cols}) VALUES ('delete', old.id, {values("old")});
+  INSERT INTO [{fts}] (rowid, {cols}) VALUES (new.id, {values("new")});
 END;
 """
 
 
+def reindex_sql() -> str:
+    """Fills the full-text index anew from articles (after a migration, or a new stemmer)."""
+    fts = f"{ARTICLES}_fts"
+    cols = ", ".join(f"[{c}]" for c in FTS_COLUMNS + FTS_STEM_COLUMNS)
+    values = ", ".join([f"[{c}]" for c in FTS_COLUMNS]
+                       + [f"{STEM_FUNCTION}([{c}])" for c in FTS_COLUMNS])
+    return (f"INSERT INTO [{fts}] ([{fts}]) VALUES ('delete-all');\n"
+            f"INSERT INTO [{fts}] (rowid, {cols}) SELECT id, {values} FROM [{ARTICLES}];\n")
+
+
+def _articles_sql() -> str:
+    columns = {"id": int, **{k: v for k, v in article_columns().items() if k != "id"}}
+    defs = []
+    for column, typ in columns.items():
+        if column == "id":
+            defs.append("[id] INTEGER PRIMARY KEY")
+        elif column == "url":
+            defs.append("[url] TEXT NOT NULL UNIQUE")
+        else:
+            defs.append(f"[{column}] {_SQL_TYPES[typ]}")
+    return f"CREATE TABLE IF NOT EXISTS [{ARTICLES}] (\n   " + ",\n   ".join(defs) + "\n);\n"
+
+
 def create_schema_sql() -> str:
     """The whole schema as one script of idempotent statements, for one transaction."""
-    sql = _table_sql(ARTICLES, article_columns(), "url", autoincrement=False)
+    sql = _articles_sql()
     for cols in ARTICLE_INDEXES:
         name = f"idx_{ARTICLES}_{'_'.join(cols)}"
         sql += f"CREATE INDEX IF NOT EXISTS [{name}] ON [{ARTICLES}] ({', '.join(cols)});\n"
@@ -168,6 +208,7 @@ def create_schema_sql() -> str:
     sql += f"CREATE INDEX IF NOT EXISTS [idx_{RETRIES}_next_try] ON [{RETRIES}] (next_try);\n"
     sql += (f"CREATE INDEX IF NOT EXISTS [idx_{ALIASES}_article_url] "
             f"ON [{ALIASES}] (article_url);\n")
+    sql += _table_sql(META, {"key": str, "value": str}, "key", autoincrement=False)
     sql += f"PRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {SCHEMA_VERSION};\n"
     return sql
 
@@ -175,23 +216,48 @@ def create_schema_sql() -> str:
 def migration_sql(conn) -> str:
     """What brings an archive of an older schema to SCHEMA_VERSION, as one script: columns a
     newer schema adds, and whatever of the schema is missing (an archive whose first run was
-    killed before the full-text triggers existed gets them, and its index is rebuilt)."""
-    def present(table: str) -> set[str]:
-        return {row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")}
+    killed before the full-text triggers existed gets them, and its index is rebuilt).
+
+    Schemas 1 and 2 keyed articles by URL alone, the full-text index hanging on the implicit
+    rowid (which VACUUM may renumber): their articles table is rebuilt with an integer id
+    (the old rowid, kept) and the index is made anew with stems."""
+    def present(table: str) -> list[str]:
+        return [row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")]
 
     sql = ""
-    for table, columns in ((ARTICLES, article_columns()), (RUNS, RUN_COLUMNS),
-                           (FAILURES, FAILURE_COLUMNS)):
+    for table, columns in ((RUNS, RUN_COLUMNS), (FAILURES, FAILURE_COLUMNS)):
         have = present(table)
         for name, typ in columns.items():
             if have and name not in have:
                 sql += f"ALTER TABLE [{table}] ADD COLUMN [{name}] {_SQL_TYPES[typ]};\n"
     triggers = {name for (name,) in conn.execute(
         "select name from sqlite_master where type = 'trigger'")}
+    have = present(ARTICLES)
+    rebuild = not any(row[1] == "id" and row[5] == 1
+                      for row in conn.execute(f"PRAGMA table_info([{ARTICLES}])"))
+    if rebuild:
+        for name in (f"{ARTICLES}_ai", f"{ARTICLES}_ad", f"{ARTICLES}_au"):
+            sql += f"DROP TRIGGER IF EXISTS [{name}];\n"
+        sql += f"DROP TABLE IF EXISTS [{ARTICLES}_fts];\n"
+        for (name,) in conn.execute("select name from sqlite_master where type = 'index' and "
+                                    "tbl_name = ? and sql is not null", [ARTICLES]):
+            sql += f"DROP INDEX [{name}];\n"
+        sql += f"ALTER TABLE [{ARTICLES}] RENAME TO [{ARTICLES}_v2];\n"
+        sql += _articles_sql()
+        common = ", ".join(f"[{c}]" for c in article_columns() if c in have)
+        sql += (f"INSERT INTO [{ARTICLES}] (id, {common}) SELECT rowid, {common} "
+                f"FROM [{ARTICLES}_v2] ORDER BY rowid;\n")
+        sql += f"DROP TABLE [{ARTICLES}_v2];\n"
+        sql += (f"UPDATE [{ARTICLES}] SET published_utc = {PUBLISHED_UTC_SQL} "
+                "WHERE published_utc IS NULL;\n")
     sql += create_schema_sql()
-    if not {f"{ARTICLES}_ai", f"{ARTICLES}_ad", f"{ARTICLES}_au"} <= triggers:
-        sql += f"INSERT INTO [{ARTICLES}_fts] ([{ARTICLES}_fts]) VALUES ('rebuild');\n"
+    if rebuild or not {f"{ARTICLES}_ai", f"{ARTICLES}_ad", f"{ARTICLES}_au"} <= triggers:
+        sql += reindex_sql()
     return sql
+
+
+# The UTC instant of the published column, in SQL (SQLite reads the ISO offset).
+PUBLISHED_UTC_SQL = "strftime('%Y-%m-%dT%H:%M:%SZ', published)"
 
 
 def slugify(name: str) -> str:

@@ -33,6 +33,20 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+def utc_instant(iso: str | None) -> str | None:
+    """'2024-04-06T23:30:00-03:00' -> '2024-04-06T02:30:00Z': the instant, sortable as text
+    (as archive.schema.PUBLISHED_UTC_SQL writes it)."""
+    if not iso:
+        return None
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _sql_value(value):
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, default=repr, ensure_ascii=False)
@@ -98,6 +112,7 @@ class Archive:
         row = {k: v for k, v in article.items() if k not in PAGE_ONLY_FIELDS and k in self._columns}
         row["year"] = int(row["published_date"][:4]) if row.get("published_date") else None
         digest = content_hash(row)
+        row["published_utc"] = utc_instant(row.get("published"))
         moved_from = self._moved(row["url"], row.get("wp_id"))
         if moved_from:
             with self.db.atomic():

@@ -309,10 +309,14 @@ def parse(file, url, fetched_at):
 @click.option("--from", "date_from", default=None, help="Published on or after (YYYY[-MM[-DD]]).")
 @click.option("--to", "date_to", default=None, help="Published on or before (YYYY[-MM[-DD]]).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
+              show_default=True, help="Best matches first (hits in the title count most, ties "
+              "newest first), or newest first.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def search(query, db_path, section, date_from, date_to, limit, as_json):
+def search(query, db_path, section, date_from, date_to, limit, sort, as_json):
     """Search the archive, best matches first. Case and accents are ignored (politica finds
-    Política). QUERY: words, "a phrase", prefix* (2+ letters), a OR b, a NOT b, (grouping),
+    Política), and words are matched in any form (elecciones finds elección). QUERY: words,
+    "a phrase" (words as written), prefix* (2+ letters), a OR b, a NOT b, (grouping),
     title:word. At most 500 characters, 32 terms and 4 prefixes; 10 s at most.
 
     \b
@@ -322,7 +326,8 @@ def search(query, db_path, section, date_from, date_to, limit, as_json):
     from archive.search import search as run_search
 
     with _reader_errors():
-        results = run_search(db_path, query, Slice(section, date_from, date_to), limit)
+        results = run_search(db_path, query, Slice(section, date_from, date_to), limit,
+                             sort=sort)
     for hit in results:
         if as_json:
             click.echo(json.dumps(hit, ensure_ascii=False))

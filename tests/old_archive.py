@@ -13,6 +13,8 @@ from archive.schema import article_columns
 def make_v1_archive(path: Path, without: tuple[str, ...] = (), triggers: bool = True) -> Path:
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA journal_mode=WAL")
+    # 0.1 had neither the integer id nor published_utc (schema 3)
+    without = (*without, "id", "published_utc")
     db["articles"].create({k: v for k, v in article_columns().items() if k not in without},
                           pk="url", not_null={"url"})
     for cols in (["wp_id"], ["section_slug"], ["published_date"], ["year"]):

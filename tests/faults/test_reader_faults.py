@@ -170,11 +170,11 @@ def writing_into(pid: int, folder) -> bool:
 
 def big_archive(path, count: int):
     """An archive of count articles of about 2 KB each, written as the store writes rows."""
-    from archive.store import Archive
+    from archive.db import open_for_writing
 
-    Archive(path).close()
-    conn = sqlite3.connect(path)
+    conn = open_for_writing(path)  # the connection the store writes through (it stems)
     body = ("Texto de prueba con palabras comunes del archivo. " * 40).strip()
+    conn.execute("begin")
     conn.executemany(
         "insert into articles (url, title, body, published, published_date, year) "
         "values (?, ?, ?, ?, ?, 2025)",
