@@ -75,6 +75,7 @@ FAILURES = "failures"
 RUNS = "runs"
 ALIASES = "aliases"  # an article's earlier URLs (a changed slug or section)
 RETRIES = "retries"  # pages that failed, tried again by later runs with backoff
+AUTHORS = "article_authors"  # one row per article and credited author, kept by triggers
 META = "archive_meta"  # key/value facts about the archive itself (the stemmer's version)
 
 # The archive's identity in the SQLite header ("CIUD"), and its schema version (user_version).
@@ -170,6 +171,31 @@ END;
 """
 
 
+def _authors_sql() -> str:
+    """article_authors: the authors of each article as rows, so counting articles per author
+    reads an index instead of every article's JSON."""
+    fill = (f"INSERT INTO [{AUTHORS}] (article_id, author) SELECT new.id, value "
+            "FROM json_each(new.authors) WHERE json_valid(new.authors) AND value != '';")
+    return f"""
+CREATE TABLE IF NOT EXISTS [{AUTHORS}] (
+   [article_id] INTEGER NOT NULL REFERENCES [{ARTICLES}]([id]),
+   [author] TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS [idx_{AUTHORS}_author] ON [{AUTHORS}] (author);
+CREATE INDEX IF NOT EXISTS [idx_{AUTHORS}_article_id] ON [{AUTHORS}] (article_id);
+CREATE TRIGGER IF NOT EXISTS [{AUTHORS}_ai] AFTER INSERT ON [{ARTICLES}] BEGIN
+  {fill}
+END;
+CREATE TRIGGER IF NOT EXISTS [{AUTHORS}_au] AFTER UPDATE OF authors ON [{ARTICLES}] BEGIN
+  DELETE FROM [{AUTHORS}] WHERE article_id = old.id;
+  {fill}
+END;
+CREATE TRIGGER IF NOT EXISTS [{AUTHORS}_ad] AFTER DELETE ON [{ARTICLES}] BEGIN
+  DELETE FROM [{AUTHORS}] WHERE article_id = old.id;
+END;
+"""
+
+
 def reindex_sql() -> str:
     """Fills the full-text index anew from articles (after a migration, or a new stemmer)."""
     fts = f"{ARTICLES}_fts"
@@ -180,8 +206,15 @@ def reindex_sql() -> str:
             f"INSERT INTO [{fts}] (rowid, {cols}) SELECT id, {values} FROM [{ARTICLES}];\n")
 
 
+# Long text goes last in a row: a lookup of the short columns (dates, section, filters) then
+# reads the row's first page, not the body's overflow pages.
+_LONG_COLUMNS = ("subtitle", "categories", "tags", "embeds", "provenance", "body")
+
+
 def _articles_sql() -> str:
-    columns = {"id": int, **{k: v for k, v in article_columns().items() if k != "id"}}
+    columns = {"id": int, **{k: v for k, v in article_columns().items()
+                             if k != "id" and k not in _LONG_COLUMNS}}
+    columns.update({k: v for k, v in article_columns().items() if k in _LONG_COLUMNS})
     defs = []
     for column, typ in columns.items():
         if column == "id":
@@ -200,6 +233,7 @@ def create_schema_sql() -> str:
         name = f"idx_{ARTICLES}_{'_'.join(cols)}"
         sql += f"CREATE INDEX IF NOT EXISTS [{name}] ON [{ARTICLES}] ({', '.join(cols)});\n"
     sql += _fts_sql()
+    sql += _authors_sql()
     sql += _table_sql(RUNS, RUN_COLUMNS, "id", autoincrement=True)
     sql += _table_sql(FAILURES, FAILURE_COLUMNS, "id", autoincrement=True)
     sql += f"CREATE INDEX IF NOT EXISTS [idx_{FAILURES}_url] ON [{FAILURES}] (url);\n"
@@ -253,6 +287,10 @@ def migration_sql(conn) -> str:
     sql += create_schema_sql()
     if rebuild or not {f"{ARTICLES}_ai", f"{ARTICLES}_ad", f"{ARTICLES}_au"} <= triggers:
         sql += reindex_sql()
+    if f"{AUTHORS}_ai" not in triggers:
+        sql += (f"DELETE FROM [{AUTHORS}];\nINSERT INTO [{AUTHORS}] (article_id, author) "
+                f"SELECT a.id, j.value FROM [{ARTICLES}] a, json_each(a.authors) j "
+                "WHERE json_valid(a.authors) AND j.value != '';\n")
     return sql
 
 

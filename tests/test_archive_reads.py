@@ -121,13 +121,14 @@ def datasette(crawled):
 
 def test_datasette_searches_without_accents_and_facets(datasette):
     base, name = datasette
-    answer = httpx.get(f"{base}/{name}/articles.json",
+    answer = httpx.get(f"{base}/{name}/articles.json", follow_redirects=True,
                        params={"_search": "politica", "_shape": "objects"}, timeout=30).json()
-    titles = [row["title"] for row in answer["rows"]]
-    assert POLITICA in titles
-    assert set(answer["facet_results"]) >= {"section", "year", "authors"}
-    sections = {f["value"] for f in answer["facet_results"]["section"]["results"]}
-    assert "Política" in sections
+    assert answer["rows"][0]["title"] == POLITICA
+    table = httpx.get(f"{base}/{name}/articles.json", params={"section": "Política"},
+                      timeout=30).json()
+    assert set(table["facet_results"]) >= {"section", "year"}
+    sections = {f["value"] for f in table["facet_results"]["section"]["results"]}
+    assert sections == {"Política"}
 
 
 def test_datasette_shows_the_archive_metadata(datasette):

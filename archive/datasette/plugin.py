@@ -1,17 +1,49 @@
-"""The archive's Datasette plugin: searches through Datasette obey the same query bounds as
-`ciudadano search` (archive.query), so one request cannot stall the server for everyone."""
+"""The archive's Datasette plugin: one search language and one search for the CLI and Datasette.
+
+- `ciudadano_search(q, section, since, until, sort)`, an SQL function on every connection,
+  runs archive.search.search itself and returns its hits as JSON: the canned query `search`
+  (`/DB/search?q=...`) is a thin SQL wrapper around it, so both answer a query the same way.
+- Searches are checked before Datasette sees them (archive.query's grammar and bounds, the
+  filters' dates): a bad one gets HTTP 400 and one line, never a stalled server.
+- The articles table's own `_search` box is sent to the ranked, stemmed search page.
+"""
 
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
 
+from archive.filters import FilterError, Slice
 from archive.query import SearchError, fts_query
+from archive.schema import ARTICLES
 
 # Query-string parameters that carry a full-text query.
 SEARCH_PARAMS = ("_search", "q")
+SEARCH_FUNCTION = "ciudadano_search"
+SEARCH_LIMIT = 50
+SEARCH_SECONDS = 2.0
+
+
+@hookimpl
+def prepare_connection(conn, database, datasette):
+    db = datasette.databases.get(database)
+    path = getattr(db, "path", None)
+    if not path:
+        return
+
+    def ciudadano_search(q, section=None, since=None, until=None, sort=None):
+        from archive.search import search
+
+        if not q or not q.strip():
+            return "[]"
+        hits = search(path, q, Slice(section or None, since or None, until or None),
+                      limit=SEARCH_LIMIT, time_limit=SEARCH_SECONDS, sort=sort or "relevance")
+        return json.dumps([{"id": h["id"], "rank": h["rank"], "snippet": h["snippet"]}
+                           for h in hits], ensure_ascii=False)
+
+    conn.create_function(SEARCH_FUNCTION, 5, ciudadano_search)
 
 
 @hookimpl
@@ -19,9 +51,14 @@ def asgi_wrapper(datasette):
     def wrap(app):
         async def checked(scope, receive, send):
             if scope.get("type") == "http":
-                problem = _search_problem(scope.get("query_string", b""))
+                query_string = scope.get("query_string", b"")
+                problem = _search_problem(query_string)
                 if problem:
                     await _refuse(send, scope, problem)
+                    return
+                target = _table_search_target(scope.get("path", ""), query_string)
+                if target:
+                    await _redirect(send, target)
                     return
             await app(scope, receive, send)
 
@@ -31,13 +68,45 @@ def asgi_wrapper(datasette):
 
 
 def _search_problem(query_string: bytes) -> str | None:
-    for name, value in parse_qsl(query_string.decode("utf-8", "replace")):
+    params = dict(parse_qsl(query_string.decode("utf-8", "replace")))
+    for name, value in params.items():
         if (name in SEARCH_PARAMS or name.startswith("_search_")) and value.strip():
             try:
                 fts_query(value)
             except SearchError as err:
                 return f"search: {err}"
+    if "q" in params:
+        try:
+            Slice(params.get("section") or None, params.get("since") or None,
+                  params.get("until") or None)
+        except FilterError as err:
+            return f"search: {str(err).replace('--from', 'since').replace('--to', 'until')}"
+        if params.get("sort") not in (None, "", "relevance", "date"):
+            return "search: sort must be relevance or date"
     return None
+
+
+def _table_search_target(path: str, query_string: bytes) -> str | None:
+    """/DB/articles?_search=x -> /DB/search?q=x (and .json): the table's own search is neither
+    ranked nor stemmed."""
+    parts = path.strip("/").split("/")
+    if len(parts) != 2 or parts[1] not in (ARTICLES, f"{ARTICLES}.json"):
+        return None
+    params = dict(parse_qsl(query_string.decode("utf-8", "replace")))
+    q = params.get("_search", "").strip()
+    if not q:
+        return None
+    suffix = ".json" if parts[1].endswith(".json") else ""
+    keep = {"q": q}
+    if params.get("_shape"):
+        keep["_shape"] = params["_shape"]
+    return f"/{parts[0]}/search{suffix}?{urlencode(keep)}"
+
+
+async def _redirect(send, location: str) -> None:
+    await send({"type": "http.response.start", "status": 302,
+                "headers": [(b"location", location.encode()), (b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def _refuse(send, scope, message: str) -> None:

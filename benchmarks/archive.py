@@ -1,0 +1,341 @@
+"""The archive at the site's real size (issue 7): 305,000 synthetic Spanish articles.
+
+Built once and cached (benchmarks/cache/, about 3 GB; rebuilt when the schema version or the
+generator changes), then measured in one run:
+- build time and size;
+- `ciudadano search` (archive.search.search) latency over a fixed set of 20 queries, median
+  and p95 of each query's median of 5 runs; the most common words and the prefixes apart;
+- Datasette over HTTP (`ciudadano serve`, a real server in its own process): home, the
+  articles table, the search page, p95;
+and, for reference in the same run, FTS5 alone counting the matches of each query.
+
+The articles: 600 words on average (lognormal), words drawn from a Zipf distribution over the
+Spanish of our fixture pages (most frequent first) followed by a tail of invented words;
+sections, authors and dates 2004-2026 skewed as on the site (more recent years larger).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("BENCH_CACHE", ROOT / "benchmarks" / "cache"))
+ARTICLES = int(os.environ.get("BENCH_ARCHIVE_ARTICLES", "305000"))
+GENERATOR_VERSION = 1
+SANTIAGO = ZoneInfo("America/Santiago")
+
+SECTIONS = [("Política", 20), ("Chile", 18), ("Mundo", 12), ("Medio Ambiente", 8),
+            ("Pueblos", 6), ("Cultura", 8), ("Economía", 7), ("Deportes", 5),
+            ("Salud", 5), ("Educación", 5), ("Opinión", 4), ("Sociedad", 4),
+            ("Ciencia", 2), ("English Edition", 1), ("Deutsche Ausgabe", 1)]
+# Query words the benchmark searches for: present in the vocabulary whatever the fixtures hold
+PLANTED = ["elección", "elecciones", "electoral", "presidencial", "presidenciales", "pensiones",
+           "pensión", "constitución", "constituyente", "segunda", "vuelta", "derechos",
+           "humanos", "boric", "kast", "mapuche", "afp", "glaciares", "litio", "carabineros"]
+
+PHRASES = ["segunda vuelta", "derechos humanos", "reforma de pensiones"]
+
+QUERIES = [  # (label, query, filters)
+    ("common word", "de", {}),
+    ("common word", "gobierno", {}),
+    ("common word", "chile", {}),
+    ("word", "elecciones", {}),
+    ("word", "presidencial", {}),
+    ("rare word", "glaciares", {}),
+    ("rare word", "carabineros", {}),
+    ("two words", "pensiones afp", {}),
+    ("phrase", '"segunda vuelta"', {}),
+    ("phrase", '"derechos humanos"', {}),
+    ("prefix", "ca*", {}),
+    ("prefix", "pensi*", {}),
+    ("prefix", "constitu*", {}),
+    ("OR", "boric OR kast", {}),
+    ("NOT", "pensiones NOT afp", {}),
+    ("column", "title:mapuche", {}),
+    ("word + section", "litio", {"section": "medio-ambiente"}),
+    ("word + dates", "constitución", {"date_from": "2019-10", "date_to": "2022-09"}),
+    ("common + section", "gobierno", {"section": "politica"}),
+    ("prefix + dates", "elec*", {"date_from": "2021", "date_to": "2021"}),
+]
+
+
+def _vocabulary() -> list[str]:
+    """Spanish words of the fixture pages, most frequent first, the planted query words among
+    them, then invented words for the long tail."""
+    counts: Counter[str] = Counter()
+    for expected in (ROOT / "tests" / "fixtures" / "pages").glob("*/expected.json"):
+        data = json.loads(expected.read_text(encoding="utf-8"))
+        for article in data if isinstance(data, list) else [data]:
+            text = " ".join(str(article.get(k) or "") for k in ("title", "subtitle", "body"))
+            counts.update(w.lower() for w in re.findall(r"[^\W\d_]{2,}", text))
+    words = [w for w, _ in counts.most_common()]
+    rng = random.Random(7)
+    for n, word in enumerate(PLANTED):  # spread through the ranks 300 .. 3,000
+        if word in words:
+            words.remove(word)
+        words.insert(300 + n * 140, word)
+    syllables = ["ca", "ma", "to", "ri", "pe", "lo", "sa", "mi", "ne", "du", "ra", "ve",
+                 "ción", "tes", "dor", "les", "nia", "que", "bra", "stro", "gu", "ñe"]
+    known = set(words)
+    while len(words) < 60_000:
+        word = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4)))
+        if word not in known:
+            known.add(word)
+            words.append(word)
+    return words
+
+
+def _articles(count: int):
+    """Rows in the archive's columns, deterministic for a given count."""
+    from archive.schema import slugify
+
+    rng = random.Random(2026)
+    vocab = _vocabulary()
+    cum = []
+    total = 0.0
+    for rank in range(1, len(vocab) + 1):
+        total += 1 / rank ** 1.07
+        cum.append(total)
+    names = [f"{a} {b}" for a in ("Ana", "Pedro", "María", "Juan", "Camila", "Diego", "Rosa",
+                                   "Luis", "Javiera", "Tomás", "Paula", "Matías")
+             for b in ("Soto", "Rojas", "Muñoz", "Díaz", "Pérez", "Vera", "Fuentes", "Araya",
+                       "Silva", "Reyes", "Castro", "Morales")]
+    sections = [s for s, _ in SECTIONS]
+    section_weights = [w for _, w in SECTIONS]
+    start = datetime(2004, 1, 1, tzinfo=timezone.utc).timestamp()
+    span = datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp() - start
+    for n in range(count):
+        # more articles in recent years: the n-th article's place in time grows as sqrt
+        moment = datetime.fromtimestamp(start + span * math.sqrt((n + rng.random()) / count),
+                                        SANTIAGO).replace(microsecond=0)
+        section = rng.choices(sections, section_weights)[0]
+        length = max(60, int(rng.lognormvariate(math.log(540), 0.45)))
+        body_words = rng.choices(vocab, cum_weights=cum, k=length)
+        for phrase in PHRASES:  # set phrases, as news text has them
+            if rng.random() < 0.04:
+                at = rng.randrange(length)
+                body_words[at:at + 1] = phrase.split()
+        paragraphs = [" ".join(body_words[i:i + 60]).capitalize() + "."
+                      for i in range(0, length, 60)]
+        title = " ".join(rng.choices(vocab, cum_weights=cum, k=rng.randint(6, 13))).capitalize()
+        subtitle = " ".join(rng.choices(vocab, cum_weights=cum,
+                                        k=rng.randint(15, 35))).capitalize() + "."
+        slug = slugify(title)[:80]
+        published = moment.isoformat()
+        yield {
+            "url": f"https://www.elciudadano.com/{slugify(section)}/{slug}-{n}/"
+                   f"{moment:%m}/{moment:%d}/",
+            "wp_id": 100_000 + n,
+            "title": title,
+            "subtitle": subtitle,
+            "published": published,
+            "published_date": moment.date().isoformat(),
+            "published_utc": moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "modified": published,
+            "section": section,
+            "section_slug": slugify(section),
+            "categories": json.dumps([section], ensure_ascii=False),
+            "tags": json.dumps(rng.sample(PLANTED, 2), ensure_ascii=False),
+            "authors": json.dumps([rng.choice(names)], ensure_ascii=False),
+            "language": "en" if section == "English Edition" else
+                        "de" if section == "Deutsche Ausgabe" else "es",
+            "body": "\n\n".join(paragraphs),
+            "word_count": length,
+            "year": moment.year,
+            "provenance": "{}",
+            "content_hash": f"{n:064x}",
+            "first_seen": "2026-11-25T00:00:00+00:00",
+            "last_changed": "2026-11-25T00:00:00+00:00",
+        }
+
+
+def build(path: Path, count: int) -> float:
+    """Writes the archive through the archive's own writer connection (its triggers index and
+    stem every article); returns the seconds it took."""
+    from archive.db import open_for_writing
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    started = time.monotonic()
+    conn = open_for_writing(path)
+    rows = _articles(count)
+    first = next(rows)
+    columns = list(first)
+    sql = (f"insert into articles ({', '.join(columns)}) "
+           f"values ({', '.join('?' * len(columns))})")
+    batch = [first]
+    done = 0
+    for row in rows:
+        batch.append(row)
+        if len(batch) == 5000:
+            conn.execute("begin")
+            conn.executemany(sql, ([r[c] for c in columns] for r in batch))
+            conn.execute("commit")
+            done += len(batch)
+            batch = []
+            print(f"\rbuilding the archive: {done:,}/{count:,}", end="", file=sys.stderr,
+                  flush=True)
+    conn.execute("begin")
+    conn.executemany(sql, ([r[c] for c in columns] for r in batch))
+    conn.execute("commit")
+    conn.execute("insert into articles_fts(articles_fts) values ('optimize')")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("analyze")
+    conn.close()
+    print(file=sys.stderr)
+    return time.monotonic() - started
+
+
+def cached_archive(count: int = ARTICLES) -> tuple[Path, float | None]:
+    """The cached archive of count articles (built when missing or stale), and its build time
+    when it was built now."""
+    from archive.schema import SCHEMA_VERSION
+
+    path = CACHE / f"archive-{count}-s{SCHEMA_VERSION}-g{GENERATOR_VERSION}.db"
+    if path.exists() and not Path(f"{path}.building").exists():
+        return path, None
+    marker = Path(f"{path}.building")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+    seconds = build(path, count)
+    marker.unlink()
+    return path, seconds
+
+
+def _median_ms(fn, repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def _search_latencies(db: Path) -> list[tuple[str, str, float, float, int]]:
+    """(label, query, ms of ours, ms of FTS5 counting alone, matches) per query."""
+    import sqlite3
+
+    from archive.db import reader_uri
+    from archive.filters import Slice
+    from archive.query import fts_query
+    from archive.search import search
+
+    raw = sqlite3.connect(reader_uri(db), uri=True)
+    out = []
+    for label, query, filters in QUERIES:
+        where = Slice(filters.get("section"), filters.get("date_from"), filters.get("date_to"))
+        search(db, query, where)  # warm the page cache
+        ours = _median_ms(lambda: search(db, query, where))
+        expression = fts_query(query)
+        count = [0]
+
+        def fts_alone():
+            count[0] = raw.execute("select count(*) from articles_fts where articles_fts "
+                                   "match ?", [expression]).fetchone()[0]
+
+        alone = _median_ms(fts_alone)
+        out.append((label, query, ours, alone, count[0]))
+    raw.close()
+    return out
+
+
+def _datasette_latencies(db: Path) -> dict[str, list[float]]:
+    import httpx
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    script = Path(sys.executable).parent / "ciudadano"
+    server = subprocess.Popen([str(script), "serve", "--db", str(db), "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    name = db.stem
+    pages = {
+        "home": ["/"],
+        "articles table": [f"/{name}/articles"],
+        "search page": [f"/{name}/search?q={q}" for _, q, f in QUERIES if not f][:12],
+    }
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/-/versions.json", timeout=5)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("ciudadano serve did not start") from None
+                time.sleep(0.2)
+        results: dict[str, list[float]] = {}
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for label, paths in pages.items():
+                times = []
+                for path in paths:
+                    client.get(path)  # warm
+                    for _ in range(3):
+                        started = time.perf_counter()
+                        response = client.get(path)
+                        times.append((time.perf_counter() - started) * 1000)
+                        if response.status_code != 200:
+                            raise RuntimeError(f"{path}: HTTP {response.status_code}")
+                results[label] = times
+        return results
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def run() -> str:
+    db, build_s = cached_archive()
+    size_mb = sum(p.stat().st_size for p in (db, Path(f"{db}-wal")) if p.exists()) / 2**20
+    latencies = _search_latencies(db)
+    ours = [ms for _, _, ms, _, _ in latencies]
+    common = [ms for label, _, ms, _, _ in latencies if label.startswith("common")]
+    prefixes = [ms for label, _, ms, _, _ in latencies if label.startswith("prefix")]
+    served = _datasette_latencies(db)
+    lines = [
+        f"## Archive: {ARTICLES:,} synthetic Spanish articles",
+        "",
+        f"Built {'now, in ' + format(build_s / 60, '.1f') + ' min' if build_s else 'earlier (cached)'}; "
+        f"{size_mb:,.0f} MB (articles, full-text index with stems, no raw pages).",
+        "",
+        "| what | median | p95 | target |",
+        "| --- | ---: | ---: | ---: |",
+        f"| `ciudadano search`, 20 queries | {statistics.median(ours):.1f} ms | "
+        f"{p95(ours):.1f} ms | p95 < 50 ms |",
+        f"| the most common words ({len(common)}) | {statistics.median(common):.1f} ms | "
+        f"{max(common):.1f} ms (worst) | < 150 ms |",
+        f"| prefixes of 2+ letters ({len(prefixes)}) | {statistics.median(prefixes):.1f} ms | "
+        f"{max(prefixes):.1f} ms (worst) | < 100 ms |",
+    ]
+    for label, times in served.items():
+        lines.append(f"| Datasette {label} over HTTP ({len(times)} requests) | "
+                     f"{statistics.median(times):.0f} ms | {p95(times):.0f} ms | p95 < 300 ms |")
+    lines += ["", "| query | matches | ours ms | FTS5 count alone ms | ratio |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    for label, query, ms, alone, count in latencies:
+        lines.append(f"| {label}: `{query}` | {count:,} | {ms:.1f} | {alone:.1f} | "
+                     f"{ms / max(alone, 0.01):.1f}x |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(run())
