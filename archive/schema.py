@@ -75,6 +75,9 @@ FAILURES = "failures"
 RUNS = "runs"
 ALIASES = "aliases"  # an article's earlier URLs (a changed slug or section)
 RETRIES = "retries"  # pages that failed, tried again by later runs with backoff
+VERSIONS = "article_versions"  # earlier versions of an article, kept when it changed
+# The fields whose change makes a new version of an article (the rest is bookkeeping).
+VERSIONED_FIELDS = ("title", "subtitle", "body", "section", "authors", "tags", "modified")
 AUTHORS = "article_authors"  # one row per article and credited author, kept by triggers
 META = "archive_meta"  # key/value facts about the archive itself (the stemmer's version)
 
@@ -234,6 +237,16 @@ def create_schema_sql() -> str:
         sql += f"CREATE INDEX IF NOT EXISTS [{name}] ON [{ARTICLES}] ({', '.join(cols)});\n"
     sql += _fts_sql()
     sql += _authors_sql()
+    sql += f"""CREATE TABLE IF NOT EXISTS [{VERSIONS}] (
+   [article_id] INTEGER NOT NULL REFERENCES [{ARTICLES}]([id]),
+   [version] INTEGER NOT NULL,
+   [fetched_at] TEXT,
+   [run_id] INTEGER,
+   {", ".join(f"[{f}] TEXT" for f in VERSIONED_FIELDS)},
+   [version_hash] TEXT,
+   PRIMARY KEY (article_id, version)
+);
+"""
     sql += _table_sql(RUNS, RUN_COLUMNS, "id", autoincrement=True)
     sql += _table_sql(FAILURES, FAILURE_COLUMNS, "id", autoincrement=True)
     sql += f"CREATE INDEX IF NOT EXISTS [idx_{FAILURES}_url] ON [{FAILURES}] (url);\n"

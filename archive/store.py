@@ -21,6 +21,8 @@ from archive.schema import (
     PAGE_ONLY_FIELDS,
     RETRIES,
     RUNS,
+    VERSIONED_FIELDS,
+    VERSIONS,
     article_columns,
 )
 
@@ -133,8 +135,32 @@ class Archive:
             run_id=run_id,
             first_seen=existing["first_seen"] if existing else now,
         )
-        self._upsert(row)
-        return CHANGED if existing else NEW
+        if existing is None:
+            self._upsert(row)
+            return NEW
+        with self.db.atomic():
+            self._keep_version(row)
+            self._upsert(row)
+        return CHANGED
+
+    def _keep_version(self, row: dict) -> None:
+        """Before an article is overwritten: when a field a reader sees changed (title,
+        standfirst, body, section, authors, tags, modified date), its stored version goes to
+        article_versions, numbered from 1 (the first version archived)."""
+        fields = ", ".join(f"[{f}]" for f in VERSIONED_FIELDS)
+        old = self.db.execute(f"select id, last_changed, run_id, {fields} from {ARTICLES} "
+                              "where url = ?", [row["url"]]).fetchone()
+        if old is None:
+            return
+        article_id, fetched_at, old_run, *values = old
+        if values == [_sql_value(row.get(f)) for f in VERSIONED_FIELDS]:
+            return  # bookkeeping changed (provenance, word count): not a new version
+        self.db.execute(
+            f"insert into {VERSIONS} (article_id, version, fetched_at, run_id, {fields}, "
+            f"version_hash) values (?, (select coalesce(max(version), 0) + 1 from {VERSIONS} "
+            f"where article_id = ?), ?, ?, {', '.join('?' * len(values))}, ?)",
+            [article_id, article_id, fetched_at, old_run, *values,
+             content_hash(dict(zip(VERSIONED_FIELDS, values)))])
 
     def _upsert(self, row: dict) -> None:
         """One prepared INSERT ... ON CONFLICT per article (sqlite-utils' upsert inspects the

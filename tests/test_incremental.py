@@ -79,6 +79,11 @@ def test_an_incremental_run_fetches_only_the_new_and_edited_posts(tmp_path):
             "El cobre alcanza su precio más alto en dos años",
             "Nota nueva número 1", "Nota nueva número 3"} <= titles
     assert rows(db, "select count(*) from articles") == [(len(PATHS) + 3,)]
+    # the two edited posts keep the version first archived
+    assert sorted(rows(db, "select v.version, v.title, a.title from article_versions v "
+                           "join articles a on a.id = v.article_id")) == sorted([
+        (1, pensiones["title"], "La reforma de pensiones vuelve al Senado con cambios"),
+        (1, cobre["title"], "El cobre alcanza su precio más alto en dos años")])
 
 
 def test_a_run_with_nothing_new_fetches_no_article_page(tmp_path):

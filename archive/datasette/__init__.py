@@ -6,8 +6,17 @@ import sys
 from pathlib import Path
 
 from archive.db import reader_uri
-from archive.datasette.plugin import SEARCH_FUNCTION
-from archive.schema import ARTICLES, AUTHORS, FAILURES, RETRIES, RUNS, column_descriptions
+from archive.datasette.plugin import DIFF_FUNCTION, SEARCH_FUNCTION
+from archive.schema import (
+    ARTICLES,
+    AUTHORS,
+    FAILURES,
+    RETRIES,
+    RUNS,
+    VERSIONED_FIELDS,
+    VERSIONS,
+    column_descriptions,
+)
 
 SITE_URL = "https://www.elciudadano.com/"
 
@@ -45,11 +54,23 @@ def metadata(db_name: str) -> dict:
                     RUNS: {"description": "Every crawl run and its counts.", "sort_desc": "id"},
                     f"{ARTICLES}_fts": {"hidden": True},
                     AUTHORS: {"description": "Each article's credited authors, one per row."},
+                    VERSIONS: {"description": "Earlier versions of articles that changed: "
+                               "see the canned queries article_versions and version_diff."},
                 },
                 "queries": canned_queries(),
             }
         },
     }
+
+
+def _all_versions() -> str:
+    """A CTE v: the versions of article :id, the current one (in articles) last."""
+    fields = ", ".join(f"[{f}]" for f in VERSIONED_FIELDS)
+    return (f"with v as (\n  select version, fetched_at, {fields}, version_hash\n"
+            f"  from {VERSIONS} where article_id = :id\n  union all\n"
+            f"  select (select coalesce(max(version), 0) + 1 from {VERSIONS} "
+            f"where article_id = :id),\n    last_changed, {fields}, content_hash\n"
+            f"  from {ARTICLES} where id = :id\n)")
 
 
 def canned_queries() -> dict:
@@ -95,6 +116,29 @@ def canned_queries() -> dict:
                     f"  max(a.published_date) as last from {AUTHORS} au\n"
                     f"join {ARTICLES} a on a.id = au.article_id where {dates}\n"
                     "group by au.author order by articles desc limit 500"),
+        },
+        "article_versions": {
+            "title": "An article's versions",
+            "description": ("Every version of the article with this id, oldest first; the "
+                            "last is the one in articles. Compare two with version_diff."),
+            "sql": (f"{_all_versions()}\nselect version, fetched_at, title, modified, "
+                    "length(body) as body_characters, version_hash from v order by version"),
+        },
+        "version_diff": {
+            "title": "What changed between two versions of an article",
+            "description": ("Word by word: [-removed-] {+added+}. from: a version number "
+                            "(empty: the one before to); to: a version number (empty: the "
+                            "newest)."),
+            "sql": (
+                f"{_all_versions()},\n"
+                "b as (select * from v where version = coalesce(nullif(:to, ''),\n"
+                "  (select max(version) from v))),\n"
+                "a as (select * from v where version = coalesce(nullif(:from, ''),\n"
+                "  (select version from b) - 1))\n"
+                + "\nunion all\n".join(
+                    f"select '{f}' as field, a.version as from_version, b.version as "
+                    f"to_version,\n  {DIFF_FUNCTION}(a.[{f}], b.[{f}]) as diff from a, b"
+                    for f in VERSIONED_FIELDS)),
         },
         "latest_runs": {
             "title": "Latest crawl runs",

@@ -18,16 +18,19 @@ from datasette import hookimpl
 from archive.filters import FilterError, Slice
 from archive.query import SearchError, fts_query
 from archive.schema import ARTICLES
+from archive.versions import word_diff
 
 # Query-string parameters that carry a full-text query.
 SEARCH_PARAMS = ("_search", "q")
 SEARCH_FUNCTION = "ciudadano_search"
+DIFF_FUNCTION = "ciudadano_diff"
 SEARCH_LIMIT = 50
 SEARCH_SECONDS = 2.0
 
 
 @hookimpl
 def prepare_connection(conn, database, datasette):
+    conn.create_function(DIFF_FUNCTION, 2, word_diff, deterministic=True)
     db = datasette.databases.get(database)
     path = getattr(db, "path", None)
     if not path:
@@ -44,6 +47,7 @@ def prepare_connection(conn, database, datasette):
                            for h in hits], ensure_ascii=False)
 
     conn.create_function(SEARCH_FUNCTION, 5, ciudadano_search)
+    conn.create_function(DIFF_FUNCTION, 2, word_diff, deterministic=True)
 
 
 @hookimpl
