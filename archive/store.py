@@ -18,7 +18,9 @@ from archive.schema import (
     ALIASES,
     ARTICLES,
     FAILURES,
+    FIELD_NAMES,
     PAGE_ONLY_FIELDS,
+    REQUIRED_FIELDS,
     RETRIES,
     RUNS,
     VERSIONED_FIELDS,
@@ -142,6 +144,60 @@ class Archive:
             self._keep_version(row)
             self._upsert(row)
         return CHANGED
+
+    def import_article(self, record: dict) -> str:
+        """Store an exported article with its own archive dates (archive.imports): NEW,
+        CHANGED, UNCHANGED, or "older" when the stored version changed later and is kept.
+        A record that is not an article raises ValueError saying why."""
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+        missing = [f for f in REQUIRED_FIELDS if not record.get(f)]
+        if missing:
+            raise ValueError(f"not an article: no {', '.join(missing)}")
+        article = {f: record.get(f) for f in FIELD_NAMES
+                   if f not in PAGE_ONLY_FIELDS and f in self._columns}
+        for name in ("categories", "tags", "authors", "embeds"):
+            if isinstance(article.get(name), str):  # a CSV-style cell
+                article[name] = json.loads(article[name])
+        row = dict(article)
+        row["year"] = int(row["published_date"][:4])
+        digest = content_hash(row)  # as store_article: the same article, the same hash
+        row["published_utc"] = utc_instant(row.get("published"))
+        stored = self.db.execute(
+            f"select content_hash, last_changed, first_seen from {ARTICLES} where url = ?",
+            [row["url"]]).fetchone()
+        if stored is not None and stored[0] == digest:
+            return UNCHANGED
+        row.update(content_hash=digest, run_id=None,
+                   first_seen=record.get("first_seen") or utc_now(),
+                   last_changed=record.get("last_changed") or utc_now())
+        if stored is None:
+            self._upsert(row)
+            return NEW
+        if (stored[1] or "") >= row["last_changed"]:  # a tie: the archive keeps its own
+            self._keep_version_of(row, fetched_at=row["last_changed"])
+            return "older"
+        row["first_seen"] = min(filter(None, [stored[2], row["first_seen"]]))
+        self._keep_version(row)
+        self._upsert(row)
+        return CHANGED
+
+    def _keep_version_of(self, row: dict, fetched_at: str) -> None:
+        """row, an older version of a stored article than the stored one, among its versions
+        (unless a version with the same content is there)."""
+        values = [_sql_value(row.get(f)) for f in VERSIONED_FIELDS]
+        digest = content_hash(dict(zip(VERSIONED_FIELDS, values)))
+        (article_id,) = self.db.execute(f"select id from {ARTICLES} where url = ?",
+                                        [row["url"]]).fetchone()
+        if self.db.execute(f"select 1 from {VERSIONS} where article_id = ? and "
+                           "version_hash = ?", [article_id, digest]).fetchone():
+            return
+        fields = ", ".join(f"[{f}]" for f in VERSIONED_FIELDS)
+        self.db.execute(
+            f"insert into {VERSIONS} (article_id, version, fetched_at, run_id, {fields}, "
+            f"version_hash) values (?, (select coalesce(max(version), 0) + 1 from {VERSIONS} "
+            f"where article_id = ?), ?, null, {', '.join('?' * len(values))}, ?)",
+            [article_id, article_id, fetched_at, *values, digest])
 
     def _keep_version(self, row: dict) -> None:
         """Before an article is overwritten: when a field a reader sees changed (title,

@@ -340,16 +340,30 @@ def search(query, db_path, section, date_from, date_to, limit, sort, as_json):
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json", "parquet"]),
+              required=True)
 @click.option("--out", default="-", show_default=True,
               help="Output file ('-' for stdout); written in full or not at all.")
 @db_option
 @click.option("--section", default=None, help="Only this section (name or slug).")
-@click.option("--from", "date_from", default=None, help="Published on or after (YYYY[-MM[-DD]]).")
-@click.option("--to", "date_to", default=None, help="Published on or before (YYYY[-MM[-DD]]).")
-def export(fmt, out, db_path, section, date_from, date_to):
-    """Export articles as CSV or JSON Lines, oldest first. In CSV, list fields (authors,
-    tags, categories) are JSON arrays in their cell.
+@click.option("--since", "--from", "date_from", default=None,
+              help="Published on or after (YYYY[-MM[-DD]]).")
+@click.option("--until", "--to", "date_to", default=None,
+              help="Published on or before (YYYY[-MM[-DD]]).")
+@click.option("--language", type=click.Choice(["es", "en", "de"]), default=None,
+              help="Only articles in this language.")
+@click.option("--query", default=None, help="Only articles matching this search (as in "
+              "`ciudadano search`).")
+@click.option("--bom", is_flag=True, help="CSV: start with a byte order mark, for "
+              "spreadsheet programs that otherwise misread UTF-8.")
+@click.option("--keep-formulas", is_flag=True, help="CSV: leave cells starting with = + - @ "
+              "as they are (by default they get a leading ' so a spreadsheet shows them as "
+              "text instead of running them).")
+@click.option("--quiet", is_flag=True, help="No progress line on a terminal.")
+def export(fmt, out, db_path, section, date_from, date_to, language, query, bom,
+           keep_formulas, quiet):
+    """Export articles as CSV, JSON Lines, JSON or Parquet, oldest first (by publication
+    instant). In CSV, list fields (authors, tags, categories) are JSON arrays in their cell.
 
     \b
     A file is written whole or not at all (an interrupted export leaves it as it was); a
@@ -357,19 +371,64 @@ def export(fmt, out, db_path, section, date_from, date_to):
     Exit status: 0 written, 1 a filter is not valid or the output cannot be written,
     2 bad options, 5 the archive cannot be read, 6 interrupted (nothing was written).
     """
+    from archive.db import reader_uri
+    from archive.export import count_rows
     from archive.export import export as run_export
 
+    progress = None
     with _reader_errors(), _signals_interrupt():
+        where = Slice(section, date_from, date_to)
+        if sys.stderr.isatty() and not quiet and out != "-":
+            total = count_rows(reader_uri(db_path), where, language, query)
+
+            def progress(n: int) -> None:
+                click.echo(f"\rexporting: {n:,}/{total:,} articles ({100 * n // max(total, 1)}%)",
+                           err=True, nl=False)
         try:
-            count = run_export(db_path, fmt, out, Slice(section, date_from, date_to))
+            count = run_export(db_path, fmt, out, where, language, query, progress=progress,
+                               bom=bom, formulas=keep_formulas)
         except KeyboardInterrupt:
             _fail("export interrupted" + (f"; {out} was left as it was" if out != "-" else ""),
                   EXIT_INTERRUPTED)
         except BrokenPipeError:  # `| head`: the reader has what it wanted
             sys.stderr.close()
             os._exit(0)
+    if progress:
+        click.echo("", err=True)
     if out != "-":
         click.echo(f"{count} articles written to {out}", err=True)
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@db_option
+def import_(file, db_path):
+    """Restore articles exported with `ciudadano export --format jsonl` (a backup, a move to
+    another machine, two archives merged). Importing the same file again changes nothing; an
+    article the archive holds in a newer version keeps it, and the other version is kept
+    among its versions.
+
+    \b
+    Exit status: 0 imported, 1 some lines were not articles (each named; the rest is
+    imported), 5 the archive cannot be written, 6 interrupted (what was imported stays).
+    """
+    from archive.imports import import_jsonl
+
+    with _reader_errors(), _signals_interrupt():
+        try:
+            report = import_jsonl(file, db_path)
+        except KeyboardInterrupt:
+            _fail("import interrupted; the articles imported so far are kept",
+                  EXIT_INTERRUPTED)
+        except OSError as err:
+            _fail(f"cannot read {file}: {err.strerror or err}")
+    for problem in report.problems[:20]:
+        click.echo(problem, err=True)
+    if len(report.problems) > 20:
+        click.echo(f"... and {len(report.problems) - 20} more", err=True)
+    click.echo(f"{file}: {report.summary()}", err=True)
+    if report.problems:
+        sys.exit(1)
 
 
 @main.command()
