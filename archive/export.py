@@ -25,7 +25,7 @@ from typing import IO
 
 from archive.db import ArchiveError, reader_uri, sqlite_message
 from archive.filters import FilterError, Slice
-from archive.schema import ARTICLE_FIELDS, ARTICLES, article_columns
+from archive.schema import ARTICLE_FIELDS, ARTICLES, article_columns, article_id_sql
 
 FORMATS = ("csv", "jsonl", "json", "parquet")
 JSON_COLUMNS = {f.name for f in ARTICLE_FIELDS if f.type in (list, dict)}
@@ -54,8 +54,8 @@ def _selection(where: Slice, language: str | None, query: str | None) -> tuple[s
     if query:
         from archive.query import fts_query
 
-        clauses.append(f"{ARTICLES}.id in (select rowid from {ARTICLES}_fts "
-                       f"where {ARTICLES}_fts match ?)")
+        clauses.append(f"{ARTICLES}.id in (select {article_id_sql('rowid')} from "
+                       f"{ARTICLES}_fts where {ARTICLES}_fts match ?)")
         params.append(fts_query(query))
     return (" where " + " and ".join(clauses) if clauses else ""), params
 

@@ -143,33 +143,65 @@ def _table_sql(name: str, columns: dict[str, type], pk: str, autoincrement: bool
 
 # Behind every filter, facet and default sort of the archive's readers.
 ARTICLE_INDEXES = (("wp_id",), ("section_slug",), ("section",), ("published_date",), ("year",),
-                   ("published_utc",), ("language",))
+                   ("published_utc",), ("language",), ("section collate nocase",))
+
+
+# The index's key for an article: its publication instant (UTC seconds since 1970) and its id,
+# (seconds << 24) | id. Stable (VACUUM renumbers nothing), unique, and in publication order:
+# the index hands out matches newest first without a sort, and a date range is a key range.
+# Ids stay below 2**24 (16.7 million articles: 55 times the site).
+KEY_ID_BITS = 24
+KEY_ID_MASK = (1 << KEY_ID_BITS) - 1
+
+
+def fts_key_sql(row: str) -> str:
+    """The index key of an articles row (new, old, or a table alias), in SQL."""
+    return (f"((max(0, coalesce(cast(strftime('%s', {row}.published) as integer), 0)) "
+            f"<< {KEY_ID_BITS}) | {row}.id)")
+
+
+def article_id_sql(key: str) -> str:
+    return f"({key} & {KEY_ID_MASK})"
+
+
+def section_token(slug: str) -> str:
+    """The section as the index holds it."""
+    return slug.replace("-", "")
+
+
+# The index's columns: the text as written, its stems, and the section's slug as one token
+# ("medio-ambiente" -> "medioambiente"), for filtering inside the index; it weighs nothing in
+# the rank.
+FTS_SECTION = "section_slug"
+FTS_ALL_COLUMNS = FTS_COLUMNS + FTS_STEM_COLUMNS + (FTS_SECTION,)
+
+
+def _fts_values(row: str) -> str:
+    return ", ".join([f"{row}.[{c}]" for c in FTS_COLUMNS]
+                     + [f"{STEM_FUNCTION}({row}.[{c}])" for c in FTS_COLUMNS]
+                     + [f"replace({row}.[{FTS_SECTION}], '-', '')"])
 
 
 def _fts_sql() -> str:
-    """The full-text index over articles: contentless (the text lives in articles only), rowid
-    the article's id, the text as written and as stems, kept by triggers."""
+    """The full-text index over articles: contentless (the text lives in articles only), keyed
+    by fts_key_sql, kept by triggers."""
     fts = f"{ARTICLES}_fts"
-    cols = ", ".join(f"[{c}]" for c in FTS_COLUMNS + FTS_STEM_COLUMNS)
-
-    def values(row: str) -> str:
-        return ", ".join([f"{row}.[{c}]" for c in FTS_COLUMNS]
-                         + [f"{STEM_FUNCTION}({row}.[{c}])" for c in FTS_COLUMNS])
-
-    watched = ", ".join(f"[{c}]" for c in FTS_COLUMNS)
+    cols = ", ".join(f"[{c}]" for c in FTS_ALL_COLUMNS)
+    watched = ", ".join(f"[{c}]" for c in FTS_COLUMNS + (FTS_SECTION, "published"))
+    new_key, old_key = fts_key_sql("new"), fts_key_sql("old")
     return f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS [{fts}] USING FTS5 (
     {cols}, tokenize='{FTS_TOKENIZE}', prefix='{FTS_PREFIXES}', content=''
 );
 CREATE TRIGGER IF NOT EXISTS [{ARTICLES}_ai] AFTER INSERT ON [{ARTICLES}] BEGIN
-  INSERT INTO [{fts}] (rowid, {cols}) VALUES (new.id, {values("new")});
+  INSERT INTO [{fts}] (rowid, {cols}) VALUES ({new_key}, {_fts_values("new")});
 END;
 CREATE TRIGGER IF NOT EXISTS [{ARTICLES}_ad] AFTER DELETE ON [{ARTICLES}] BEGIN
-  INSERT INTO [{fts}] ([{fts}], rowid, {cols}) VALUES ('delete', old.id, {values("old")});
+  INSERT INTO [{fts}] ([{fts}], rowid, {cols}) VALUES ('delete', {old_key}, {_fts_values("old")});
 END;
 CREATE TRIGGER IF NOT EXISTS [{ARTICLES}_au] AFTER UPDATE OF {watched} ON [{ARTICLES}] BEGIN
-  INSERT INTO [{fts}] ([{fts}], rowid, {cols}) VALUES ('delete', old.id, {values("old")});
-  INSERT INTO [{fts}] (rowid, {cols}) VALUES (new.id, {values("new")});
+  INSERT INTO [{fts}] ([{fts}], rowid, {cols}) VALUES ('delete', {old_key}, {_fts_values("old")});
+  INSERT INTO [{fts}] (rowid, {cols}) VALUES ({new_key}, {_fts_values("new")});
 END;
 """
 
@@ -202,11 +234,10 @@ END;
 def reindex_sql() -> str:
     """Fills the full-text index anew from articles (after a migration, or a new stemmer)."""
     fts = f"{ARTICLES}_fts"
-    cols = ", ".join(f"[{c}]" for c in FTS_COLUMNS + FTS_STEM_COLUMNS)
-    values = ", ".join([f"[{c}]" for c in FTS_COLUMNS]
-                       + [f"{STEM_FUNCTION}([{c}])" for c in FTS_COLUMNS])
+    cols = ", ".join(f"[{c}]" for c in FTS_ALL_COLUMNS)
     return (f"INSERT INTO [{fts}] ([{fts}]) VALUES ('delete-all');\n"
-            f"INSERT INTO [{fts}] (rowid, {cols}) SELECT id, {values} FROM [{ARTICLES}];\n")
+            f"INSERT INTO [{fts}] (rowid, {cols}) SELECT {fts_key_sql('a')}, "
+            f"{_fts_values('a')} FROM [{ARTICLES}] a;\n")
 
 
 # Long text goes last in a row: a lookup of the short columns (dates, section, filters) then
@@ -233,7 +264,7 @@ def create_schema_sql() -> str:
     """The whole schema as one script of idempotent statements, for one transaction."""
     sql = _articles_sql()
     for cols in ARTICLE_INDEXES:
-        name = f"idx_{ARTICLES}_{'_'.join(cols)}"
+        name = f"idx_{ARTICLES}_{'_'.join(cols)}".replace(" ", "_")
         sql += f"CREATE INDEX IF NOT EXISTS [{name}] ON [{ARTICLES}] ({', '.join(cols)});\n"
     sql += _fts_sql()
     sql += _authors_sql()

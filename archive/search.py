@@ -5,7 +5,8 @@ Ranking is FTS5's bm25 with the title weighing most, then the standfirst, then t
 go to the newest article. bm25 gives a word found in more than half of the articles an inverse
 document frequency of zero (FTS5 floors it at 1e-6), so for a query that matches most of the
 archive ("de", "ca*") relevance cannot tell the matches apart: they are shown newest first,
-found by walking the archive from its newest article instead of scoring every match.
+which the index gives without scoring every match: its keys are in publication order
+(archive.schema.fts_key_sql), and so are dates and ties.
 """
 
 from __future__ import annotations
@@ -13,26 +14,34 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from archive.db import ArchiveError, connect_reader, sqlite_message
 from archive.filters import Slice
 from archive.query import SearchError, fts_query, snippet
-from archive.schema import ARTICLES, FTS_COLUMNS, FTS_STEM_COLUMNS
+from archive.schema import (
+    ARTICLES,
+    FTS_ALL_COLUMNS,
+    FTS_SECTION,
+    KEY_ID_BITS,
+    KEY_ID_MASK,
+    section_token,
+    slugify,
+)
 
 __all__ = ["SearchError", "search", "ranked_ids", "SORTS"]
 
 SNIPPET_WORDS = 16
 # bm25 weights in the index's column order (title, subtitle, body, then their stems): a hit in
 # the title counts most, then the standfirst, then the body.
-WEIGHTS = {"title": 10.0, "subtitle": 4.0, "body": 1.0}
+WEIGHTS = {"title": 10.0, "subtitle": 4.0, "body": 1.0, FTS_SECTION: 0.0}
 FTS = f"{ARTICLES}_fts"
 RANK_SQL = (f"bm25({FTS}, "
-            + ", ".join(str(WEIGHTS[c.removesuffix("_s")]) for c in FTS_COLUMNS + FTS_STEM_COLUMNS)
-            + ")")
+            + ", ".join(str(WEIGHTS[c.removesuffix("_s")]) for c in FTS_ALL_COLUMNS) + ")")
 SORTS = ("relevance", "date")
-# Ties in rank at the end of a page are broken by date among this many more matches.
-TIE_SLACK = 50
+SANTIAGO = ZoneInfo("America/Santiago")
 
 # A search that takes longer than this is stopped with a message: a query the bounds of
 # archive.query let through may still be slow on a large archive.
@@ -45,8 +54,47 @@ def _lead(text: str | None) -> str | None:
     return " ".join(words[:SNIPPET_WORDS]) + ("…" if len(words) > SNIPPET_WORDS else "") or None
 
 
+def _key_range(where: Slice) -> tuple[int, int]:
+    """The index keys of articles published in where's dates (Santiago days)."""
+    low, high = 0, 1 << 62
+    if where.date_from:
+        low = _epoch(where.date_from) << KEY_ID_BITS
+    if where.date_to:
+        high = _epoch(where.date_to, after=True) << KEY_ID_BITS
+    return low, high
+
+
+def _epoch(day: str, after: bool = False) -> int:
+    """Seconds since 1970 at the start of a YYYY, YYYY-MM or YYYY-MM-DD in Santiago (after:
+    at the end of it)."""
+    parts = [int(p) for p in day.split("-")]
+    start = date(parts[0], *(parts[1:] + [1, 1])[:2])
+    if after:
+        if len(parts) == 1:
+            start = date(start.year + 1, 1, 1)
+        elif len(parts) == 2:
+            start = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+        else:
+            start = start + timedelta(days=1)
+    return max(0, int(datetime(start.year, start.month, start.day, tzinfo=SANTIAGO).timestamp()))
+
+
+def filtered_expression(conn: sqlite3.Connection, expression: str, where: Slice) -> str | None:
+    """The expression restricted to where's section (its slug or its name), inside the index;
+    None when no article has that section."""
+    if not where.section:
+        return expression
+    slugs = {slug for (slug,) in conn.execute(
+        f"select distinct section_slug from {ARTICLES} where section_slug = ? "
+        "or section = ? collate nocase", [slugify(where.section), where.section]) if slug}
+    if not slugs:
+        return None
+    tokens = " OR ".join(f'"{section_token(slug)}"' for slug in sorted(slugs))
+    return f"({expression}) AND {{{FTS_SECTION}}} : ({tokens})"
+
+
 def _matches_most(conn: sqlite3.Connection, expression: str) -> bool:
-    """Whether the expression matches more than half of the archive (read no further than
+    """Whether the expression matches more than half of the archive (reads no further than
     that many matches)."""
     row = conn.execute(f"select max(id) from {ARTICLES}").fetchone()
     half = (row[0] or 0) // 2
@@ -59,53 +107,20 @@ def _matches_most(conn: sqlite3.Connection, expression: str) -> bool:
 
 def ranked_ids(conn: sqlite3.Connection, expression: str, where: Slice, limit: int,
                sort: str = "relevance") -> list[tuple[int, float]]:
-    """(article id, bm25 rank) of the best matches of an FTS5 expression, in order."""
-    clauses, params = where.where("a")
-    filters = "".join(f" and {c}" for c in clauses)
-    if _matches_most(conn, expression):
-        return _newest_matching(conn, expression, filters, params, limit)
-    if sort == "date":
-        return conn.execute(
-            f"select a.id, {RANK_SQL} from {FTS} join {ARTICLES} a on a.id = {FTS}.rowid "
-            f"where {FTS} match ? {filters} order by a.published_utc desc limit ?",
-            [expression, *params, limit]).fetchall()
-    if not clauses:
-        # rank inside the index alone, then break ties by date among a few more; when the
-        # ties go on past those few (identical articles), rank them all with their dates below
-        best = conn.execute(
-            f"select rowid, {RANK_SQL} as rank from {FTS} where {FTS} match ? "
-            f"order by rank limit ?", [expression, limit + TIE_SLACK]).fetchall()
-        if len(best) < limit + TIE_SLACK or best[min(limit, len(best)) - 1][1] < best[-1][1]:
-            if not best:
-                return []
-            dates = dict(conn.execute(
-                f"select id, published_utc from {ARTICLES} where id in "
-                f"({', '.join('?' * len(best))})", [i for i, _ in best]).fetchall())
-            best.sort(key=lambda hit: dates.get(hit[0]) or "", reverse=True)  # newest first,
-            best.sort(key=lambda hit: hit[1])  # then by rank: a stable sort keeps ties so
-            return best[:limit]
-    return conn.execute(
-        f"select f.rowid, f.rank from (select rowid, {RANK_SQL} as rank from {FTS} "
-        f"where {FTS} match ?) f join {ARTICLES} a on a.id = f.rowid where 1 {filters} "
-        "order by f.rank, a.published_utc desc limit ?",
-        [expression, *params, limit]).fetchall()
+    """(article id, bm25 rank) of the best matches of an FTS5 expression in where, in order.
 
-
-def _newest_matching(conn, expression: str, filters: str, params: list, limit: int):
-    """The newest articles the expression matches, for an expression that matches most of
-    them: walk the archive newest first and check each article against the index."""
-    check = f"select {RANK_SQL} from {FTS} where {FTS} match ? and rowid = ?"
-    found = []
-    newest = conn.execute(f"select a.id from {ARTICLES} a where 1 {filters} "
-                          "order by a.published_utc desc", params)
-    for (article_id,) in newest:
-        rank = conn.execute(check, [expression, article_id]).fetchone()
-        if rank is not None:
-            found.append((article_id, rank[0]))
-            if len(found) == limit:
-                break
-    newest.close()
-    return found
+    Everything is done inside the index: the section is one of its columns and the dates a
+    range of its keys, which are in publication order."""
+    low, high = _key_range(where)
+    match = filtered_expression(conn, expression, where)
+    if match is None:
+        return []
+    newest_first = sort == "date" or _matches_most(conn, expression)
+    order = "rowid desc" if newest_first else "2, rowid desc"
+    found = conn.execute(
+        f"select rowid, {RANK_SQL} from {FTS} where {FTS} match ? and rowid >= ? "
+        f"and rowid < ? order by {order} limit ?", [match, low, high, limit]).fetchall()
+    return [(key & KEY_ID_MASK, rank) for key, rank in found]
 
 
 def search(

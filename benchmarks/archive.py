@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("BENCH_CACHE", ROOT / "benchmarks" / "cache"))
 ARTICLES = int(os.environ.get("BENCH_ARCHIVE_ARTICLES", "305000"))
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SANTIAGO = ZoneInfo("America/Santiago")
 
 SECTIONS = [("Política", 20), ("Chile", 18), ("Mundo", 12), ("Medio Ambiente", 8),
@@ -82,10 +82,6 @@ def _vocabulary() -> list[str]:
             counts.update(w.lower() for w in re.findall(r"[^\W\d_]{2,}", text))
     words = [w for w, _ in counts.most_common()]
     rng = random.Random(7)
-    for n, word in enumerate(PLANTED):  # spread through the ranks 300 .. 3,000
-        if word in words:
-            words.remove(word)
-        words.insert(300 + n * 140, word)
     syllables = ["ca", "ma", "to", "ri", "pe", "lo", "sa", "mi", "ne", "du", "ra", "ve",
                  "ción", "tes", "dor", "les", "nia", "que", "bra", "stro", "gu", "ñe"]
     known = set(words)
@@ -94,6 +90,10 @@ def _vocabulary() -> list[str]:
         if word not in known:
             known.add(word)
             words.append(word)
+    for n, word in enumerate(PLANTED):  # from common to rare: ranks 400 .. 27,700
+        if word in words:
+            words.remove(word)
+        words.insert(min(len(words), int(400 * 1.25 ** n)), word)
     return words
 
 
@@ -202,9 +202,12 @@ def build(path: Path, count: int) -> float:
 def cached_archive(count: int = ARTICLES) -> tuple[Path, float | None]:
     """The cached archive of count articles (built when missing or stale), and its build time
     when it was built now."""
-    from archive.schema import SCHEMA_VERSION
+    import hashlib
 
-    path = CACHE / f"archive-{count}-s{SCHEMA_VERSION}-g{GENERATOR_VERSION}.db"
+    from archive.schema import create_schema_sql
+
+    schema = hashlib.sha256(create_schema_sql().encode()).hexdigest()[:8]
+    path = CACHE / f"archive-{count}-{schema}-g{GENERATOR_VERSION}.db"
     if path.exists() and not Path(f"{path}.building").exists():
         return path, None
     marker = Path(f"{path}.building")

@@ -41,8 +41,6 @@ def metadata(db_name: str) -> dict:
                         "sort_desc": "published_utc",
                         # both indexed: counted from the index, not from 305,000 rows
                         "facets": ["section", "year"],
-                        "fts_table": f"{ARTICLES}_fts",
-                        "fts_pk": "id",
                         "size": 50,
                         "columns": column_descriptions(),
                     },
