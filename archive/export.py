@@ -1,4 +1,5 @@
-"""Data exports of the archive for researchers: CSV, JSON Lines, JSON and Parquet.
+"""Data exports of the archive for researchers: CSV, JSON Lines, JSON, Parquet, and WARC (the
+kept pages, archive.warc).
 
 Rows are streamed oldest first (by publication instant), so an export of the whole archive
 needs little memory (Parquet is written in row groups of ROW_GROUP rows). A file export is
@@ -27,7 +28,7 @@ from archive.db import ArchiveError, reader_uri, sqlite_message
 from archive.filters import FilterError, Slice
 from archive.schema import ARTICLE_FIELDS, ARTICLES, article_columns, article_id_sql
 
-FORMATS = ("csv", "jsonl", "json", "parquet")
+FORMATS = ("csv", "jsonl", "json", "parquet", "warc")
 JSON_COLUMNS = {f.name for f in ARTICLE_FIELDS if f.type in (list, dict)}
 LIST_COLUMNS = {f.name for f in ARTICLE_FIELDS if f.type is list}
 ROW_GROUP = 5_000
@@ -172,7 +173,7 @@ WRITERS: dict[str, Callable[..., int]] = {
     "json": write_json,
     "parquet": write_parquet,
 }
-BINARY = {"parquet"}
+BINARY = {"parquet", "warc"}
 
 
 def export(db_path: str | Path, fmt: str, out_path: str | None = None,
@@ -182,10 +183,16 @@ def export(db_path: str | Path, fmt: str, out_path: str | None = None,
     """Write the articles in where (and in language, and matching the search query) to
     out_path (stdout for None or "-"); returns the count. progress(n) is called as rows go.
     Raises ExportError for what the user can change, ArchiveError for an unreadable archive."""
-    if fmt not in WRITERS:
+    if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    rows = iter_rows(reader_uri(db_path), where or Slice(), language, query)
-    write = WRITERS[fmt]
+    uri = reader_uri(db_path)
+    rows = iter_rows(uri, where or Slice(), language, query)
+    if fmt == "warc":
+        from archive.warc import warc_writer
+
+        write = warc_writer(uri)
+    else:
+        write = WRITERS[fmt]
     if fmt == "csv":
         def write(rows, out, _csv=write):
             return _csv(rows, out, bom=bom, formulas=formulas)
@@ -205,7 +212,7 @@ def _export(rows: Iterator[dict], write, out_path: str | None, binary: bool = Fa
     if out_path in (None, "-"):
         if binary:
             if sys.stdout.isatty():
-                raise ExportError("Parquet is binary: give --out FILE, or pipe it")
+                raise ExportError("this format is binary: give --out FILE, or pipe it")
             sys.stdout.flush()
             return write(rows, sys.stdout.buffer)
         return write(rows, sys.stdout)

@@ -79,6 +79,7 @@ VERSIONS = "article_versions"  # earlier versions of an article, kept when it ch
 # The fields whose change makes a new version of an article (the rest is bookkeeping).
 VERSIONED_FIELDS = ("title", "subtitle", "body", "section", "authors", "tags", "modified")
 AUTHORS = "article_authors"  # one row per article and credited author, kept by triggers
+RESPONSES = "responses"  # every page fetched, as it came (the body zstd-compressed)
 META = "archive_meta"  # key/value facts about the archive itself (the stemmer's version)
 
 # The archive's identity in the SQLite header ("CIUD"), and its schema version (user_version).
@@ -97,11 +98,16 @@ FAILURE_COLUMNS: dict[str, type] = {
     "id": int, "run_id": int, "url": str, "reason": str, "status": int, "at": str,
 }
 ALIAS_COLUMNS: dict[str, type] = {"url": str, "article_url": str, "since": str}
+RESPONSE_COLUMNS: dict[str, type] = {
+    "id": int, "url": str, "final_url": str, "status": int, "headers": str, "fetched_at": str,
+    "source": str, "run_id": int, "body_bytes": int, "sha256": str, "body": bytes,
+}
 RETRY_COLUMNS: dict[str, type] = {
     "url": str, "attempts": int, "first_failed": str, "last_failed": str, "next_try": str,
     "reason": str, "given_up": int,
 }
 _SQL_TYPES = {str: "TEXT", int: "INTEGER", bool: "INTEGER", float: "REAL", list: "TEXT",
+              bytes: "BLOB",
               dict: "TEXT"}
 
 
@@ -286,6 +292,9 @@ def create_schema_sql() -> str:
     sql += f"CREATE INDEX IF NOT EXISTS [idx_{RETRIES}_next_try] ON [{RETRIES}] (next_try);\n"
     sql += (f"CREATE INDEX IF NOT EXISTS [idx_{ALIASES}_article_url] "
             f"ON [{ALIASES}] (article_url);\n")
+    sql += _table_sql(RESPONSES, RESPONSE_COLUMNS, "id", autoincrement=True)
+    sql += (f"CREATE INDEX IF NOT EXISTS [idx_{RESPONSES}_final_url] ON [{RESPONSES}] "
+            "(final_url, id);\n")
     sql += _table_sql(META, {"key": str, "value": str}, "key", autoincrement=False)
     sql += f"PRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {SCHEMA_VERSION};\n"
     return sql

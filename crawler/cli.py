@@ -340,8 +340,8 @@ def search(query, db_path, section, date_from, date_to, limit, sort, as_json):
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json", "parquet"]),
-              required=True)
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["csv", "jsonl", "json", "parquet", "warc"]))
 @click.option("--out", default="-", show_default=True,
               help="Output file ('-' for stdout); written in full or not at all.")
 @db_option
@@ -363,7 +363,8 @@ def search(query, db_path, section, date_from, date_to, limit, sort, as_json):
 def export(fmt, out, db_path, section, date_from, date_to, language, query, bom,
            keep_formulas, quiet):
     """Export articles as CSV, JSON Lines, JSON or Parquet, oldest first (by publication
-    instant). In CSV, list fields (authors, tags, categories) are JSON arrays in their cell.
+    instant), or their kept pages as WARC (gzipped records: request and response). In CSV,
+    list fields (authors, tags, categories) are JSON arrays in their cell.
 
     \b
     A file is written whole or not at all (an interrupted export leaves it as it was); a
@@ -396,7 +397,43 @@ def export(fmt, out, db_path, section, date_from, date_to, language, query, bom,
     if progress:
         click.echo("", err=True)
     if out != "-":
-        click.echo(f"{count} articles written to {out}", err=True)
+        what = "articles' pages" if fmt == "warc" else "articles"
+        click.echo(f"{count} {what} written to {out}", err=True)
+
+
+@main.command()
+@db_option
+@click.option("--since", "date_from", default=None,
+              help="Only articles published on or after (YYYY[-MM[-DD]]).")
+@click.option("--until", "date_to", default=None,
+              help="Only articles published on or before (YYYY[-MM[-DD]]).")
+@click.option("--quiet", is_flag=True, help="No progress line on a terminal.")
+def reparse(db_path, date_from, date_to, quiet):
+    """Rebuild articles from the pages the archive kept, with this version's parser and no
+    network; reports how many changed and which fields. Dates and ids read from the REST API
+    stay; an article whose page was never kept is left as it is.
+
+    \b
+    Exit status: 0 done, 1 a filter is not valid, 5 the archive cannot be read or written,
+    6 interrupted (articles rebuilt so far stay), 7 a crawl is writing to the archive.
+    """
+    from archive.reparse import reparse as run_reparse
+
+    progress = None
+    if sys.stderr.isatty() and not quiet:
+        def progress(done: int, total: int) -> None:
+            click.echo(f"\rreparsing: {done:,}/{total:,} articles", err=True, nl=False)
+    with _reader_errors(), _signals_interrupt():
+        where = Slice(None, date_from, date_to)
+        try:
+            report = run_reparse(db_path, where, progress)
+        except KeyboardInterrupt:
+            _fail("reparse interrupted; the articles rebuilt so far are kept", EXIT_INTERRUPTED)
+    if progress:
+        click.echo("", err=True)
+    for line in report.not_articles[:20]:
+        click.echo(f"no longer an article, kept as it was: {line}", err=True)
+    click.echo(f"reparsed {report.summary()}", err=True)
 
 
 @main.command(name="import")

@@ -11,8 +11,9 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from archive.db import sqlite_message
+from archive.raw import keep_response
 from archive.schema import REQUIRED_FIELDS
-from archive.store import Archive
+from archive.store import Archive, utc_now
 from crawler.items import Article, Failure
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,33 @@ class StorePipeline:
     def from_crawler(cls, crawler):
         pipeline = cls(crawler)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        if crawler.settings.getbool("KEEP_RESPONSES", True):
+            crawler.signals.connect(pipeline.response_received,
+                                    signal=signals.response_received)
         return pipeline
+
+    # the spider's callbacks, by what they read; robots.txt is not kept
+    SOURCES = {"parse_article": "html", "parse_rest_page": "rest", "parse_feed": "feed",
+               "parse_sitemap": "sitemap"}
+
+    def response_received(self, response, request, spider=None):
+        """Every page the spider reads is kept as it came (archive.raw), redirects resolved:
+        url is the one asked for, final_url the one that answered."""
+        source = self.SOURCES.get(getattr(request.callback, "__name__", ""))
+        if source is None or not hasattr(self, "archive"):
+            return
+        asked = (request.meta.get("redirect_urls") or [request.url])[0]
+        headers = {k.decode("latin-1"): [v.decode("latin-1") for v in values]
+                   for k, values in response.headers.items()}
+        try:
+            if keep_response(self.archive.db, asked, response.url, response.status, headers,
+                             response.body, utc_now(), source, self.run_id):
+                self.stats.inc_value("ciudadano/responses_kept")
+        except sqlite3.Error as err:  # the article itself may still be stored: say it once
+            if not self.stats.get_value("ciudadano/responses_not_kept"):
+                log.error("could not keep the page %s: %s", response.url,
+                          sqlite_message(self.archive_path, err))
+            self.stats.inc_value("ciudadano/responses_not_kept")
 
     def open_spider(self, spider=None):
         self.archive = Archive(self.archive_path)

@@ -68,3 +68,26 @@ def _merge_dates(page: dict, cheap: dict) -> dict:
     provenance["published"] = cheap["provenance"]["published"]
     article["provenance"] = provenance
     return article
+
+
+def merge_stored(page: dict, stored: dict) -> dict:
+    """A page parsed anew (`ciudadano reparse`) with what the archive holds from REST or the
+    feed, by the rules above: ids and dates read from REST stay, and what the page lacks is
+    filled from the stored article."""
+    article = dict(page)
+    provenance = dict(page.get("provenance") or {})
+    stored_provenance = stored.get("provenance") or {}
+    for name in FROM_REST:
+        source = str(stored_provenance.get("published" if name == "published_date" else name)
+                     or "")
+        if source.startswith("rest:") and stored.get(name) not in (None, "", []):
+            article[name] = stored[name]
+            if name in stored_provenance:
+                provenance[name] = stored_provenance[name]
+    for name in FILL_FROM_REST + FROM_REST:
+        if article.get(name) in (None, "", []) and stored.get(name) not in (None, "", []):
+            article[name] = stored[name]
+            if name in stored_provenance:  # where the stored value came from, as it said
+                provenance[name] = stored_provenance[name]
+    article["provenance"] = provenance
+    return article

@@ -150,7 +150,7 @@ def test_a_first_run_killed_at_any_statement_leaves_no_half_schema(tmp_path):
     # without the triggers that keep it (version 0.1's archive then found nothing for ever)
     whole = {"articles", "articles_fts", "runs", "failures", "aliases", "retries", "archive_meta",
              "article_authors", "article_authors_ai", "article_authors_au", "article_authors_ad",
-             "article_versions",
+             "article_versions", "responses",
              "articles_ai", "articles_ad", "articles_au"}
     for stop in range(1, 80):
         db = tmp_path / f"killed-{stop}.db"
