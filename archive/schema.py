@@ -246,15 +246,19 @@ def reindex_sql() -> str:
             f"{_fts_values('a')} FROM [{ARTICLES}] a;\n")
 
 
-# Long text goes last in a row: a lookup of the short columns (dates, section, filters) then
-# reads the row's first page, not the body's overflow pages.
-_LONG_COLUMNS = ("subtitle", "categories", "tags", "embeds", "provenance", "body")
+# What a reader looks at first leads the row (Datasette shows columns in this order); long
+# text goes last, so that a lookup of the short columns (dates, section, filters) reads the
+# row's first page, not the body's overflow pages.
+_FIRST_COLUMNS = ("id", "title", "published", "section", "authors", "subtitle", "url")
+_LONG_COLUMNS = ("categories", "tags", "embeds", "provenance", "body")
 
 
 def _articles_sql() -> str:
-    columns = {"id": int, **{k: v for k, v in article_columns().items()
-                             if k != "id" and k not in _LONG_COLUMNS}}
-    columns.update({k: v for k, v in article_columns().items() if k in _LONG_COLUMNS})
+    every = {"id": int, **article_columns()}
+    columns = {k: every[k] for k in _FIRST_COLUMNS}
+    columns.update({k: v for k, v in every.items()
+                    if k not in _FIRST_COLUMNS and k not in _LONG_COLUMNS})
+    columns.update({k: every[k] for k in _LONG_COLUMNS})
     defs = []
     for column, typ in columns.items():
         if column == "id":
