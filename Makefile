@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/elciudadano.db
 ARGS ?=
 
-.PHONY: crawl test test-wordpress serve bench demo clean
+.PHONY: crawl test test-wordpress test-browser serve bench demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ crawl: $(STAMP)
 	$(BIN)/ciudadano crawl --db $(DB) $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest --ignore=tests/wordpress $(ARGS)
+	$(BIN)/python -m pytest --ignore=tests/wordpress --ignore=tests/browser $(ARGS)
 
 # The crawl against a real WordPress from Debian's packages (installed here when missing; as
 # root, as CI runs): MariaDB and PHP's built-in server on 127.0.0.1, started and stopped by
@@ -33,6 +33,14 @@ test-wordpress: $(STAMP)
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends $(WORDPRESS_PACKAGES); fi
 	$(BIN)/python -m pytest tests/wordpress $(ARGS)
+
+# What the archivist sees, in headless Chromium (Debian's package, installed here when missing;
+# as root, as CI runs): screenshots under screenshots/<run time>/.
+test-browser: $(STAMP)
+	@if ! command -v chromium >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium fonts-dejavu-core; fi
+	$(BIN)/python -m pytest tests/browser $(ARGS)
 
 serve: $(STAMP)
 	$(BIN)/ciudadano serve --db $(DB) $(ARGS)

@@ -25,10 +25,7 @@ def metadata(db_name: str) -> dict:
     """Datasette metadata: titles, column help, facets on section, year and author, search."""
     return {
         "title": "Archivo de El Ciudadano",
-        "description": (
-            "Articles of the Chilean news site El Ciudadano, crawled and normalised by "
-            "ciudadano-archive. Search ignores case and accents: politica finds Política."
-        ),
+        "description_html": front_page(db_name),
         "source": "El Ciudadano",
         "source_url": SITE_URL,
         "databases": {
@@ -61,6 +58,24 @@ def metadata(db_name: str) -> dict:
     }
 
 
+def front_page(db: str) -> str:
+    """The archive's home: a search box and the ways in."""
+    links = [("articles", "every article, newest first"), ("articles_per_month", "per month"),
+             ("articles_per_section", "per section"), ("articles_per_author", "per author"),
+             ("latest_runs", "the latest crawls"), ("open_failures", "pages still failing")]
+    return (
+        "<p>Articles of the Chilean news site El Ciudadano, crawled and normalised by "
+        "ciudadano-archive.</p>"
+        f'<form action="/{db}/search" method="get" class="core">'
+        '<p><input type="search" name="q" size="50" aria-label="Search the archive" '
+        'placeholder="elecciones, &quot;segunda vuelta&quot;, pensi*, boric OR kast"> '
+        '<input type="submit" value="Search"></p></form>'
+        "<p>Case, accents and word forms are ignored: politica finds Política, elecciones "
+        "finds elección.</p><p>"
+        + " · ".join(f'<a href="/{db}/{path}">{label}</a>' for path, label in links)
+        + "</p>")
+
+
 def _all_versions() -> str:
     """A CTE v: the versions of article :id, the current one (in articles) last."""
     fields = ", ".join(f"[{f}]" for f in VERSIONED_FIELDS)
@@ -79,6 +94,7 @@ def canned_queries() -> dict:
     return {
         "search": {
             "title": "Search the archive",
+            "hide_sql": True,
             "description": (
                 "Ranked full-text search, the same as `ciudadano search`: case, accents and "
                 "word forms ignored (elecciones finds elección); \"a phrase\", prefix* (2+ "
@@ -177,7 +193,8 @@ def serve(db_path: str | Path, port: int = 8001, host: str = "127.0.0.1") -> int
         metadata=metadata(path.stem),
         # suggested facets would try every column over every row
         settings={"facet_time_limit_ms": 1000, "sql_time_limit_ms": 3000,
-                  "suggest_facets": False},
+                  "suggest_facets": False, "truncate_cells_html": 200,
+                  "default_facet_size": 8},
     )
     asyncio.run(ds.invoke_startup())
     config = uvicorn.Config(ds.app(), host=host, port=port, log_level="warning", lifespan="on")

@@ -14,10 +14,11 @@ import json
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
+from datasette.utils.asgi import Response
 
 from archive.filters import FilterError, Slice
 from archive.query import SearchError, fts_query
-from archive.schema import ARTICLES
+from archive.schema import ARTICLES, VERSIONS
 from archive.versions import word_diff
 
 # Query-string parameters that carry a full-text query.
@@ -48,6 +49,111 @@ def prepare_connection(conn, database, datasette):
 
     conn.create_function(SEARCH_FUNCTION, 5, ciudadano_search)
     conn.create_function(DIFF_FUNCTION, 2, word_diff, deterministic=True)
+
+
+ARTICLE_ROUTE = r"^/-/article/(?P<database>[^/]+)/(?P<id>[0-9]+)$"
+
+
+def article_path(database: str, article_id) -> str:
+    return f"/-/article/{database}/{article_id}"
+
+
+@hookimpl
+def register_routes(datasette):
+    return [(ARTICLE_ROUTE, article_page)]
+
+
+async def article_page(datasette, request):
+    """An article as it reads: title, standfirst, byline, image, body, tags, source, versions;
+    its raw columns one click away."""
+    from datasette.utils.asgi import NotFound
+
+    database = request.url_vars["database"]
+    article_id = int(request.url_vars["id"])
+    try:
+        db = datasette.get_database(database)
+    except KeyError:
+        raise NotFound(f"no archive named {database}") from None
+    found = await db.execute(f"select * from {ARTICLES} where id = ?", [article_id])
+    row = found.first()
+    if row is None:
+        raise NotFound(f"no article {article_id} in {database}")
+    article = dict(row)
+    for name in ("authors", "tags", "categories"):
+        try:
+            article[name] = json.loads(article.get(name) or "[]")
+        except ValueError:
+            article[name] = []
+    article["paragraphs"] = [p.strip() for p in (article.get("body") or "").split("\n\n")
+                             if p.strip()]
+    article["published_label"] = _when(article.get("published"))
+    article["modified_label"] = _when(article.get("modified"))
+    versions = []
+    if await db.table_exists(VERSIONS):
+        versions = [dict(v) for v in (await db.execute(
+            f"select version, fetched_at, title from {VERSIONS} where article_id = ? "
+            "order by version", [article_id])).rows]
+    return Response.html(await datasette.render_template(
+        "ciudadano_article.html",
+        {"article": article, "versions": versions, "database": database},
+        request=request))
+
+
+def _when(iso: str | None) -> str:
+    """'2025-09-07T01:30:00-03:00' -> '7 de septiembre de 2025, 01:30 (UTC-03:00)'."""
+    from datetime import datetime
+
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    months = ("enero febrero marzo abril mayo junio julio agosto septiembre octubre "
+              "noviembre diciembre").split()
+    offset = moment.strftime("%z")
+    zone = f" (UTC{offset[:3]}:{offset[3:]})" if offset else ""
+    return f"{moment.day} de {months[moment.month - 1]} de {moment.year}, {moment:%H:%M}{zone}"
+
+
+LIST_COLUMNS = ("authors", "tags", "categories")
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    """An article's title links to its article page, in the table and in search results;
+    lists (authors, tags) read as lists, not JSON."""
+    if table not in (None, ARTICLES) or value is None:
+        return None
+    if column in LIST_COLUMNS and isinstance(value, str) and value.startswith("["):
+        try:
+            items = json.loads(value)
+        except ValueError:
+            return None
+        return ", ".join(str(item) for item in items) if isinstance(items, list) else None
+    if column != "title":
+        return None
+    try:
+        article_id = row["id"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    if article_id is None:
+        return None
+    from markupsafe import Markup, escape
+
+    return Markup(f'<a href="{article_path(database, article_id)}">{escape(value)}</a>')
+
+
+@hookimpl
+def extra_body_script(template, database, table, columns, view_name, request, datasette):
+    """The articles table opens on its articles: the column descriptions fold away."""
+    if view_name != "table":
+        return None
+    return ("document.querySelectorAll('dl.column-descriptions').forEach(function (dl) {"
+            "var d = document.createElement('details');"
+            "var s = document.createElement('summary');"
+            "s.textContent = 'What the columns mean';"
+            "dl.parentNode.insertBefore(d, dl); d.appendChild(s); d.appendChild(dl); });")
 
 
 @hookimpl
