@@ -187,3 +187,28 @@ def test_search_json_carries_the_article_id(archive):
         == hit["url"]
     conn.close()
     assert json.dumps(hit)  # plain JSON for --json
+
+
+def test_an_older_archive_is_migrated_to_integer_ids_and_stems(tmp_path):
+    from tests.old_archive import make_v1_archive
+
+    path = make_v1_archive(tmp_path / "old.db")
+    conn = sqlite3.connect(path)
+    # rows as 0.1 wrote them; the one in the middle deleted, as a user might have
+    for n, (title, body) in enumerate([("Primera", "Las elecciones de abril."),
+                                       ("Borrada", "Nada."),
+                                       ("Tercera", "La elección del consejo.")]):
+        conn.execute("insert into articles (url, title, body, published, published_date) "
+                     "values (?, ?, ?, ?, ?)", [f"{BASE}/v1-{n}/", title, body,
+                                                f"2024-0{n + 1}-01T10:00:00-03:00",
+                                                f"2024-0{n + 1}-01"])
+    conn.execute("delete from articles where title = 'Borrada'")
+    conn.commit()
+    old_rowids = dict(conn.execute("select url, rowid from articles").fetchall())
+    conn.close()
+    Archive(path).close()  # a writer opens it: migrated
+    conn = sqlite3.connect(path)
+    assert dict(conn.execute("select url, id from articles").fetchall()) == old_rowids
+    assert conn.execute("pragma user_version").fetchone()[0] == 3
+    conn.close()
+    assert urls(search(path, "elecciones")) == ["v1-2", "v1-0"]  # newest first on a tie
