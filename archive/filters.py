@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from archive.schema import slugify
+from archive.model import slugify
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 

@@ -99,7 +99,7 @@ def _vocabulary() -> list[str]:
 
 def _articles(count: int):
     """Rows in the archive's columns, deterministic for a given count."""
-    from archive.schema import slugify
+    from archive.model import slugify
 
     rng = random.Random(2026)
     vocab = _vocabulary()

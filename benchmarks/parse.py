@@ -18,7 +18,7 @@ from pathlib import Path
 
 import lxml.html
 
-from archive.schema import FIELD_NAMES
+from archive.model import FIELD_NAMES
 from crawler.parsers import parse_article
 
 PAGES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pages"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import scrapy
 
-from archive.schema import ARTICLE_FIELDS
+from archive.model import ARTICLE_FIELDS
 
 # One field per schema field; the description travels with it for exporters and docs.
 Article = type(

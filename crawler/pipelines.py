@@ -12,7 +12,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archive.db import sqlite_message
 from archive.raw import keep_response
-from archive.schema import REQUIRED_FIELDS
+from archive.model import REQUIRED_FIELDS
 from archive.store import Archive, utc_now
 from crawler.items import Article, Failure
 

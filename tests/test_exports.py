@@ -11,7 +11,7 @@ import json
 import pyarrow.parquet as pq
 from click.testing import CliRunner
 
-from archive.schema import empty_article
+from archive.model import empty_article
 from archive.store import Archive
 from crawler.cli import main
 from tests.conftest import rows

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive.schema import FIELD_NAMES
+from archive.model import FIELD_NAMES
 from crawler.parsers import parse_articles
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from archive.filters import Slice
-from archive.schema import empty_article
+from archive.model import empty_article
 from archive.search import search
 from archive.store import Archive
 from tests.conftest import serving

@@ -119,3 +119,14 @@ def test_an_archive_from_an_older_schema_gains_the_new_columns(tmp_path):
     assert types["embeds"] == "TEXT"  # list fields are JSON text
     assert archive.store_article(article(embeds=["https://x.test/1"])) == NEW
     archive.close()
+
+
+def test_the_parsers_know_the_article_model_but_not_the_archive_storage():
+    import subprocess
+    import sys
+
+    code = ("import sys, crawler.parsers; "
+            "print(sorted(m for m in sys.modules if m.startswith('archive')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "['archive', 'archive.model']"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from archive.schema import empty_article
+from archive.model import empty_article
 from archive.store import Archive
 from archive.versions import word_diff
 from tests.conftest import rows, serving

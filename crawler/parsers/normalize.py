@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive.schema import empty_article, slugify
+from archive.model import empty_article, slugify
 from crawler import site
 from crawler.parsers import dates, text
 from crawler.urls import canonical_url, site_base
