@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from archive.filters import FilterError
 from archive.schema import FTS_COLUMNS, STEM_SUFFIX
@@ -194,13 +195,14 @@ def _checked_tokens(query: str) -> list[_Token]:
 
 
 _SNIPPET_WORD = re.compile(r"[^\W_]+")
+# Snowball changes a word only from its third letter on: a word whose stem is s starts with s's
+# first letters, which finds the candidates before any of them is stemmed.
+_STEM_KEPT = 3
 
 
-def snippet(text: str | None, query: str, words: int = 16) -> str | None:
-    """A passage of text around the query's first hit, hits marked [like this]: words with the
-    stem of a query word, phrase words, words a prefix starts. None when text has no hit."""
-    if not text:
-        return None
+@lru_cache(maxsize=256)
+def _highlighter(query: str):
+    """What snippet() marks for a query: (candidate pattern over folded text, hit test)."""
     stems, exact, prefixes = set(), set(), []
     previous = None
     for token in _checked_tokens(query):
@@ -213,14 +215,30 @@ def snippet(text: str | None, query: str, words: int = 16) -> str | None:
             else:
                 exact.update(inner.split())
         previous = token
+    starts = {s[:_STEM_KEPT] for s in stems} | exact | set(prefixes)
+    pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(
+        re.escape(s) for s in sorted(starts, key=len, reverse=True)) + r")[^\W_]*")
 
-    def hit(word: str) -> bool:
-        folded = fold(word)
+    def hit(folded: str) -> bool:
         return (folded in exact or folded.startswith(tuple(prefixes))
                 or (bool(stems) and stem(folded) in stems))
 
+    return pattern, hit
+
+
+def snippet(text: str | None, query: str, words: int = 16) -> str | None:
+    """A passage of text around the query's first hit, hits marked [like this]: words with the
+    stem of a query word, phrase words, words a prefix starts. None when text has no hit."""
+    if not text:
+        return None
+    pattern, hit = _highlighter(query)
     spans = [m.span() for m in _SNIPPET_WORD.finditer(text)]
-    hits = {i for i, (a, b) in enumerate(spans) if hit(text[a:b])}
+    folded = fold(text)
+    if len(folded) == len(text):  # one letter for one (as in Spanish): find candidates at once
+        starts = {m.start() for m in pattern.finditer(folded) if hit(m.group())}
+        hits = {i for i, (a, _) in enumerate(spans) if a in starts}
+    else:
+        hits = {i for i, (a, b) in enumerate(spans) if hit(fold(text[a:b]))}
     if not hits:
         return None
     first = max(0, min(hits) - words // 4)

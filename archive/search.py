@@ -84,9 +84,14 @@ def filtered_expression(conn: sqlite3.Connection, expression: str, where: Slice)
     None when no article has that section."""
     if not where.section:
         return expression
-    slugs = {slug for (slug,) in conn.execute(
-        f"select distinct section_slug from {ARTICLES} where section_slug = ? "
-        "or section = ? collate nocase", [slugify(where.section), where.section]) if slug}
+    slug = slugify(where.section)
+    if conn.execute(f"select 1 from {ARTICLES} where section_slug = ? limit 1",
+                    [slug]).fetchone():
+        slugs = {slug}
+    else:  # a name whose slug on the site is another ("Pueblos" -> pueblos-originarios)
+        slugs = {s for (s,) in conn.execute(
+            f"select section_slug from {ARTICLES} where section = ? collate nocase "
+            "group by section_slug", [where.section]) if s}
     if not slugs:
         return None
     tokens = " OR ".join(f'"{section_token(slug)}"' for slug in sorted(slugs))
@@ -107,7 +112,8 @@ def _matches_most(conn: sqlite3.Connection, expression: str) -> bool:
 
 def ranked_ids(conn: sqlite3.Connection, expression: str, where: Slice, limit: int,
                sort: str = "relevance") -> list[tuple[int, float]]:
-    """(article id, bm25 rank) of the best matches of an FTS5 expression in where, in order.
+    """(article id, bm25 rank or None) of the best matches of an FTS5 expression in where, in
+    order (rank None: newest first, by sort="date" or a query that matches most articles).
 
     Everything is done inside the index: the section is one of its columns and the dates a
     range of its keys, which are in publication order."""
@@ -115,12 +121,18 @@ def ranked_ids(conn: sqlite3.Connection, expression: str, where: Slice, limit: i
     match = filtered_expression(conn, expression, where)
     if match is None:
         return []
-    newest_first = sort == "date" or _matches_most(conn, expression)
-    order = "rowid desc" if newest_first else "2, rowid desc"
-    found = conn.execute(
-        f"select rowid, {RANK_SQL} from {FTS} where {FTS} match ? and rowid >= ? "
-        f"and rowid < ? order by {order} limit ?", [match, low, high, limit]).fetchall()
-    return [(key & KEY_ID_MASK, rank) for key, rank in found]
+    if sort == "date" or _matches_most(conn, expression):
+        # newest first, straight from the index's key order; no rank: bm25 would first count
+        # every match of every term to weigh it
+        found = conn.execute(
+            f"select rowid, null from {FTS} where {FTS} match ? and rowid >= ? and rowid < ? "
+            "order by rowid desc limit ?", [match, low, high, limit]).fetchall()
+    else:
+        found = conn.execute(
+            f"select rowid, {RANK_SQL} from {FTS} where {FTS} match ? and rowid >= ? "
+            "and rowid < ? order by 2, rowid desc limit ?",
+            [match, low, high, limit]).fetchall()
+    return [(key & KEY_ID_MASK, rank) for key, rank in found]  # rank None: newest first
 
 
 def search(
@@ -175,6 +187,6 @@ def search(
             "authors": json.loads(authors) if authors else [],
             "snippet": (snippet(body, query, SNIPPET_WORDS) or snippet(subtitle, query)
                         or snippet(title, query) or _lead(body)),
-            "rank": round(rank, 4),
+            "rank": None if rank is None else round(rank, 4),
         })
     return results
