@@ -186,8 +186,9 @@ def reader_uri(path: str | Path) -> str:
     raise ArchiveError(f"cannot read {path}")  # not reached: immutable=1 needs no -shm
 
 
-def connect_reader(path: str | Path) -> sqlite3.Connection:
-    return sqlite3.connect(reader_uri(path), uri=True)
+def connect_reader(path: str | Path, threads: bool = False) -> sqlite3.Connection:
+    """A read-only connection (threads: usable from another thread than its maker's)."""
+    return sqlite3.connect(reader_uri(path), uri=True, check_same_thread=not threads)
 
 
 def _quote(path: Path) -> str:

@@ -65,6 +65,7 @@ def import_jsonl(file: str | Path, db_path: str | Path) -> ImportReport:
                         archive.db.execute("commit")
                         archive.db.execute("begin")
                 archive.db.execute("commit")
+            archive.update_median_key()
         except BaseException:
             if archive.db.conn.in_transaction:
                 archive.db.execute("commit")  # every row written is whole: keep them

@@ -128,6 +128,14 @@ def article_id_sql(key: str) -> str:
     return f"({key} & {KEY_ID_MASK})"
 
 
+def median_key_sql() -> str:
+    """archive_meta's median_key anew: the index key of the middle article in publication
+    order, where searches cut the index in two halves to read at once (archive.search)."""
+    return (f"INSERT OR REPLACE INTO [{META}] (key, value) SELECT 'median_key', "
+            f"{fts_key_sql('a')} FROM [{ARTICLES}] a ORDER BY a.published_utc "
+            f"LIMIT 1 OFFSET (SELECT count(*) / 2 FROM [{ARTICLES}]);\n")
+
+
 def section_token(slug: str) -> str:
     """The section as the index holds it."""
     return slug.replace("-", "")

@@ -27,6 +27,7 @@ from archive.schema import (
     FTS_SECTION,
     KEY_ID_BITS,
     KEY_ID_MASK,
+    META,
     section_token,
     slugify,
 )
@@ -98,41 +99,88 @@ def filtered_expression(conn: sqlite3.Connection, expression: str, where: Slice)
     return f"({expression}) AND {{{FTS_SECTION}}} : ({tokens})"
 
 
-def _matches_most(conn: sqlite3.Connection, expression: str) -> bool:
-    """Whether the expression matches more than half of the archive (reads no further than
+ALL_KEYS = (0, 1 << 62)
+
+
+def _halves(conn: sqlite3.Connection, low: int, high: int) -> list[tuple[int, int]]:
+    """The key range cut in two at the archive's median key (kept by its writers), newer half
+    first, when the cut falls inside it; else the range whole."""
+    try:
+        row = conn.execute(f"select value from {META} where key = 'median_key'").fetchone()
+    except sqlite3.OperationalError:  # an archive without archive_meta
+        row = None
+    split = int(row[0]) if row and row[0] is not None else None
+    if split is not None and low < split < high:
+        return [(split, high), (low, split)]
+    return [(low, high)]
+
+
+def _at_once(conns: list[sqlite3.Connection], parts: list, run) -> list:
+    """run(conn, part) for every part, each on its own connection, the first in this thread and
+    the others in threads of their own (SQLite reads outside Python's lock: two halves of the
+    index are read on two cores)."""
+    results: list = [None] * len(parts)
+    errors: list[BaseException] = []
+
+    def one(i: int) -> None:
+        try:
+            results[i] = run(conns[i], parts[i])
+        except BaseException as err:  # noqa: BLE001 (raised again in the caller's thread)
+            errors.append(err)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(1, len(parts))]
+    for thread in threads:
+        thread.start()
+    one(0)
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _matches_most(conns: list[sqlite3.Connection], expression: str) -> bool:
+    """Whether the expression matches more than half of the archive (reading no further than
     that many matches)."""
-    row = conn.execute(f"select max(id) from {ARTICLES}").fetchone()
+    row = conns[0].execute(f"select max(id) from {ARTICLES}").fetchone()
     half = (row[0] or 0) // 2
     if half < 1000:
         return False  # scoring a small archive whole is cheap
-    seen = conn.execute(f"select count(*) from (select 1 from {FTS} where {FTS} match ? "
-                        "limit ?)", [expression, half + 1]).fetchone()[0]
-    return seen > half
+    halves = _halves(conns[0], *ALL_KEYS)
+    parts = halves if len(halves) <= len(conns) else [ALL_KEYS]
+    counts = _at_once(conns, parts, lambda conn, part: conn.execute(
+        f"select count(*) from (select 1 from {FTS} where {FTS} match ? and rowid >= ? "
+        "and rowid < ? limit ?)", [expression, *part, half + 1]).fetchone()[0])
+    return sum(counts) > half
 
 
-def ranked_ids(conn: sqlite3.Connection, expression: str, where: Slice, limit: int,
-               sort: str = "relevance") -> list[tuple[int, float]]:
+def ranked_ids(conns: list[sqlite3.Connection], expression: str, where: Slice, limit: int,
+               sort: str = "relevance") -> list[tuple[int, float | None]]:
     """(article id, bm25 rank or None) of the best matches of an FTS5 expression in where, in
     order (rank None: newest first, by sort="date" or a query that matches most articles).
 
     Everything is done inside the index: the section is one of its columns and the dates a
-    range of its keys, which are in publication order."""
+    range of its keys, which are in publication order. With two connections, the two halves
+    of the range are read at once and their best merged."""
     low, high = _key_range(where)
-    match = filtered_expression(conn, expression, where)
+    match = filtered_expression(conns[0], expression, where)
     if match is None:
         return []
-    if sort == "date" or _matches_most(conn, expression):
+    halves = _halves(conns[0], low, high)
+    parts = halves if len(halves) <= len(conns) else [(low, high)]
+    if sort == "date" or _matches_most(conns, expression):
         # newest first, straight from the index's key order; no rank: bm25 would first count
         # every match of every term to weigh it
-        found = conn.execute(
+        found = _at_once(conns, parts, lambda conn, part: conn.execute(
             f"select rowid, null from {FTS} where {FTS} match ? and rowid >= ? and rowid < ? "
-            "order by rowid desc limit ?", [match, low, high, limit]).fetchall()
+            "order by rowid desc limit ?", [match, *part, limit]).fetchall())
+        best = sorted((hit for half in found for hit in half), key=lambda h: -h[0])
     else:
-        found = conn.execute(
+        found = _at_once(conns, parts, lambda conn, part: conn.execute(
             f"select rowid, {RANK_SQL} from {FTS} where {FTS} match ? and rowid >= ? "
-            "and rowid < ? order by 2, rowid desc limit ?",
-            [match, low, high, limit]).fetchall()
-    return [(key & KEY_ID_MASK, rank) for key, rank in found]  # rank None: newest first
+            "and rowid < ? order by 2, rowid desc limit ?", [match, *part, limit]).fetchall())
+        best = sorted((hit for half in found for hit in half), key=lambda h: (h[1], -h[0]))
+    return [(key & KEY_ID_MASK, rank) for key, rank in best[:limit]]
 
 
 def search(
@@ -154,11 +202,17 @@ def search(
         raise SearchError(f"--limit must be between 1 and {MAX_LIMIT}")
     if sort not in SORTS:
         raise SearchError(f"--sort {sort!r}: use {' or '.join(SORTS)}")
-    conn = connect_reader(db_path)
-    timer = threading.Timer(time_limit, conn.interrupt)
+    conns = [connect_reader(db_path, threads=True) for _ in range(2)]
+    conn = conns[0]
+
+    def interrupt() -> None:
+        for each in conns:
+            each.interrupt()
+
+    timer = threading.Timer(time_limit, interrupt)
     timer.start()
     try:
-        ranked = ranked_ids(conn, expression, where or Slice(), limit, sort)
+        ranked = ranked_ids(conns, expression, where or Slice(), limit, sort)
         rows = {row[0]: row for row in conn.execute(
             f"select id, url, title, section, published, published_date, authors, subtitle, "
             f"body from {ARTICLES} where id in ({', '.join('?' * len(ranked))})",
@@ -173,7 +227,8 @@ def search(
         raise ArchiveError(sqlite_message(db_path, err, "cannot search")) from err
     finally:
         timer.cancel()
-        conn.close()
+        for each in conns:
+            each.close()
     results = []
     for article_id, rank in ranked:
         _, url, title, section, published, day, authors, subtitle, body = rows[article_id]

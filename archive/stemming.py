@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import Stemmer
 
-STEMMER_VERSION = f"snowball-spanish/{Stemmer.version}"
+STEMMER_VERSION = f"snowball-spanish/{Stemmer.version()}"
 
 # A word as SQLite's unicode61 tokenizer sees one: letters and digits (\w minus the
 # underscore, which unicode61 treats as a separator).

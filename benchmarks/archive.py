@@ -192,6 +192,9 @@ def build(path: Path, count: int) -> float:
     conn.executemany(sql, ([r[c] for c in columns] for r in batch))
     conn.execute("commit")
     conn.execute("insert into articles_fts(articles_fts) values ('optimize')")
+    from archive.schema import median_key_sql
+
+    conn.execute(median_key_sql())
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("analyze")
     conn.close()

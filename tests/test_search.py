@@ -212,3 +212,23 @@ def test_an_older_archive_is_migrated_to_integer_ids_and_stems(tmp_path):
     assert conn.execute("pragma user_version").fetchone()[0] == 3
     conn.close()
     assert urls(search(path, "elecciones")) == ["v1-2", "v1-0"]  # newest first on a tie
+
+
+def test_reopening_an_archive_does_not_reindex_it(tmp_path):
+    # the stemmer's version is stored in the archive: another process must read the same one,
+    # or every crawl would rebuild the whole index
+    import subprocess
+    import sys
+
+    path = tmp_path / "again.db"
+    Archive(path).close()
+    code = ("import sqlite3, sys; from archive.store import Archive; Archive(sys.argv[1]).close(); "
+            "print(sqlite3.connect(sys.argv[1]).execute(\"select value from archive_meta "
+            "where key = 'stemmer'\").fetchone()[0])")
+    seen = {subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                           text=True, check=True).stdout.strip() for _ in range(2)}
+    assert len(seen) == 1 and seen.pop().startswith("snowball-spanish/3.")
+    conn = sqlite3.connect(path)
+    # a reindex would have written the index anew: its data table is as the first open left it
+    assert conn.execute("select count(*) from articles_fts_data").fetchone()[0] <= 2
+    conn.close()
