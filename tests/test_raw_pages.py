@@ -4,14 +4,21 @@ them to WARC readers. Real crawls of the stand-in over HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
+import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.raw import decompress
 from archive.store import Archive
 from crawler.cli import main
-from tests.conftest import rows, run_crawl
+from tests.conftest import ROOT, free_port, rows, run_crawl, wait_until
 from tests.site.articles import ARTICLES, by_key
 from tests.site.server import StandInSite
 
@@ -102,3 +109,53 @@ def test_a_warc_export_reads_back_with_each_page_and_its_request(tmp_path):
         uris = {r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(stream)
                 if r.rec_type == "response"}
     assert uris == {site.base_url + a["path"] for a in ARTICLES if a["section"][1] == "politica"}
+
+
+PYWB = ROOT / ".venv" / "tools" / "pywb"
+
+
+@pytest.fixture(scope="module")
+def pywb() -> Path:
+    """pywb, the Webrecorder replay server, in a virtualenv of its own (its pins are not the
+    project's): created once, under .venv/tools/."""
+    wayback = PYWB / "bin" / "wayback"
+    if not wayback.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PYWB)], check=True)
+        subprocess.run([str(PYWB / "bin" / "pip"), "install", "--quiet", "pywb>=2.8,<3"],
+                       check=True, timeout=600)
+    return PYWB / "bin"
+
+
+def test_a_warc_export_replays_in_pywb(tmp_path, pywb):
+    db = tmp_path / "replay.db"
+    with StandInSite() as site:
+        assert run_crawl(db, site.base_url, source="auto").returncode == 0
+        served = {p: httpx.get(site.base_url + p, timeout=30).content for p in PATHS}
+    warc = tmp_path / "pages.warc.gz"
+    assert cli("export", "--format", "warc", "--out", str(warc), "--db", str(db)).exit_code == 0
+    web = tmp_path / "wayback"
+    web.mkdir()
+    for step in (["wb-manager", "init", "archivo"], ["wb-manager", "add", "archivo", str(warc)]):
+        subprocess.run([str(pywb / step[0]), *step[1:]], cwd=web, check=True,
+                       capture_output=True, timeout=120)
+    port = free_port()
+    server = subprocess.Popen([str(pywb / "wayback"), "-p", str(port), "-b", "127.0.0.1"],
+                              cwd=web, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        replay = f"http://127.0.0.1:{port}/archivo"
+        wait_until(lambda: _answers(replay + "/"), timeout=60)
+        for path, body in served.items():
+            # id_: the page as archived, not rewritten by the replay
+            page = httpx.get(f"{replay}/2100id_/{site.base_url}{path}", timeout=30)
+            assert page.status_code == 200 and page.content == body, path
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code < 500
+    except httpx.HTTPError:
+        return False
