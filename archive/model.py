@@ -34,6 +34,8 @@ ARTICLE_FIELDS: tuple[Field, ...] = (
     Field("authors", list, "Credited authors"),
     Field("language", str, "Language of the article: es, en or de"),
     Field("body", str, "Plain text body, paragraphs separated by a blank line", required=True),
+    Field("body_html", str, "The body as clean, safe HTML: paragraphs, subheads, lists, "
+          "quotes, links, emphasis, images and captions (no scripts, styles or tracking)"),
     Field("image_url", str, "Main image"),
     Field("word_count", int, "Words in the body"),
     Field("embeds", list, "URLs of tweets, videos and other embeds removed from the body"),

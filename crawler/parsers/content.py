@@ -3,6 +3,8 @@ blocks and embed URLs."""
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
@@ -57,22 +59,70 @@ def content_blocks(container: etree._Element) -> tuple[list[text.Block], list[st
     return text.blocks(container), embeds
 
 
-def fragment_blocks(markup: str) -> tuple[list[text.Block], list[str]]:
-    """The same for a fragment of HTML, as feeds and the REST API carry it."""
+# What body_html keeps: the article as it read (paragraphs, subheads, lists, quotes, links,
+# emphasis, images and their captions, tables); everything else is unwrapped to its text, and
+# these lose their content too.
+BODY_HTML_TAGS = {"p", "br", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote",
+                  "a", "em", "strong", "b", "i", "u", "s", "sub", "sup", "q", "cite", "code",
+                  "pre", "img", "figure", "figcaption", "table", "thead", "tbody", "tr", "th",
+                  "td", "caption"}
+BODY_HTML_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt"}, "th": {"colspan", "rowspan"},
+                        "td": {"colspan", "rowspan"}}
+BODY_HTML_DROPPED = {"script", "style", "noscript", "iframe", "object", "template", "svg",
+                     "form", "button", "select", "textarea"}
+
+
+def body_html(container: etree._Element, base_url: str | None) -> str | None:
+    """The body as clean, safe HTML (noise already removed from the container): links made
+    absolute, then sanitised by nh3 (the Rust library ammonia): only BODY_HTML_TAGS and their
+    BODY_HTML_ATTRIBUTES, http(s) and mailto links, no scripts, styles, classes, ids, event
+    handlers or tracking attributes. Only the body fragment is serialised, never the page."""
+    if base_url:
+        try:
+            container.make_links_absolute(base_url, resolve_base_href=False,
+                                          handle_failures="discard")
+        except (ValueError, AttributeError):
+            pass
+    return clean_html(etree.tostring(container, encoding="unicode", method="html")) or None
+
+
+def clean_html(markup: str) -> str:
+    """markup with only BODY_HTML_TAGS and their BODY_HTML_ATTRIBUTES, safe links only."""
+    import nh3
+
+    clean = nh3.clean(markup, tags=BODY_HTML_TAGS, attributes=BODY_HTML_ATTRIBUTES,
+                      clean_content_tags=BODY_HTML_DROPPED, url_schemes={"http", "https",
+                                                                          "mailto"},
+                      link_rel=None, strip_comments=True)
+    return _EMPTY_ELEMENTS.sub("", clean).strip()
+
+
+_EMPTY_ELEMENTS = re.compile(r"<(p|li|h[2-6]|strong|em|b|i|a)>\s*</\1>")
+
+
+def fragment_container(markup: str) -> etree._Element | None:
     if not markup or not markup.strip():
-        return [], []
+        return None
     try:
-        container = lxml.html.fragment_fromstring(markup, create_parent="div")
+        return lxml.html.fragment_fromstring(markup, create_parent="div")
     except (etree.ParserError, ValueError):
-        return [], []
-    return content_blocks(container)
+        return None
+
+
+def fragment_blocks(markup: str, base_url: str | None = None
+                    ) -> tuple[list[text.Block], list[str], str | None]:
+    """The same for a fragment of HTML, as feeds and the REST API carry it: blocks, embed URLs
+    and body_html."""
+    container = fragment_container(markup)
+    if container is None:
+        return [], [], None
+    blocks, embeds = content_blocks(container)
+    return blocks, embeds, body_html(container, base_url) if blocks else None
 
 
 def fragment_text(markup: str | None) -> str:
     """Plain text of a small fragment such as an excerpt."""
     if not markup or not markup.strip():
         return ""
-    try:
-        return text.element_text(lxml.html.fragment_fromstring(markup, create_parent="div"))
-    except (etree.ParserError, ValueError):
-        return text.collapse(markup)
+    container = fragment_container(markup)
+    return text.element_text(container) if container is not None else text.collapse(markup)

@@ -67,10 +67,11 @@ def item_candidates(item: etree._Element, url: str, channel_language: str) -> Ca
     segments = [s for s in urlsplit(url).path.split("/") if s]
     found.add("language", site.LANGUAGE_PREFIXES.get(segments[0]) if segments else None, "url")
     found.add("language", channel_language, "feed:language")
-    blocks, embeds = fragment_blocks(item.findtext(CONTENT) or "")
+    blocks, embeds, html = fragment_blocks(item.findtext(CONTENT) or "", url)
     found.add("body", without_boilerplate(blocks), "feed:content:encoded")
+    found.add("body_html", html, "feed:content:encoded")
     found.add("embeds", embeds, "feed:content:encoded")
-    excerpt, _ = fragment_blocks(item.findtext("description") or "")
+    excerpt, _, _ = fragment_blocks(item.findtext("description") or "")
     found.add("excerpt", " ".join(t for _, t in without_boilerplate(excerpt)), "feed:description")
     for media in (item.find("enclosure"), item.find(MEDIA)):
         if media is not None and (media.get("type") or "image").startswith("image"):

@@ -15,7 +15,7 @@ from lxml.cssselect import CSSSelector
 
 from crawler import site
 from crawler.parsers import text
-from crawler.parsers.content import content_blocks
+from crawler.parsers.content import body_html, content_blocks
 from crawler.parsers.encoding import to_utf8
 from crawler.parsers.normalize import Candidates, normalize, not_article
 
@@ -230,18 +230,19 @@ class Page:
         found.add("excerpt", self._meta_first("og:description"), "meta:og:description")
         found.add("excerpt", self._meta_first("description"), "meta:description")
         found.add("excerpt", _decoded(node.get("description")), "json-ld")
-        self._add_body(found)
+        self._add_body(found, url)
         found.add("image_url", self._meta_first("og:image"), "meta")
         found.add("image_url", _image(node.get("image")), "json-ld")
         found.add("image_url", _image(node.get("thumbnailUrl")), "json-ld")
         return found
 
-    def _add_body(self, found: Candidates) -> None:
+    def _add_body(self, found: Candidates, url: str) -> None:
         """The first body container with text: broken markup can leave an empty one first."""
         for selector, container in self.containers():
             blocks, embeds = content_blocks(container)
             if blocks:
                 found.add("body", blocks, f"html:{selector}")
+                found.add("body_html", body_html(container, url), f"html:{selector}")
                 found.add("embeds", embeds, f"html:{selector}")
                 return
 

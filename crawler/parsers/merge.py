@@ -16,7 +16,7 @@ from __future__ import annotations
 
 FROM_REST = ("wp_id", "published", "published_date", "modified")
 FILL_FROM_REST = ("title", "subtitle", "section", "section_slug", "categories", "tags",
-                  "authors", "language", "body", "image_url", "word_count")
+                  "authors", "language", "body", "body_html", "image_url", "word_count")
 
 
 def merge(page: dict | None, rest) -> dict:

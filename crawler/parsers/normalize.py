@@ -15,9 +15,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from lxml import etree
+
 from archive.model import empty_article, slugify
 from crawler import site
-from crawler.parsers import dates, text
+from crawler.parsers import content, dates, text
 from crawler.urls import canonical_url, site_base
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ def normalize(found: Candidates, url: str, fetched_at: datetime | None = None) -
     article["authors"] = _authors(found)
     article["language"] = _first(found, "language", _language)[0] or site.DEFAULT_LANGUAGE
     article["subtitle"], article["body"], provenance["body"] = _subtitle_and_body(found)
+    article["body_html"] = _body_html(found, provenance["body"], article["subtitle"])
     article["embeds"] = _names(found, "embeds")
     article["image_url"] = _first(found, "image_url", text.collapse)[0]
     article["word_count"] = len(article["body"].split()) if article["body"] else None
@@ -241,6 +244,40 @@ def _language(value: str) -> str | None:
 
 def _blocks(blocks: list[text.Block]) -> list[text.Block] | None:
     return blocks if any(t for _, t in blocks) else None
+
+
+def _body_html(found: Candidates, source: str | None, subtitle: str | None) -> str | None:
+    """The body_html read with the body (same source), without what the body text leaves out:
+    the standfirst at its start, navigation paragraphs ('Lee también: ...'), the feed's lead
+    and footer lines."""
+    markup = next((value for value, from_ in found.get("body_html") if from_ == source), None)
+    if not markup:
+        return None
+    container = content.fragment_container(markup)
+    if container is None:
+        return None
+    children = [el for el in container if isinstance(el.tag, str)]
+    if children and text.collapse(text.element_text(children[0])) == site.FEED_LEAD:
+        children.pop(0).drop_tree()  # drop_tree keeps the text that follows it
+    if subtitle:  # as text.strip_standfirst: in up to three blocks
+        target, seen, lead = text.comparable(subtitle), "", []
+        for el in children[:3]:
+            seen += text.comparable(text.element_text(el))
+            lead.append(el)
+            if seen == target:
+                for each in lead:
+                    each.drop_tree()
+                break
+            if not target.startswith(seen):
+                break
+    for el in container:
+        if isinstance(el.tag, str):
+            words = text.collapse(text.element_text(el))
+            if site.BODY_NOISE_PARAGRAPH.match(words) or site.FEED_FOOTER.match(words):
+                el.drop_tree()
+    inner = (container.text or "") + "".join(
+        etree.tostring(el, encoding="unicode", method="html") for el in container)
+    return inner.strip() or None
 
 
 def _subtitle_and_body(found: Candidates) -> tuple[str | None, str | None, str | None]:

@@ -60,8 +60,9 @@ def post_candidates(post: dict, url: str) -> Candidates:
         found.add("subtitle", fragment_text(value) if isinstance(value, str) else None,
                   f"rest:acf.{name}")
     found.add("excerpt", fragment_text(_rendered(post.get("excerpt"))), "rest:excerpt")
-    blocks, embeds = fragment_blocks(_rendered(post.get("content")) or "")
+    blocks, embeds, html = fragment_blocks(_rendered(post.get("content")) or "", url)
     found.add("body", blocks, "rest:content")
+    found.add("body_html", html, "rest:content")
     found.add("embeds", embeds, "rest:content")
     found.add("image_url", post.get("jetpack_featured_media_url"), "rest:jetpack_featured_media_url")
     media = embedded.get("wp:featuredmedia") or []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 from contextlib import contextmanager
@@ -30,8 +31,14 @@ def remount_read_only(where: Path) -> None:
 
 
 def fill(where: Path) -> None:
-    """Fill the file system at where to the last byte."""
-    with open(where / "filler", "wb") as filler:
+    """Fill the file system at where to the last byte (it may be full already)."""
+    try:
+        filler = open(where / "filler", "wb")
+    except OSError as err:
+        if err.errno == errno.ENOSPC:
+            return
+        raise
+    with filler:
         chunk = b"\0" * (64 * 1024)
         try:
             while True:

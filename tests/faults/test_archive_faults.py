@@ -209,7 +209,7 @@ def test_a_full_disk_on_the_second_run_is_the_archives_status_in_one_line(tmp_pa
         assert first.returncode == 1, first.stderr[-2000:]  # the stand-in's traps
         fill(disk)
         second = run_crawl(db, own_site.base_url)
-        (disk / "filler").unlink()
+        (disk / "filler").unlink(missing_ok=True)
         articles = rows(db, "select count(*) from articles")
     assert second.returncode == 5, second.stderr[-3000:]
     assert "Traceback" not in second.stderr

@@ -86,6 +86,13 @@ async def article_page(datasette, request):
             article[name] = []
     article["paragraphs"] = [p.strip() for p in (article.get("body") or "").split("\n\n")
                              if p.strip()]
+    if article.get("body_html"):
+        # cleaned when parsed; cleaned again here, since an import may have brought it
+        from markupsafe import Markup
+
+        from crawler.parsers.content import clean_html
+
+        article["body_markup"] = Markup(clean_html(article["body_html"]))
     article["published_label"] = _when(article.get("published"))
     article["modified_label"] = _when(article.get("modified"))
     versions = []
