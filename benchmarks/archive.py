@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("BENCH_CACHE", ROOT / "benchmarks" / "cache"))
 ARTICLES = int(os.environ.get("BENCH_ARCHIVE_ARTICLES", "305000"))
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 SANTIAGO = ZoneInfo("America/Santiago")
 
 SECTIONS = [("Política", 20), ("Chile", 18), ("Mundo", 12), ("Medio Ambiente", 8),
@@ -152,6 +152,7 @@ def _articles(count: int):
             "language": "en" if section == "English Edition" else
                         "de" if section == "Deutsche Ausgabe" else "es",
             "body": "\n\n".join(paragraphs),
+            "body_html": "\n".join(f"<p>{p}</p>" for p in paragraphs),
             "word_count": length,
             "year": moment.year,
             "provenance": "{}",

@@ -131,11 +131,11 @@ BODY_NOISE_CLASSES = (
     "td_block_newsletter", "mc4wp-form",
 )
 # Body paragraphs that are navigation, not text (matched on the start of the paragraph).
+BODY_NOISE_PHRASES = ("lee también", "lea también", "sigue leyendo", "te puede interesar",
+                      "revisa también", "también te puede interesar",
+                      "suscríbete a nuestro newsletter")
 BODY_NOISE_PARAGRAPH = re.compile(
-    r"^\s*(lee también|lea también|sigue leyendo|te puede interesar|revisa también"
-    r"|también te puede interesar|suscríbete a nuestro newsletter)\b",
-    re.IGNORECASE,
-)
+    r"^\s*(" + "|".join(re.escape(p) for p in BODY_NOISE_PHRASES) + r")\b", re.IGNORECASE)
 # A photo credit at the end of a caption, or the whole caption.
 CAPTION_CREDIT = re.compile(
     r"\s*[(\[|–—-]?\s*(foto|fotos|imagen|crédito|credito|photo|foto referencial)s?\s*:"
@@ -158,7 +158,8 @@ TITLE_SUFFIX = re.compile(r"\s*[|\-–—]\s*El Ciudadano\s*$", re.IGNORECASE)
 # -- the RSS feed --------------------------------------------------------------------------
 # The loose first paragraph and the last line WordPress adds to every item of the feed.
 FEED_LEAD = "El Ciudadano"
-FEED_FOOTER = re.compile(r"^La entrada .+ se publicó primero en El Ciudadano\.?$", re.DOTALL)
+FEED_FOOTER_PHRASE = "se publicó primero en"
+FEED_FOOTER = re.compile(rf"^La entrada .+ {FEED_FOOTER_PHRASE} El Ciudadano\.?$", re.DOTALL)
 
 # -- the REST API ----------------------------------------------------------------------------
 REST_POSTS_PATH = "/wp-json/wp/v2/posts"

@@ -4,6 +4,7 @@ blocks and embed URLs."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
@@ -72,17 +73,32 @@ BODY_HTML_DROPPED = {"script", "style", "noscript", "iframe", "object", "templat
                      "form", "button", "select", "textarea"}
 
 
-def body_html(container: etree._Element, base_url: str | None) -> str | None:
-    """The body as clean, safe HTML (noise already removed from the container): links made
-    absolute, then sanitised by nh3 (the Rust library ammonia): only BODY_HTML_TAGS and their
-    BODY_HTML_ATTRIBUTES, http(s) and mailto links, no scripts, styles, classes, ids, event
-    handlers or tracking attributes. Only the body fragment is serialised, never the page."""
+_LINKS = etree.XPath("descendant::a[@href] | descendant::img[@src]")
+_PARAGRAPHS = etree.XPath("descendant::p")
+
+
+def body_html(container: etree._Element, base_url: str | None, feed: bool = False
+              ) -> str | None:
+    """The body as clean, safe HTML (noise already removed from the container): without the
+    navigation paragraphs the text leaves out ('Lee también: ...'; in a feed item, its lead
+    and footer lines), links made absolute, then sanitised by nh3 (the Rust library ammonia):
+    only BODY_HTML_TAGS and their BODY_HTML_ATTRIBUTES, http(s) and mailto links, no scripts,
+    styles, classes, ids, event handlers or tracking attributes. Only the body fragment is
+    serialised, never the page."""
+    for number, paragraph in enumerate(_PARAGRAPHS(container)):
+        words = text.collapse(paragraph.text_content())
+        if site.BODY_NOISE_PARAGRAPH.match(words) or (feed and (
+                site.FEED_FOOTER.match(words) or (number == 0 and words == site.FEED_LEAD))):
+            paragraph.drop_tree()  # its tail, the text after it, stays
     if base_url:
-        try:
-            container.make_links_absolute(base_url, resolve_base_href=False,
-                                          handle_failures="discard")
-        except (ValueError, AttributeError):
-            pass
+        for el in _LINKS(container):
+            attr = "href" if el.tag == "a" else "src"
+            value = (el.get(attr) or "").strip()
+            if value and not value.startswith(("http://", "https://", "mailto:", "#")):
+                try:
+                    el.set(attr, urljoin(base_url, value))
+                except ValueError:
+                    del el.attrib[attr]
     return clean_html(etree.tostring(container, encoding="unicode", method="html")) or None
 
 
@@ -109,15 +125,15 @@ def fragment_container(markup: str) -> etree._Element | None:
         return None
 
 
-def fragment_blocks(markup: str, base_url: str | None = None
+def fragment_blocks(markup: str, base_url: str | None = None, feed: bool = False
                     ) -> tuple[list[text.Block], list[str], str | None]:
-    """The same for a fragment of HTML, as feeds and the REST API carry it: blocks, embed URLs
-    and body_html."""
+    """The same for a fragment of HTML, as feeds (feed=True) and the REST API carry it:
+    blocks, embed URLs and body_html."""
     container = fragment_container(markup)
     if container is None:
         return [], [], None
     blocks, embeds = content_blocks(container)
-    return blocks, embeds, body_html(container, base_url) if blocks else None
+    return blocks, embeds, body_html(container, base_url, feed) if blocks else None
 
 
 def fragment_text(markup: str | None) -> str:

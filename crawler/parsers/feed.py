@@ -67,7 +67,7 @@ def item_candidates(item: etree._Element, url: str, channel_language: str) -> Ca
     segments = [s for s in urlsplit(url).path.split("/") if s]
     found.add("language", site.LANGUAGE_PREFIXES.get(segments[0]) if segments else None, "url")
     found.add("language", channel_language, "feed:language")
-    blocks, embeds, html = fragment_blocks(item.findtext(CONTENT) or "", url)
+    blocks, embeds, html = fragment_blocks(item.findtext(CONTENT) or "", url, feed=True)
     found.add("body", without_boilerplate(blocks), "feed:content:encoded")
     found.add("body_html", html, "feed:content:encoded")
     found.add("embeds", embeds, "feed:content:encoded")

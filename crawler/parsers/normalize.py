@@ -246,38 +246,42 @@ def _blocks(blocks: list[text.Block]) -> list[text.Block] | None:
     return blocks if any(t for _, t in blocks) else None
 
 
+_FIRST_PARAGRAPH = re.compile(r"\s*<p>((?:(?!</?p>).)*)</p>", re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
+
 def _body_html(found: Candidates, source: str | None, subtitle: str | None) -> str | None:
-    """The body_html read with the body (same source), without what the body text leaves out:
-    the standfirst at its start, navigation paragraphs ('Lee también: ...'), the feed's lead
-    and footer lines."""
+    """The body_html read with the body (same source), without the standfirst at its start,
+    as the body text (navigation paragraphs are out already: content.body_html)."""
     markup = next((value for value, from_ in found.get("body_html") if from_ == source), None)
-    if not markup:
-        return None
+    if not markup or not subtitle:
+        return markup or None
+    target = text.comparable(subtitle)
+    first = _FIRST_PARAGRAPH.match(markup)
+    if first is None:
+        return markup
+    start = text.comparable(_TAG.sub(" ", first.group(1)))
+    if start == target:  # the usual case: the standfirst as the first paragraph
+        return markup[first.end():].strip() or None
+    if not (start and target.startswith(start)):
+        return markup
+    # the standfirst in up to three blocks, as text.strip_standfirst
     container = content.fragment_container(markup)
     if container is None:
-        return None
-    children = [el for el in container if isinstance(el.tag, str)]
-    if children and text.collapse(text.element_text(children[0])) == site.FEED_LEAD:
-        children.pop(0).drop_tree()  # drop_tree keeps the text that follows it
-    if subtitle:  # as text.strip_standfirst: in up to three blocks
-        target, seen, lead = text.comparable(subtitle), "", []
-        for el in children[:3]:
-            seen += text.comparable(text.element_text(el))
-            lead.append(el)
-            if seen == target:
-                for each in lead:
-                    each.drop_tree()
-                break
-            if not target.startswith(seen):
-                break
-    for el in container:
-        if isinstance(el.tag, str):
-            words = text.collapse(text.element_text(el))
-            if site.BODY_NOISE_PARAGRAPH.match(words) or site.FEED_FOOTER.match(words):
-                el.drop_tree()
-    inner = (container.text or "") + "".join(
-        etree.tostring(el, encoding="unicode", method="html") for el in container)
-    return inner.strip() or None
+        return markup
+    seen, lead = "", []
+    for el in [el for el in container if isinstance(el.tag, str)][:3]:
+        seen += text.comparable(text.element_text(el))
+        lead.append(el)
+        if seen == target:
+            for each in lead:
+                each.drop_tree()  # drop_tree keeps the text that follows it
+            inner = (container.text or "") + "".join(
+                etree.tostring(el, encoding="unicode", method="html") for el in container)
+            return inner.strip() or None
+        if not target.startswith(seen):
+            break
+    return markup
 
 
 def _subtitle_and_body(found: Candidates) -> tuple[str | None, str | None, str | None]:
