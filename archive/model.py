@@ -26,6 +26,8 @@ ARTICLE_FIELDS: tuple[Field, ...] = (
     Field("published", str, "Publication time, ISO 8601 with the America/Santiago offset",
           required=True),
     Field("published_date", str, "Publication day in Santiago (YYYY-MM-DD)", required=True),
+    Field("date_precision", str, "How precise published is: datetime, or day (the source "
+          "gave only the date; the time shown is the day's first hour)"),
     Field("modified", str, "Last modification time, ISO 8601 with the Santiago offset"),
     Field("section", str, "Display name of the primary category"),
     Field("section_slug", str, "Slug of the primary category"),

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("BENCH_CACHE", ROOT / "benchmarks" / "cache"))
 ARTICLES = int(os.environ.get("BENCH_ARCHIVE_ARTICLES", "305000"))
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 SANTIAGO = ZoneInfo("America/Santiago")
 
 SECTIONS = [("Política", 20), ("Chile", 18), ("Mundo", 12), ("Medio Ambiente", 8),
@@ -142,6 +142,7 @@ def _articles(count: int):
             "subtitle": subtitle,
             "published": published,
             "published_date": moment.date().isoformat(),
+            "date_precision": "datetime",
             "published_utc": moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "modified": published,
             "section": section,

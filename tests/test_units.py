@@ -130,3 +130,38 @@ def test_the_parsers_know_the_article_model_but_not_the_archive_storage():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "['archive', 'archive.model']"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2025-11-20", "day"),
+    ("2025-11-20T10:00:00-03:00", "datetime"),
+    ("20 de noviembre de 2025", "day"),
+    ("martes 3 de marzo de 2015, 10:30", "datetime"),
+    ("Publicado el 14/07/2011", "day"),
+    ("Thu, 20 Nov 2025 13:00:00 +0000", "datetime"),
+    ("hace 3 horas", "datetime"),
+    ("ayer", "day"),
+])
+def test_a_date_says_whether_its_source_gave_a_time(value, expected):
+    from crawler.parsers.dates import precision
+
+    assert precision(value) == expected
+
+
+def test_a_page_with_only_a_day_says_so():
+    from crawler.parsers import parse_article
+    from tests.faults.test_page_faults import URL, page
+
+    def dated(datetime_attribute: str) -> bytes:
+        return page("<p>Texto.</p>").replace(
+            b'<time datetime="2025-11-20T10:00:00-03:00">',
+            b'<header class="entry-header"><time datetime="' + datetime_attribute.encode()
+            + b'">').replace(b"</time>", b"</time></header>")
+
+    # the night Chile's clocks skipped midnight: the day is known, its first hour is 01:00
+    article = parse_article(dated("2025-09-07"), URL.replace("/11/20/", "/09/07/"))
+    assert (article["published_date"], article["date_precision"]) == ("2025-09-07", "day")
+    assert article["published"] == "2025-09-07T01:00:00-03:00"
+    article = parse_article(dated("2025-11-20T10:00:00-03:00"), URL)
+    assert (article["published"], article["date_precision"]) == ("2025-11-20T10:00:00-03:00",
+                                                                 "datetime")

@@ -122,6 +122,35 @@ def _dateparser_cached(text: str, now: datetime | None) -> datetime | None:
     return in_santiago(parsed) if parsed else None
 
 
+_ISO_DAY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+_CLOCK = re.compile(r"\d{1,2}:\d{2}|\bhace\s+(?:\d+|un|una)\s+(?:hora|minuto|segundo)",
+                    re.IGNORECASE)
+
+
+def precision(value: str | datetime) -> str:
+    """'datetime' when the source gave a time of day, 'day' when it gave only a date (whose
+    datetime then stands at midnight, or 01:00 the night the clocks skip midnight)."""
+    if isinstance(value, datetime):
+        return "datetime"
+    if _ISO_DAY.match(value):
+        return "day"
+    for pattern in (_SPANISH, _NUMERIC):
+        match = pattern.search(" ".join(value.split()))
+        if match and (pattern is _NUMERIC or match["month"].lower() in MONTHS):
+            return "datetime" if match["hour"] else "day"
+    if "T" in value or _CLOCK.search(value) or parsedate_to_datetime_safe(value):
+        return "datetime"
+    return "day"
+
+
+def parsedate_to_datetime_safe(value: str) -> bool:
+    """Whether value is an RFC 822 date with a time (feeds always give one)."""
+    try:
+        return parsedate_to_datetime(value.strip()) is not None and ":" in value
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
 def iso(moment: datetime) -> str:
     """ISO 8601 with the offset, seconds precision: 2025-11-21T09:30:00-03:00."""
     return in_santiago(moment).replace(microsecond=0).isoformat()

@@ -14,7 +14,7 @@ The rules, written once:
 
 from __future__ import annotations
 
-FROM_REST = ("wp_id", "published", "published_date", "modified")
+FROM_REST = ("wp_id", "published", "published_date", "date_precision", "modified")
 FILL_FROM_REST = ("title", "subtitle", "section", "section_slug", "categories", "tags",
                   "authors", "language", "body", "body_html", "image_url", "word_count")
 
@@ -78,8 +78,8 @@ def merge_stored(page: dict, stored: dict) -> dict:
     provenance = dict(page.get("provenance") or {})
     stored_provenance = stored.get("provenance") or {}
     for name in FROM_REST:
-        source = str(stored_provenance.get("published" if name == "published_date" else name)
-                     or "")
+        source = str(stored_provenance.get(
+            "published" if name in ("published_date", "date_precision") else name) or "")
         if source.startswith("rest:") and stored.get(name) not in (None, "", []):
             article[name] = stored[name]
             if name in stored_provenance:

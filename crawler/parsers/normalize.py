@@ -73,6 +73,7 @@ def normalize(found: Candidates, url: str, fetched_at: datetime | None = None) -
     if published is not None:
         article["published"] = dates.iso(published)
         article["published_date"] = published.date().isoformat()
+        article["date_precision"] = _precision(found, provenance["published"])
         _check_url_day(published, url)
     modified = _first(found, "modified", _date(fetched_at))[0]
     article["modified"] = dates.iso(modified) if modified else None
@@ -158,6 +159,14 @@ def _clean_title(value: str) -> str:
     if "ciudadano" in title[-16:].lower():  # the suffix regex only where it can match
         title = site.TITLE_SUFFIX.sub("", title)
     return title
+
+
+def _precision(found: Candidates, source: str | None) -> str:
+    """The precision of the published candidate that was taken (from source)."""
+    for value, from_ in found.get("published"):
+        if from_ == source:
+            return dates.precision(value)
+    return "datetime"
 
 
 def _date(fetched_at: datetime | None):

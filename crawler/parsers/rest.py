@@ -115,6 +115,8 @@ class RestPost:
         """The fields REST is trusted for, with their provenance."""
         return {"wp_id": self.wp_id, "published": self.published,
                 "published_date": self.published_date, "modified": self.modified,
+                # date_gmt is always a date and a time
+                "date_precision": "datetime" if self.published else None,
                 "provenance": {"published": "rest:date_gmt"}}
 
     def article(self) -> dict:
