@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -47,6 +48,7 @@ SANTIAGO = ZoneInfo("America/Santiago")
 # A search that takes longer than this is stopped with a message: a query the bounds of
 # archive.query let through may still be slow on a large archive.
 TIME_LIMIT_SECONDS = 10.0
+PROGRESS_STEPS = 10_000  # SQLite VM steps between two looks at the clock
 MAX_LIMIT = 10_000
 
 
@@ -204,13 +206,9 @@ def search(
         raise SearchError(f"--sort {sort!r}: use {' or '.join(SORTS)}")
     conns = [connect_reader(db_path, threads=True) for _ in range(2)]
     conn = conns[0]
-
-    def interrupt() -> None:
-        for each in conns:
-            each.interrupt()
-
-    timer = threading.Timer(time_limit, interrupt)
-    timer.start()
+    deadline = time.monotonic() + time_limit
+    for each in conns:  # every statement past the deadline stops (SQLite's progress handler)
+        each.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
     try:
         ranked = ranked_ids(conns, expression, where or Slice(), limit, sort)
         rows = {row[0]: row for row in conn.execute(
@@ -226,7 +224,6 @@ def search(
     except sqlite3.DatabaseError as err:
         raise ArchiveError(sqlite_message(db_path, err, "cannot search")) from err
     finally:
-        timer.cancel()
         for each in conns:
             each.close()
     results = []

@@ -12,7 +12,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
 
-from crawler import site
+from crawler.blocks import block_kind
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(self, request, response, spider=None):
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
             return response
-        if is_block_page(response.body):
+        if block_kind(response.body, response.headers):
             return response  # a block or challenge does not lift by asking again at once
         retry_after = _seconds(response.headers.get(b"Retry-After"))
         if retry_after > self.backoff_max:  # not in this run: a later run tries it again
@@ -84,11 +84,6 @@ def _unreachable(exception) -> bool:
         ("DownloadConnectionRefusedError", "CannotResolveHostError")
         if hasattr(scrapy.exceptions, name))
     return isinstance(exception, kinds)
-
-
-def is_block_page(body: bytes) -> bool:
-    head = body[:20000]
-    return any(marker in head for marker, _ in site.BLOCK_MARKERS)
 
 
 def _seconds(value: bytes | None) -> float:

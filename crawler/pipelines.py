@@ -11,8 +11,8 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from archive.db import sqlite_message
-from archive.raw import keep_response
 from archive.model import REQUIRED_FIELDS
+from archive.raw import keep_response
 from archive.store import Archive, utc_now
 from crawler.items import Article, Failure
 

@@ -178,6 +178,8 @@ BLOCK_TITLES = {
     "just a moment...": "cloudflare-challenge",
     "access denied": "cloudflare-block",
 }
+# Cloudflare marks its challenge responses so (cf-mitigated: challenge).
+BLOCK_HEADER = "cf-mitigated"
 BLOCK_MARKERS = (
     (b"cf-error-details", "cloudflare-block"),
     (b"Sorry, you have been blocked", "cloudflare-block"),

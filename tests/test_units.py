@@ -165,3 +165,28 @@ def test_a_page_with_only_a_day_says_so():
     article = parse_article(dated("2025-11-20T10:00:00-03:00"), URL)
     assert (article["published"], article["date_precision"]) == ("2025-11-20T10:00:00-03:00",
                                                                  "datetime")
+
+
+def test_one_cloudflare_classifier_for_middleware_spider_and_parser():
+    from crawler.blocks import block_kind
+    from crawler.parsers import parse_article
+    from tests.faults.test_page_faults import URL, page
+
+    blocked = (b"<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title>"
+               b"</head><body><div id='cf-error-details'>Sorry, you have been blocked</div>"
+               b"</body></html>")
+    challenge = (b"<html><head><title>Just a moment...</title></head><body>"
+                 b"<script src='/cdn-cgi/challenge-platform/h/g/orchestrate/jsch/v1'></script>"
+                 b"</body></html>")
+    assert block_kind(blocked) == "cloudflare-block"
+    assert block_kind(challenge) == "cloudflare-challenge"
+    assert block_kind(b"<html><body>{}</body></html>", {"cf-mitigated": b"challenge"}) == \
+        "cloudflare-challenge"
+    assert parse_article(blocked, URL)["reason"] == "cloudflare-block"
+    assert parse_article(challenge, URL)["reason"] == "cloudflare-challenge"
+    # an article Cloudflare let through carries its challenge-platform script: an article
+    through = page("<p>Texto del artículo.</p>", after="") .replace(
+        b"</body>", b"<script src='/cdn-cgi/challenge-platform/scripts/jsd/main.js'></script>"
+                    b"</body>")
+    article = parse_article(through, URL)
+    assert article["is_article"] and article["body"] == "Texto del artículo."

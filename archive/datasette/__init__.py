@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from archive.db import reader_uri
 from archive.datasette.plugin import DIFF_FUNCTION, SEARCH_FUNCTION
+from archive.db import reader_uri
 from archive.schema import (
     ARTICLES,
     AUTHORS,

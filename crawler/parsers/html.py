@@ -14,6 +14,7 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 
 from crawler import site
+from crawler.blocks import block_kind
 from crawler.parsers import text
 from crawler.parsers.content import body_html, content_blocks
 from crawler.parsers.encoding import to_utf8
@@ -150,13 +151,10 @@ class Page:
 
     # -- what kind of page -------------------------------------------------------------------
     def not_article_reason(self) -> str | None:
-        title = text.collapse(self.title()).lower()
-        if title in site.BLOCK_TITLES:
-            return site.BLOCK_TITLES[title]
-        if self.article_node is None:
-            for marker, reason in site.BLOCK_MARKERS:
-                if marker in self.markup:
-                    return reason
+        kind = block_kind(self.markup, title=text.collapse(self.title()), has_article=(
+            self.article_node is not None or next(self.containers(), None) is not None))
+        if kind:
+            return kind
         for cls, reason in site.NON_ARTICLE_BODY_CLASSES.items():
             if cls in self.body_classes:
                 return reason

@@ -24,8 +24,9 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.internet import threads
 
 from crawler import site
+from crawler.blocks import block_kind
 from crawler.items import Article, Failure
-from crawler.middlewares import RedirectFailure, is_block_page
+from crawler.middlewares import RedirectFailure
 from crawler.parsers import dates, parse_article, parse_articles
 from crawler.parsers.merge import merge
 from crawler.parsers.rest import rest_posts as read_rest_posts
@@ -254,7 +255,7 @@ class ElCiudadanoSpider(scrapy.Spider):
     def _rest_gone(self, url: str, reason: str, response):
         self.rest_state = "failed"
         self._count("rest_failed")
-        blocked = response is not None and is_block_page(response.body)
+        blocked = response is not None and block_kind(response.body, response.headers) is not None
         self.logger.warning("the REST API did not answer (%s): %s", reason,
                             "falling back to the sitemaps" if self.source == "auto"
                             else "no other source was asked for")

@@ -5,9 +5,9 @@ block and challenge pages. Every link names the live site, as saved pages do."""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from functools import lru_cache
 from html import escape
 from zoneinfo import ZoneInfo
 
