@@ -190,3 +190,23 @@ def test_one_cloudflare_classifier_for_middleware_spider_and_parser():
                     b"</body>")
     article = parse_article(through, URL)
     assert article["is_article"] and article["body"] == "Texto del artículo."
+
+
+def test_a_page_lacking_only_its_image_takes_it_from_rest_without_reading_the_post_body():
+    from crawler.parsers import parse_article
+    from crawler.parsers.merge import merge
+    from crawler.parsers.rest import RestPost
+    from tests.site import templates
+    from tests.site.articles import new_article
+
+    article = dict(new_article(7, "2025-11-20T10:00:00-03:00"),
+                   image="https://www.elciudadano.com/wp-content/uploads/2025/11/foto.jpg")
+    url = "https://www.elciudadano.com" + article["path"]
+    page = parse_article(templates.article_page(dict(article, image=None), []).encode(), url)
+    assert page["image_url"] is None and page["body"]
+    post = RestPost(templates.rest_post(article), url)
+    merged = merge(page, post)
+    assert merged["image_url"] == "https://www.elciudadano.com/wp-content/uploads/2025/11/foto.jpg"
+    assert merged["body"] == page["body"] and merged["body_html"] == page["body_html"]
+    assert merged["published"] == "2025-11-20T10:00:00-03:00"
+    assert post._article is None  # the post's content was never parsed

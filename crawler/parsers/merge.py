@@ -15,6 +15,8 @@ The rules, written once:
 from __future__ import annotations
 
 FROM_REST = ("wp_id", "published", "published_date", "date_precision", "modified")
+# What only the post's content gives (its costly part to read).
+FROM_CONTENT = ("body", "body_html", "word_count")
 FILL_FROM_REST = ("title", "subtitle", "section", "section_slug", "categories", "tags",
                   "authors", "language", "body", "body_html", "image_url", "word_count")
 
@@ -22,13 +24,17 @@ FILL_FROM_REST = ("title", "subtitle", "section", "section_slug", "categories", 
 def merge(page: dict | None, rest) -> dict:
     """The archived article from the page's parse and the REST post's or feed item's: rest is
     a normalised article dict, a crawler.parsers.rest.RestPost (read lazily), or None."""
+    from_rest = None
     if rest is not None and not isinstance(rest, dict):  # a RestPost
         if not rest.is_article:
             return page
-        if page is not None and page.get("is_article") and all(
-                page.get(name) not in (None, "", []) for name in FILL_FROM_REST):
+        page_ok = page is not None and page.get("is_article")
+        if page_ok and all(page.get(name) not in (None, "", []) for name in FILL_FROM_REST):
             return _merge_dates(page, rest.cheap())  # the page has the rest: no more REST
-        rest = rest.article()
+        # the post's content is read only when the page lacks what it gives
+        rest = rest.article(content=not page_ok or any(
+            page.get(name) in (None, "", []) for name in FROM_CONTENT))
+        from_rest = True
     if rest is None or not rest.get("is_article"):
         return page
     if page is None or not page.get("is_article"):
@@ -40,7 +46,8 @@ def merge(page: dict | None, rest) -> dict:
     article = dict(page)
     provenance = dict(page.get("provenance") or {})
     rest_provenance = rest.get("provenance") or {}
-    from_rest = str(rest_provenance.get("body") or "").startswith("rest:")
+    if from_rest is None:  # a dict: a REST post's article, or a feed item's
+        from_rest = str(rest_provenance.get("body") or "").startswith("rest:")
     for name in FROM_REST if from_rest else ():
         if rest.get(name) not in (None, "", []):
             article[name] = rest[name]

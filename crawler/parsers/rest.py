@@ -32,7 +32,7 @@ def parse_rest(body: bytes, url: str, fetched_at: datetime | None = None) -> lis
     return articles
 
 
-def post_candidates(post: dict, url: str) -> Candidates:
+def post_candidates(post: dict, url: str, content: bool = True) -> Candidates:
     found = Candidates()
     embedded = post.get("_embedded") if isinstance(post.get("_embedded"), dict) else {}
     found.add("canonical", url, "rest:link")
@@ -60,10 +60,11 @@ def post_candidates(post: dict, url: str) -> Candidates:
         found.add("subtitle", fragment_text(value) if isinstance(value, str) else None,
                   f"rest:acf.{name}")
     found.add("excerpt", fragment_text(_rendered(post.get("excerpt"))), "rest:excerpt")
-    blocks, embeds, html = fragment_blocks(_rendered(post.get("content")) or "", url)
-    found.add("body", blocks, "rest:content")
-    found.add("body_html", html, "rest:content")
-    found.add("embeds", embeds, "rest:content")
+    if content:
+        blocks, embeds, html = fragment_blocks(_rendered(post.get("content")) or "", url)
+        found.add("body", blocks, "rest:content")
+        found.add("body_html", html, "rest:content")
+        found.add("embeds", embeds, "rest:content")
     found.add("image_url", post.get("jetpack_featured_media_url"), "rest:jetpack_featured_media_url")
     media = embedded.get("wp:featuredmedia") or []
     if media and isinstance(media[0], dict):
@@ -119,11 +120,16 @@ class RestPost:
                 "date_precision": "datetime" if self.published else None,
                 "provenance": {"published": "rest:date_gmt"}}
 
-    def article(self) -> dict:
-        if self._article is None:
-            self._article = normalize(post_candidates(self.post, self.url), self.url,
-                                      self.fetched_at)
-        return self._article
+    def article(self, content: bool = True) -> dict:
+        """The post normalised; without content=True, its body is not read (the costly part:
+        for a page that lacks only, say, its image or standfirst)."""
+        if self._article is not None:
+            return self._article
+        article = normalize(post_candidates(self.post, self.url, content), self.url,
+                            self.fetched_at)
+        if content:
+            self._article = article
+        return article
 
 
 def rest_posts(body: bytes, url: str, fetched_at: datetime | None = None) -> list[RestPost]:
