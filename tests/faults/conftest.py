@@ -33,7 +33,7 @@ def remount_read_only(where: Path) -> None:
 def fill(where: Path) -> None:
     """Fill the file system at where to the last byte (it may be full already)."""
     try:
-        filler = open(where / "filler", "wb")
+        filler = open(where / "filler", "wb", buffering=0)  # nothing left to flush at close
     except OSError as err:
         if err.errno == errno.ENOSPC:
             return
