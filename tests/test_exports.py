@@ -162,3 +162,43 @@ def test_merging_an_older_version_keeps_the_newer_and_records_the_older(tmp_path
     assert rows(new, "select title from articles") == [("Después del cambio de hora (corregido)",)]
     assert rows(new, "select version, title from article_versions") == [
         (1, "Después del cambio de hora")]
+
+
+def test_on_a_terminal_an_export_shows_its_progress_and_piped_it_does_not(tmp_path):
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import ROOT, ciudadano
+
+    db = tmp_path / "many.db"
+    store = Archive(db)
+    store.db.execute("begin")
+    for n in range(2500):  # progress is told every 1,000 articles
+        store.store_article(article(f"nota-{n}", f"Nota {n}", "2024-06-01T10:00:00-04:00"))
+    store.db.execute("commit")
+    store.close()
+    primary, secondary = pty.openpty()  # a real terminal, as a person has
+    export = subprocess.Popen([*ciudadano(), "export", "--format", "jsonl", "--out",
+                               str(tmp_path / "all.jsonl"), "--db", str(db)], cwd=ROOT,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=secondary)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closed: the export ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    export.wait(timeout=60)
+    os.close(primary)
+    text = seen.decode("utf-8", "replace")
+    assert export.returncode == 0, text
+    assert "exporting: 1,000/2,500 articles (40%)" in text
+    assert "exporting: 2,000/2,500 articles (80%)" in text
+    assert "2500 articles written to" in text
+    piped = cli("export", "--format", "jsonl", "--out", str(tmp_path / "b.jsonl"), "--db", str(db))
+    assert piped.exit_code == 0 and "exporting:" not in piped.output
