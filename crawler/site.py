@@ -143,6 +143,14 @@ CAPTION_CREDIT = re.compile(
     re.IGNORECASE,
 )
 # Prefixes of author credits.
+# The meta line old themes print near the headline, whatever its class: "Publicado el
+# 14/07/2011 | Por El Ciudadano". Looked for in the elements that follow the headline.
+META_LINE_LOOKAHEAD = 40  # elements after the headline, in document order
+META_LINE_MAX_CHARS = 200  # a longer text is not a meta line
+META_LINE_DATE = re.compile(r"\b(?:publicad[oa]|fecha)\s*(?:el|:)?\s*(?P<date>[^|•·]+)",
+                            re.IGNORECASE)
+META_LINE_BYLINE = re.compile(r"(?:^|[|•·]\s*)(?P<credit>(?:por|escrito por)\s*:?\s+[^|•·]+)",
+                              re.IGNORECASE)
 AUTHOR_PREFIX = re.compile(r"^\s*(por|by|von|escrito por)\s*:?\s+", re.IGNORECASE)
 # Between the people of one credit: commas always; "y", "and", "und", "&" only between full
 # names ("Felipe Soto y Daniela Muñoz", not "José Ortega y Gasset").

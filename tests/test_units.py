@@ -210,3 +210,20 @@ def test_a_page_lacking_only_its_image_takes_it_from_rest_without_reading_the_po
     assert merged["body"] == page["body"] and merged["body_html"] == page["body_html"]
     assert merged["published"] == "2025-11-20T10:00:00-03:00"
     assert post._article is None  # the post's content was never parsed
+
+
+def test_an_old_meta_line_is_found_by_its_words_whatever_its_class():
+    from crawler.parsers import parse_article
+
+    url = "https://www.elciudadano.com/cultura/una-nota-de-2009/07/14/"
+    old = ("<html><head><title>Una nota de 2009 | El Ciudadano</title></head>"
+           "<body class='single single-post postid-4321'>"
+           "<div id='contenido'><h1 class='entry-title'>Una nota de 2009</h1>"
+           "<div class='info-2009'><span>Publicado el 14/07/2009</span> | "
+           "<span>Por Juan Pérez</span></div>"
+           "<div class='entry-content'><p>El texto de la nota.</p></div></div></body></html>")
+    article = parse_article(old.encode(), url)
+    assert article["is_article"], article["reason"]
+    assert (article["published_date"], article["date_precision"]) == ("2009-07-14", "day")
+    assert article["authors"] == ["Juan Pérez"]
+    assert article["provenance"]["published"] == "html:meta-line"

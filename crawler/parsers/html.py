@@ -200,6 +200,7 @@ class Page:
         found.add("published", self._meta_first("article:published_time"), "meta")
         found.add("published", lambda: self._select_attr(DATE, "datetime"), "html:time[datetime]")
         found.add("published", lambda: self._select_text(DATE_TEXT), "html:date-text")
+        found.add("published", lambda: self._meta_line("date"), "html:meta-line")
         found.add("modified", node.get("dateModified"), "json-ld")
         found.add("modified", self._meta_first("article:modified_time"), "meta")
         found.add("modified", self._meta_first("og:updated_time"), "meta")
@@ -220,6 +221,7 @@ class Page:
         found.add("tags", self._tags, "html:tags")
         found.add("authors", self._json_ld_authors(node), "json-ld")
         found.add("authors", lambda: self._select_texts(AUTHOR), "html:author")
+        found.add("authors", lambda: self._meta_line("credit"), "html:meta-line")
         found.add("authors", self.meta.get("author", []), "meta")
         found.add("language", _language_from_url(url), "url")
         found.add("language", node.get("inLanguage"), "json-ld")
@@ -243,6 +245,23 @@ class Page:
                 found.add("body_html", body_html(container, url), f"html:{selector}")
                 found.add("embeds", embeds, f"html:{selector}")
                 return
+
+    def _meta_line(self, part: str) -> str | None:
+        """The date ("date") or credit ("credit") of the meta line old themes print near the
+        headline ("Publicado el 14/07/2011 | Por El Ciudadano"), found by its words, whatever
+        its class."""
+        headline = self._select_first(TITLE)
+        if headline is None:
+            return None
+        pattern = site.META_LINE_DATE if part == "date" else site.META_LINE_BYLINE
+        for el in headline.xpath(f"following::*[position() <= {site.META_LINE_LOOKAHEAD}]"):
+            words = text.collapse(el.text_content())
+            if not words or len(words) > site.META_LINE_MAX_CHARS:
+                continue
+            match = pattern.search(words)
+            if match:
+                return match.group(part).strip()
+        return None
 
     def _meta(self) -> dict[str, list[str]]:
         meta: dict[str, list[str]] = {}
