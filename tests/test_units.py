@@ -227,3 +227,27 @@ def test_an_old_meta_line_is_found_by_its_words_whatever_its_class():
     assert (article["published_date"], article["date_precision"]) == ("2009-07-14", "day")
     assert article["authors"] == ["Juan Pérez"]
     assert article["provenance"]["published"] == "html:meta-line"
+
+
+def test_a_translation_belongs_to_its_edition_whatever_spanish_categories_it_carries():
+    from crawler.parsers import parse_article
+
+    def translated(path: str, title: str) -> dict:
+        page = ("<html lang='en'><head><title>" + title + "</title>"
+                "<script type='application/ld+json'>{\"@type\": \"NewsArticle\", "
+                "\"headline\": \"" + title + "\", \"datePublished\": "
+                "\"2025-10-03T09:00:00-03:00\", \"articleSection\": [\"Pueblos\", "
+                "\"Medio Ambiente\"]}</script></head>"
+                "<body class='single single-post postid-77'><article>"
+                "<h1 class='entry-title'>" + title + "</h1>"
+                "<span class='cat-links'><a href='https://www.elciudadano.com/pueblos/' "
+                "rel='category tag'>Pueblos</a></span>"
+                "<div class='entry-content'><p>Text of the translation.</p></div>"
+                "</article></body></html>")
+        return parse_article(page.encode(), "https://www.elciudadano.com" + path)
+
+    english = translated("/en/lithium-in-atacama/10/03/", "Lithium in Atacama")
+    assert (english["section"], english["section_slug"]) == ("English Edition", "en")
+    assert english["categories"][0] == "English Edition" and "Pueblos" in english["categories"]
+    german = translated("/deustche/lithium-in-atacama/10/03/", "Lithium in der Atacama")
+    assert (german["section"], german["section_slug"]) == ("Deutsche Ausgabe", "deustche")

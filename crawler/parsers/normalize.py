@@ -78,7 +78,10 @@ def normalize(found: Candidates, url: str, fetched_at: datetime | None = None) -
     modified = _first(found, "modified", _date(fetched_at))[0]
     article["modified"] = dates.iso(modified) if modified else None
     article["section"], provenance["section"] = _first(found, "section", text.collapse)
-    article["section_slug"] = _section_slug(found, article["section"])
+    edition = _edition(article["url"])
+    if edition:  # a translation belongs to its edition, whatever Spanish categories it carries
+        article["section"], provenance["section"] = site.SECTIONS[edition], "url:edition"
+    article["section_slug"] = edition or _section_slug(found, article["section"])
     article["categories"] = _names(found, "categories", article["section"], every_source=True)
     article["tags"] = _names(found, "tags")
     article["authors"] = _authors(found)
@@ -185,6 +188,12 @@ def _check_url_day(published: datetime, url: str) -> None:
             "%s: published %s (Santiago) disagrees with the URL's month/day %02d/%02d",
             url, dates.iso(published), *month_day,
         )
+
+
+def _edition(url: str) -> str | None:
+    """'en' or 'deustche' for an article of a translated edition (its first path segment)."""
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    return segments[0] if segments and segments[0] in site.LANGUAGE_PREFIXES else None
 
 
 def _section_slug(found: Candidates, section: str | None) -> str | None:
