@@ -182,3 +182,19 @@ def test_quiet_crawls_print_nothing_on_success_for_cron(tmp_path):
     assert result.returncode == 0
     assert result.stdout == "" and "crawl run" not in result.stderr
     assert "Spider closed (finished)" in (tmp_path / "crawl.log").read_text()
+
+
+def test_a_page_no_source_dates_takes_its_sitemap_lastmod_and_says_so(tmp_path):
+    # the page lost its date, REST is not asked and the feed not read: the sitemap's lastmod
+    # for the URL (its modified time, 2025-01-10T12:00:00-03:00 in the stand-in) is the last
+    # resort, and the article is kept, not lost
+    from tests.site.server import StandInSite
+
+    nodate = next(a for a in ARTICLES if a.get("template") == "nodate")
+    db = tmp_path / "lastmod.db"
+    with StandInSite(articles=[nodate]) as site:
+        result = run_crawl(db, site.base_url, "--feed-pages", "0")
+    assert "1 new" in result.stderr, result.stderr[-2000:]  # (and the stand-in's traps)
+    assert rows(db, "select published, date_precision, json_extract(provenance, "
+                    "'$.published') from articles") == [
+        (nodate.get("modified") or "2025-01-10T12:00:00-03:00", "datetime", "sitemap:lastmod")]

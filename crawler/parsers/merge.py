@@ -98,3 +98,21 @@ def merge_stored(page: dict, stored: dict) -> dict:
                 provenance[name] = stored_provenance[name]
     article["provenance"] = provenance
     return article
+
+
+def with_lastmod(article: dict | None, lastmod: str | None) -> dict | None:
+    """An article that no source dated (not its page, REST or the feed) takes its sitemap
+    lastmod, the last resort, marked in provenance: an article is not lost for want of a
+    date."""
+    if not article or not article.get("is_article") or article.get("published") or not lastmod:
+        return article
+    from crawler.parsers.dates import iso, parse_machine_date, precision
+
+    moment = parse_machine_date(lastmod)
+    if moment is None:
+        return article
+    article = dict(article)
+    article.update(published=iso(moment), published_date=moment.date().isoformat(),
+                   date_precision=precision(lastmod))
+    article["provenance"] = dict(article.get("provenance") or {}, published="sitemap:lastmod")
+    return article

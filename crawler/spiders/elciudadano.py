@@ -28,7 +28,7 @@ from crawler.blocks import block_kind
 from crawler.items import Article, Failure
 from crawler.middlewares import RedirectFailure
 from crawler.parsers import dates, parse_article, parse_articles
-from crawler.parsers.merge import merge
+from crawler.parsers.merge import merge, with_lastmod
 from crawler.parsers.rest import rest_posts as read_rest_posts
 from crawler.urls import canonical_url, rebase, site_hosts
 
@@ -466,7 +466,7 @@ class ElCiudadanoSpider(scrapy.Spider):
             return
         self._count("pages_ok")
         rest = self._rest_post((response.meta.get("redirect_urls") or [response.url])[0])
-        yield Article(**merge(article, rest))
+        yield Article(**with_lastmod(merge(article, rest), response.meta.get("lastmod")))
         for request in self._rest_next():
             yield request
 
