@@ -169,7 +169,8 @@ def test_wordpress_core_sitemaps_are_found_when_yoast_is_absent(tmp_path):
         assert core.fetched("/sitemap_index.xml") == 1 and core.fetched("/wp-sitemap.xml") == 1
         assert core.fetched("/wp-sitemap-posts-page-1.xml") == 0  # pages are not articles
     assert result.returncode == 0, result.stderr[-2000:]
-    # without the feed, the page that lost its date has nothing to take it from: a failure
+    # without the feed, and with no lastmod in WordPress core's sitemaps, the page that lost
+    # its date has nothing to take it from: a failure
     dated = [a for a in ARTICLES if a.get("template") != "nodate"]
     assert rows(db, "select count(*) from articles") == [(len(dated),)]
 
