@@ -124,3 +124,26 @@ def crawled(stand_in, tmp_path_factory):
     db = tmp_path_factory.mktemp("archive") / "elciudadano.db"
     result = run_crawl(db, stand_in.base_url)
     return db, result
+
+
+def on_a_terminal(command: list[str]) -> tuple[int, str]:
+    """Run command with its stderr on a real terminal (a pty), as a person runs it; its exit
+    status and what the terminal showed."""
+    import pty
+
+    primary, secondary = pty.openpty()
+    child = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=secondary)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    child.wait(timeout=120)
+    os.close(primary)
+    return child.returncode, seen.decode("utf-8", "replace")

@@ -165,11 +165,7 @@ def test_merging_an_older_version_keeps_the_newer_and_records_the_older(tmp_path
 
 
 def test_on_a_terminal_an_export_shows_its_progress_and_piped_it_does_not(tmp_path):
-    import os
-    import pty
-    import subprocess
-
-    from tests.conftest import ROOT, ciudadano
+    from tests.conftest import ciudadano, on_a_terminal
 
     db = tmp_path / "many.db"
     store = Archive(db)
@@ -178,25 +174,9 @@ def test_on_a_terminal_an_export_shows_its_progress_and_piped_it_does_not(tmp_pa
         store.store_article(article(f"nota-{n}", f"Nota {n}", "2024-06-01T10:00:00-04:00"))
     store.db.execute("commit")
     store.close()
-    primary, secondary = pty.openpty()  # a real terminal, as a person has
-    export = subprocess.Popen([*ciudadano(), "export", "--format", "jsonl", "--out",
-                               str(tmp_path / "all.jsonl"), "--db", str(db)], cwd=ROOT,
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=secondary)
-    os.close(secondary)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(primary, 4096)
-        except OSError:  # the terminal closed: the export ended
-            break
-        if not chunk:
-            break
-        seen += chunk
-    export.wait(timeout=60)
-    os.close(primary)
-    text = seen.decode("utf-8", "replace")
-    assert export.returncode == 0, text
+    status, text = on_a_terminal([*ciudadano(), "export", "--format", "jsonl", "--out",
+                                  str(tmp_path / "all.jsonl"), "--db", str(db)])
+    assert status == 0, text
     assert "exporting: 1,000/2,500 articles (40%)" in text
     assert "exporting: 2,000/2,500 articles (80%)" in text
     assert "2500 articles written to" in text

@@ -280,33 +280,14 @@ def test_since_and_until_archive_the_posts_published_in_those_days(tmp_path):
 
 
 def test_on_a_terminal_a_progress_line_is_shown_and_under_cron_none(tmp_path):
-    import os
-    import pty
-    import subprocess
-
-    from tests.conftest import FAST, ROOT, ciudadano
+    from tests.conftest import FAST, ciudadano, on_a_terminal
 
     with StandInSite(delay=0.2) as site:
-        primary, secondary = pty.openpty()  # a real terminal, as a person has
-        crawl = subprocess.Popen(
+        status, text = on_a_terminal(
             [*ciudadano(), "crawl", "--db", str(tmp_path / "tty.db"), "--base-url",
-             site.base_url, *FAST, "-s", "CONCURRENT_REQUESTS=1", "-s", "PROGRESS_INTERVAL=0.3"],
-            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=secondary)
-        os.close(secondary)
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(primary, 4096)
-            except OSError:  # the terminal closed: the crawl ended
-                break
-            if not chunk:
-                break
-            seen += chunk
-        crawl.wait(timeout=60)
-        os.close(primary)
+             site.base_url, *FAST, "-s", "CONCURRENT_REQUESTS=1", "-s", "PROGRESS_INTERVAL=0.3"])
         piped = run_crawl(tmp_path / "cron.db", site.base_url, source="auto")
-    text = seen.decode("utf-8", "replace")
-    assert crawl.returncode == 0, text[-2000:]
+    assert status == 0, text[-2000:]
     lines = [part for part in text.split("\r") if "pages/s" in part]
     assert len(lines) >= 2, text[-2000:]  # rewritten in place, more than once
     assert f"{len(PATHS)}/{len(PATHS)} pages, {len(PATHS)} articles ({len(PATHS)} new" in text
