@@ -1,0 +1,47 @@
+"""The parser against what a reader sees: one test per page and field, the expected values
+written by hand in tests/fixtures/truth.py (never generated from the parser)."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.parsers import parse_articles
+from tests.fixtures.truth import TRUTH, misses
+from tests.test_parser_fixtures import load
+
+FIELD_CASES = sorted((key, field) for key, fields in TRUTH.items() for field in fields)
+
+
+def parsed(key: str) -> dict:
+    name, _, wp_id = key.partition("#")
+    body, url, fetched_at, _ = load(name)
+    articles = parse_articles(body, url, fetched_at)
+    if not wp_id:
+        (article,) = articles
+        return article
+    (article,) = [a for a in articles if a["wp_id"] == int(wp_id)]
+    return article
+
+
+_CACHE: dict[str, dict] = {}
+
+
+def article_of(key: str) -> dict:
+    if key not in _CACHE:
+        _CACHE[key] = parsed(key)
+    return _CACHE[key]
+
+
+def test_the_truth_covers_thirty_pages_feed_items_and_rest_posts():
+    pages = {key for key in TRUTH if "#" not in key}
+    assert len(TRUTH) >= 30
+    assert any(key.startswith("feed-") for key in TRUTH)
+    assert any(key.startswith("rest-") for key in TRUTH)
+    assert len(pages) >= 25
+
+
+@pytest.mark.parametrize("key, field", FIELD_CASES)
+def test_field_is_what_the_reader_sees(key, field):
+    article = article_of(key)
+    assert article["is_article"] is True
+    assert misses(article, field, TRUTH[key][field]) == []
