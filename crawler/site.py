@@ -118,6 +118,11 @@ EMBED_LINKS = (
     ("amp-youtube", "data-videoid"),
 )
 EMBED_WRAPPER_TEXT = "figure.wp-block-embed div.wp-block-embed__wrapper"
+# Where an embed stood, body_html keeps it: a tweet's or an Instagram post's own quote (its
+# text, author and link, as WordPress stores it under the widget), or else a link to it.
+# Tag -> the classes that make it an embed (None: any such element).
+EMBED_ELEMENTS = {"figure": ("wp-block-embed",), "blockquote": ("twitter-tweet",
+                  "instagram-media"), "iframe": None, "amp-youtube": None}
 YOUTUBE_ID_URL = "https://www.youtube.com/watch?v={}"
 
 # Removed from the body before reading its text: these elements, and any element with one

@@ -140,3 +140,62 @@ def test_an_automatic_excerpt_that_is_the_whole_post_is_not_a_standfirst():
     (article,) = parse_articles(feed, "https://www.elciudadano.com/feed/")
     assert article["subtitle"] is None
     assert article["body"] == "Primer párrafo.\n\nSegundo párrafo."
+
+
+def _feed_item(description: str, content: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><item>'
+            '<title>Nota</title><link>https://www.elciudadano.com/chile/nota/11/20/</link>'
+            '<pubDate>Thu, 20 Nov 2025 13:00:00 +0000</pubDate>'
+            '<category><![CDATA[Chile]]></category>'
+            f'<description><![CDATA[{description}]]></description>'
+            f'<content:encoded><![CDATA[{content}]]></content:encoded></item></channel></rss>'
+            ).encode()
+
+
+def test_an_automatic_excerpt_cut_from_a_long_post_is_not_a_standfirst():
+    # wp_trim_excerpt: the first 55 words of the post, then " [&hellip;]"
+    from crawler.parsers import parse_articles
+
+    words = " ".join(f"palabra{n}" for n in range(80))
+    excerpt = " ".join(f"palabra{n}" for n in range(55)) + " [&hellip;]"
+    (article,) = parse_articles(_feed_item(f"<p>{excerpt}</p>", f"<p>{words}.</p>"),
+                                "https://www.elciudadano.com/feed/")
+    assert article["subtitle"] is None
+    assert article["body"] == words + "."
+
+
+def test_an_excerpt_written_for_the_post_is_its_standfirst_even_when_the_body_lacks_it():
+    # the site's standfirst ("bajada") is the post's written excerpt: the feed's description,
+    # while the feed's body starts with the story itself
+    from crawler.parsers import parse_articles
+
+    (article,) = parse_articles(
+        _feed_item("<p>Vecinos acusan a la minera.</p>",
+                   "<p>El Ciudadano</p><p>Las comunidades denunciaron un derrame.</p>"),
+        "https://www.elciudadano.com/feed/")
+    assert article["subtitle"] == "Vecinos acusan a la minera."
+    assert article["body"] == "Las comunidades denunciaron un derrame."
+
+
+def test_an_embedded_tweet_stays_in_body_html_where_it_stood_but_not_in_the_text():
+    from crawler.parsers import parse_article
+
+    main = ('<article id="post-222"><h1 class="entry-title">La nota</h1>'
+            '<time datetime="2025-11-20T10:00:00-03:00">20 de noviembre de 2025</time>'
+            '<div class="entry-content"><p>Antes del tuit.</p>'
+            '<blockquote class="twitter-tweet"><p lang="es">Hoy votamos.</p>&mdash; Ana (@ana) '
+            '<a href="https://twitter.com/ana/status/1">20 de noviembre</a></blockquote>'
+            '<script src="https://platform.twitter.com/widgets.js"></script>'
+            '<p>Después del tuit.</p>'
+            '<figure class="wp-block-embed is-provider-youtube"><div class="wp-block-embed__'
+            'wrapper">https://www.youtube.com/watch?v=abc</div></figure></div></article>')
+    article = parse_article(_page(main), URL)
+    assert article["body"] == "Antes del tuit.\n\nDespués del tuit."
+    assert article["embeds"] == ["https://twitter.com/ana/status/1",
+                                 "https://www.youtube.com/watch?v=abc"]
+    assert article["body_html"] == (
+        '<p>Antes del tuit.</p><blockquote><p lang="es">Hoy votamos.</p>— Ana (@ana) '
+        '<a href="https://twitter.com/ana/status/1">20 de noviembre</a></blockquote>'
+        '<p>Después del tuit.</p><p><a href="https://www.youtube.com/watch?v=abc">'
+        'https://www.youtube.com/watch?v=abc</a></p>')

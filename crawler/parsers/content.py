@@ -3,6 +3,7 @@ blocks and embed URLs."""
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import urljoin
 
@@ -32,16 +33,20 @@ EMBEDS = tuple((CSSSelector(selector), attr) for selector, attr in site.EMBED_LI
 EMBED_WRAPPER = CSSSelector(site.EMBED_WRAPPER_TEXT)
 
 
+# One walk for every kind of embed, in document order (an embed before what it wraps).
+_EMBED_CANDIDATES = etree.XPath("descendant::*[" + " or ".join(
+    f"self::{tag}" if classes is None else f"(self::{tag} and @class)"
+    for tag, classes in site.EMBED_ELEMENTS.items()) + "]")
+EMBED_SLOT = "ciudadano-embed"  # an empty element where an embed stood: no text, no block
+_EMBED_SLOTS = etree.XPath(f"descendant::{EMBED_SLOT}")
+
+
 def embed_urls(container: etree._Element) -> list[str]:
     urls: list[str] = []
     for compiled, attr in EMBEDS:
         for el in compiled(container):
-            value = (el.get(attr) or "").strip()
-            if el.tag == "amp-youtube" and value:
-                value = site.YOUTUBE_ID_URL.format(value)
-            if value.startswith("//"):
-                value = "https:" + value
-            if value.startswith("http") and value not in urls:
+            value = _embed_url(el, attr)
+            if value and value not in urls:
                 urls.append(value)
     for el in EMBED_WRAPPER(container):
         value = text.collapse(el.text)
@@ -50,10 +55,47 @@ def embed_urls(container: etree._Element) -> list[str]:
     return urls
 
 
+def _embed_url(el: etree._Element, attr: str) -> str | None:
+    value = (el.get(attr) or "").strip()
+    if el.tag == "amp-youtube" and value:
+        value = site.YOUTUBE_ID_URL.format(value)
+    if value.startswith("//"):
+        value = "https:" + value
+    return value if value.startswith("http") else None
+
+
+def _mark_embeds(container: etree._Element) -> None:
+    """Each embed replaced by an empty slot holding the HTML body_html shows in its place."""
+    replaced: set[etree._Element] = set()
+    for el in _EMBED_CANDIDATES(container):
+        classes = site.EMBED_ELEMENTS[el.tag]
+        if classes is not None and set(classes).isdisjoint((el.get("class") or "").split()):
+            continue
+        parent = el.getparent()
+        if parent is None or any(outer in replaced for outer in el.iterancestors()):
+            continue  # inside an embed already replaced
+        if el.tag == "blockquote":  # a tweet's or an Instagram post's own quote
+            tail, el.tail = el.tail, None
+            markup = etree.tostring(el, encoding="unicode", method="html")
+            el.tail = tail
+        else:
+            found = embed_urls(lxml.html.fragment_fromstring(
+                etree.tostring(el, encoding="unicode"), create_parent="div"))
+            if not found:
+                continue
+            markup = "".join(f'<p><a href="{html.escape(url)}">'
+                             f"{html.escape(url)}</a></p>" for url in found)
+        slot = container.makeelement(EMBED_SLOT, html=markup)
+        slot.tail = el.tail
+        parent.replace(el, slot)
+        replaced.add(el)
+
+
 def content_blocks(container: etree._Element) -> tuple[list[text.Block], list[str]]:
     """Blocks of text and embed URLs; noise (ads, sharing, embeds, scripts) is removed from
-    the container in place."""
+    the container in place, and each embed leaves a slot for body_html."""
     embeds = embed_urls(container)
+    _mark_embeds(container)
     for el in NOISE(container):
         if el.getparent() is not None and _is_noise(el):
             el.drop_tree()
@@ -90,6 +132,10 @@ def body_html(container: etree._Element, base_url: str | None, feed: bool = Fals
         if site.BODY_NOISE_PARAGRAPH.match(words) or (feed and (
                 site.FEED_FOOTER.match(words) or (number == 0 and words == site.FEED_LEAD))):
             paragraph.drop_tree()  # its tail, the text after it, stays
+    for slot in _EMBED_SLOTS(container):
+        shown = lxml.html.fragment_fromstring(slot.get("html"), create_parent="div")
+        slot.getparent().replace(slot, shown)
+        shown.drop_tag()
     if base_url:
         for el in _LINKS(container):
             attr = "href" if el.tag == "a" else "src"

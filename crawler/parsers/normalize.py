@@ -302,6 +302,25 @@ def _body_html(found: Candidates, source: str | None, subtitle: str | None) -> s
     return markup
 
 
+# The post's own excerpt field as WordPress serves it (not a page's meta description, which
+# a theme or an SEO plugin may fill with anything).
+WORDPRESS_EXCERPTS = frozenset({"feed:description", "rest:excerpt"})
+_EXCERPT_MORE = re.compile(r"\s*(\[(…|\.\.\.)\]|…|\.\.\.)$")
+
+
+def _written_excerpt(excerpt: str | None, items: list) -> bool:
+    """True when an excerpt was written for the post, not cut from it: WordPress's automatic
+    excerpt is the body's first 55 words (then "[…]"), so its last words are in the body; a
+    written one (the site's standfirst) is not."""
+    if not excerpt or not items:
+        return False
+    words = _EXCERPT_MORE.sub("", excerpt).split()
+    if not words:
+        return False
+    body = " " + " ".join(" ".join(t.split()) for _, t in items) + " "
+    return " " + " ".join(words[-8:]) + " " not in body
+
+
 def _subtitle_and_body(found: Candidates) -> tuple[str | None, str | None, str | None]:
     """The standfirst is kept once, as subtitle, and removed from the start of the body. An
     explicit standfirst block wins; else an excerpt counts as the standfirst only when the
@@ -310,11 +329,12 @@ def _subtitle_and_body(found: Candidates) -> tuple[str | None, str | None, str |
     items = items or []
     subtitle = _first(found, "subtitle", text.collapse)[0]
     if subtitle is None:
-        for value, _ in found.get("excerpt"):
+        for value, origin in found.get("excerpt"):
             excerpt = text.collapse(value)
             rest = text.strip_standfirst(items, excerpt) if excerpt else items
             # WordPress's automatic excerpt of a short post is the whole post: not a standfirst
-            if rest is not items and rest:
+            if (rest is not items and rest) or (
+                    origin in WORDPRESS_EXCERPTS and _written_excerpt(excerpt, items)):
                 subtitle = excerpt
                 break
     body = text.body_text(items, subtitle) or None
