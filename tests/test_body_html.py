@@ -70,3 +70,16 @@ def test_feed_and_rest_items_carry_body_html_without_the_feed_boilerplate():
 </item></channel></rss>"""
     (item,) = parse_articles(feed, "https://www.elciudadano.com/feed/")
     assert item["body_html"] == '<p>Un texto con <a href="https://example.cl/x">un enlace</a>.</p>'
+
+
+def test_text_written_with_line_breaks_reads_as_paragraphs():
+    # an old post without <p>: two breaks end a paragraph (as WordPress's wpautop reads it),
+    # one break stays a line break inside it
+    body = ('Primera línea del poema,<br>segunda línea.<br><br>\n'
+            'Un párrafo con <a href="/cultura/nota/03/03/">un enlace</a>.<br /><br />'
+            '<p>Fuente: El Ciudadano</p>')
+    article = parse_article(page(body), URL)
+    assert article["body_html"] == (
+        '<p>Primera línea del poema,<br>segunda línea.</p>'
+        '<p>Un párrafo con <a href="https://www.elciudadano.com/cultura/nota/03/03/">un '
+        'enlace</a>.</p><p>Fuente: El Ciudadano</p>')

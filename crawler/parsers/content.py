@@ -116,6 +116,62 @@ BODY_HTML_DROPPED = {"script", "style", "noscript", "iframe", "object", "templat
 
 
 _LINKS = etree.XPath("descendant::a[@href] | descendant::img[@src]")
+# Elements that stand as blocks of their own; anything else between them is paragraph text.
+_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote",
+                     "figure", "table", "div", "pre", "hr", "section", "article", "header",
+                     "footer", "dl", EMBED_SLOT})
+
+
+def _loose_text_to_paragraphs(container: etree._Element) -> None:
+    """Text standing loose in the body (older posts written with line breaks, not <p>) put
+    into paragraphs, split where two <br> meet, as WordPress's own wpautop does."""
+    if not (container.text or "").strip() and not any(
+            (child.tail or "").strip() for child in container if child.tag not in ("br",)):
+        return
+    items: list = [container.text] if container.text else []
+    for child in container:
+        items.append(child)
+        if child.tail:
+            items.append(child.tail)
+            child.tail = None
+    container.text = None
+    for child in list(container):
+        container.remove(child)
+    paragraph: etree._Element | None = None
+    last_br: etree._Element | None = None
+
+    def add_text(value: str) -> None:
+        if len(paragraph):
+            paragraph[-1].tail = (paragraph[-1].tail or "") + value
+        else:
+            paragraph.text = (paragraph.text or "") + value
+
+    for item in items:
+        if isinstance(item, str):
+            if not item.strip():
+                if paragraph is not None:
+                    add_text(item)
+                continue
+            if paragraph is None:
+                paragraph = container.makeelement("p")
+                container.append(paragraph)
+                item = item.lstrip()
+            add_text(item)
+            last_br = None
+        elif item.tag in _BLOCKS:
+            paragraph = last_br = None
+            container.append(item)
+        elif item.tag == "br" and last_br is not None:
+            paragraph.remove(last_br)  # two breaks: the paragraph ends
+            paragraph = last_br = None
+        elif item.tag == "br" and paragraph is None:
+            continue
+        else:
+            if paragraph is None:
+                paragraph = container.makeelement("p")
+                container.append(paragraph)
+            paragraph.append(item)
+            last_br = item if item.tag == "br" else None
 _PARAGRAPHS = etree.XPath("descendant::p")
 
 
@@ -127,6 +183,7 @@ def body_html(container: etree._Element, base_url: str | None, feed: bool = Fals
     only BODY_HTML_TAGS and their BODY_HTML_ATTRIBUTES, http(s) and mailto links, no scripts,
     styles, classes, ids, event handlers or tracking attributes. Only the body fragment is
     serialised, never the page."""
+    _loose_text_to_paragraphs(container)
     for number, paragraph in enumerate(_PARAGRAPHS(container)):
         words = text.collapse(paragraph.text_content())
         if site.BODY_NOISE_PARAGRAPH.match(words) or (feed and (
