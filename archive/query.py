@@ -200,26 +200,34 @@ _SNIPPET_WORD = re.compile(r"[^\W_]+")
 _STEM_KEPT = 3
 
 
-def _latin_fold_table() -> dict[int, str]:
-    """Latin letters with accents to their base letter, one for one ('ó' -> 'o', 'ñ' -> 'n'):
-    str.translate folds a whole body at C speed, keeping every offset."""
+def _letter_classes() -> dict[str, str]:
+    """Each base letter with every Latin letter that folds to it ('o' -> 'oòóôõöø...'), so a
+    pattern finds a word in the text as written, whatever its accents, without folding it."""
     import unicodedata
 
-    table = {}
+    classes: dict[str, str] = {}
     for code in range(0xC0, 0x250):
         base = unicodedata.normalize("NFKD", chr(code))
         if len(base) > 1 and base[0].isascii() and all(unicodedata.combining(c)
                                                        for c in base[1:]):
-            table[code] = base[0].lower()
-    return table
+            key = base[0].lower()
+            classes[key] = classes.get(key, key) + chr(code)
+    return classes
 
 
-_LATIN_FOLD = _latin_fold_table()
+_LETTER_CLASSES = _letter_classes()
+
+
+def _accent_free(word: str) -> str:
+    """A regular expression for a folded word in any of its written forms."""
+    return "".join(f"[{re.escape(_LETTER_CLASSES[c])}]" if c in _LETTER_CLASSES
+                   else re.escape(c) for c in word)
 
 
 @lru_cache(maxsize=256)
 def _highlighter(query: str):
-    """What snippet() marks for a query: (candidate pattern over folded text, hit test)."""
+    """What snippet() marks for a query: (candidate pattern over the text as written, hit test
+    of a folded word)."""
     stems, exact, prefixes = set(), set(), []
     previous = None
     for token in _checked_tokens(query):
@@ -234,9 +242,11 @@ def _highlighter(query: str):
         previous = token
     starts = {s[:_STEM_KEPT] for s in stems} | exact | set(prefixes)
     pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(
-        re.escape(s) for s in sorted(starts, key=len, reverse=True)) + r")[^\W_]*")
+        _accent_free(s) for s in sorted(starts, key=len, reverse=True)) + r")[^\W_]*",
+        re.IGNORECASE)
 
-    def hit(folded: str) -> bool:
+    def hit(word: str) -> bool:
+        folded = fold(word)
         return (folded in exact or folded.startswith(tuple(prefixes))
                 or (bool(stems) and stem(folded) in stems))
 
@@ -249,15 +259,35 @@ def snippet(text: str | None, query: str, words: int = 16) -> str | None:
     if not text:
         return None
     pattern, hit = _highlighter(query)
-    spans = [m.span() for m in _SNIPPET_WORD.finditer(text)]
-    folded = text.lower().translate(_LATIN_FOLD)
-    if len(folded) == len(text):  # one letter for one (as in Spanish): find candidates at once
-        starts = {m.start() for m in pattern.finditer(folded) if hit(m.group())}
-        hits = {i for i, (a, _) in enumerate(spans) if a in starts}
-    else:
-        hits = {i for i, (a, b) in enumerate(spans) if hit(fold(text[a:b]))}
-    if not hits:
+    # the first hit, then only the words around it are read (a body is thousands of words)
+    first = next((m.start() for m in pattern.finditer(text) if hit(m.group())), None)
+    if first is None:
         return None
+    low = _word_start(text, max(0, first - _WINDOW_CHARS * (words // 4 + 1)))
+    high = min(len(text), first + _WINDOW_CHARS * (words + 1))
+    spans = [m.span() for m in _SNIPPET_WORD.finditer(text, low, high)]
+    if high < len(text) and spans and spans[-1][1] == high:
+        spans.pop()  # a word the window cut
+    starts = {m.start() for m in pattern.finditer(text, low, high) if hit(m.group())}
+    hits = {i for i, (a, _) in enumerate(spans) if a in starts}
+    return _passage(text, spans, hits, words, more_before=low > 0 and bool(
+        _SNIPPET_WORD.search(text, 0, low)), more_after=high < len(text))
+
+
+# Characters read on each side of the first hit, per word wanted: more than any word with its
+# spaces and punctuation, so the window holds every word the passage shows.
+_WINDOW_CHARS = 48
+
+
+def _word_start(text: str, at: int) -> int:
+    """at moved back to the start of the word it falls in."""
+    while at > 0 and (text[at - 1].isalnum()):
+        at -= 1
+    return at
+
+
+def _passage(text: str, spans: list[tuple[int, int]], hits: set[int], words: int,
+             more_before: bool = False, more_after: bool = False) -> str:
     first = max(0, min(hits) - words // 4)
     last = min(len(spans), first + words)
     out, pos = [], spans[first][0]
@@ -267,4 +297,7 @@ def snippet(text: str | None, query: str, words: int = 16) -> str | None:
         out.append(f"[{text[a:b]}]" if i in hits else text[a:b])
         pos = b
     passage = " ".join("".join(out).split())
-    return ("…" if first > 0 else "") + passage + ("…" if last < len(spans) else "")
+    before = first > 0 or more_before
+    after = last < len(spans) or (more_after and _SNIPPET_WORD.search(text, spans[last - 1][1])
+                                  is not None)
+    return ("…" if before else "") + passage + ("…" if after else "")

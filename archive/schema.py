@@ -136,6 +136,32 @@ def median_key_sql() -> str:
             f"LIMIT 1 OFFSET (SELECT count(*) / 2 FROM [{ARTICLES}]);\n")
 
 
+# How searches tell a query that matches most of the archive (archive.search): by counting its
+# matches in SAMPLE_WINDOWS runs of SAMPLE_SIZE articles consecutive in publication order,
+# spread evenly over the archive, instead of counting up to half of it.
+SAMPLE_WINDOWS = 8
+SAMPLE_SIZE = 256
+
+
+def sample_keys_sql() -> str:
+    """archive_meta's sample_keys anew: [[low key, high key, articles], ...] of the sample
+    windows; an empty list for an archive too small to need them. Read off the index on
+    published_utc (the articles' order by key), the rows touched only at the windows' ends."""
+    step = f"(total / {SAMPLE_WINDOWS})"
+    return (
+        "WITH ordered AS (SELECT id, row_number() OVER (ORDER BY published_utc, id) - 1 AS r, "
+        f"count(*) OVER () AS total FROM [{ARTICLES}]), "
+        f"sample AS (SELECT id, r, r / {step} AS g FROM ordered WHERE total >= "
+        f"{4 * SAMPLE_WINDOWS * SAMPLE_SIZE} AND r % {step} < {SAMPLE_SIZE}), "
+        "firsts AS (SELECT g, id AS first, min(r), count(*) AS n FROM sample GROUP BY g), "
+        "lasts AS (SELECT g, id AS last, max(r) FROM sample GROUP BY g) "
+        f"INSERT OR REPLACE INTO [{META}] (key, value) SELECT 'sample_keys', "
+        "json_group_array(json_array("
+        f"(SELECT {fts_key_sql('a')} FROM [{ARTICLES}] a WHERE a.id = first), "
+        f"(SELECT {fts_key_sql('a')} + 1 FROM [{ARTICLES}] a WHERE a.id = last), n)) "
+        "FROM firsts JOIN lasts USING (g);\n")
+
+
 def section_token(slug: str) -> str:
     """The section as the index holds it."""
     return slug.replace("-", "")

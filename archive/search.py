@@ -12,6 +12,7 @@ which the index gives without scoring every match: its keys are in publication o
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -19,12 +20,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from archive.db import ArchiveError, connect_reader, sqlite_message
+import apsw
+
+from archive.db import ArchiveError, reader_uri, sqlite_message
 from archive.filters import Slice
 from archive.query import SearchError, fts_query, snippet
 from archive.schema import (
     ARTICLES,
     FTS_ALL_COLUMNS,
+    FTS_PREFIXES,
     FTS_SECTION,
     KEY_ID_BITS,
     KEY_ID_MASK,
@@ -34,6 +38,68 @@ from archive.schema import (
 )
 
 __all__ = ["SearchError", "search", "ranked_ids", "SORTS"]
+
+# The index is read through APSW's own SQLite (a current release, built without the global
+# memory statistics whose lock makes two threads of the system's SQLite slower than one): the
+# two halves of the index are read on two cores at once. Its connections stay open for the
+# process's life, a pair per search at a time: a file descriptor closed in a process drops
+# every POSIX lock the process holds on that file, those of the other SQLite library too.
+_IDLE_PAIRS = 4
+_readers: dict[tuple[str, int, int], list[list[apsw.Connection]]] = {}
+_readers_lock = threading.Lock()
+_uris: dict[tuple[str, int, int], str] = {}
+
+
+def _take_readers(db_path: str | Path) -> tuple[tuple[str, int, int], list[apsw.Connection]]:
+    path = Path(db_path).resolve()
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_dev, stat.st_ino)  # a replaced file is another archive
+    except OSError:
+        key = (str(path), 0, 0)
+    with _readers_lock:
+        if _readers.get(key):
+            return key, _readers[key].pop()
+        # the file at this path was replaced: the old one's connections go (closing them
+        # drops no lock on the new file, another inode)
+        stale = [k for k in _readers if k[0] == key[0] and k != key]
+        gone = [conns for k in stale for conns in _readers.pop(k)]
+        for k in stale:
+            _uris.pop(k, None)
+        uri = _uris.get(key)
+    for conns in gone:
+        for conn in conns:
+            conn.close()
+    if uri is None:
+        # checked once per file and process (reader_uri opens the file, and a descriptor it
+        # closes would drop the locks of connections reading it): ArchiveError for what is
+        # not a readable archive
+        uri = reader_uri(path)
+        with _readers_lock:
+            _uris[key] = uri
+    flags = apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI
+    try:
+        return key, [apsw.Connection(uri, flags=flags) for _ in range(2)]
+    except apsw.Error as err:
+        raise ArchiveError(_apsw_message(path, err)) from err
+
+
+def _give_back(key: tuple[str, int, int], conns: list[apsw.Connection]) -> None:
+    for conn in conns:
+        conn.set_progress_handler(None)
+    with _readers_lock:
+        idle = _readers.setdefault(key, [])
+        if len(idle) < _IDLE_PAIRS:
+            idle.append(conns)
+            return
+    for conn in conns:
+        conn.close()
+
+
+def _apsw_message(path: str | Path, err: apsw.Error) -> str:
+    return sqlite_message(path, sqlite3.DatabaseError(str(err).split(": ", 1)[-1]),
+                          "cannot search")
+
 
 SNIPPET_WORDS = 16
 # bm25 weights in the index's column order (title, subtitle, body, then their stems): a hit in
@@ -82,7 +148,7 @@ def _epoch(day: str, after: bool = False) -> int:
     return max(0, int(datetime(start.year, start.month, start.day, tzinfo=SANTIAGO).timestamp()))
 
 
-def filtered_expression(conn: sqlite3.Connection, expression: str, where: Slice) -> str | None:
+def filtered_expression(conn: apsw.Connection, expression: str, where: Slice) -> str | None:
     """The expression restricted to where's section (its slug or its name), inside the index;
     None when no article has that section."""
     if not where.section:
@@ -104,12 +170,12 @@ def filtered_expression(conn: sqlite3.Connection, expression: str, where: Slice)
 ALL_KEYS = (0, 1 << 62)
 
 
-def _halves(conn: sqlite3.Connection, low: int, high: int) -> list[tuple[int, int]]:
+def _halves(conn: apsw.Connection, low: int, high: int) -> list[tuple[int, int]]:
     """The key range cut in two at the archive's median key (kept by its writers), newer half
     first, when the cut falls inside it; else the range whole."""
     try:
         row = conn.execute(f"select value from {META} where key = 'median_key'").fetchone()
-    except sqlite3.OperationalError:  # an archive without archive_meta
+    except apsw.SQLError:  # an archive without archive_meta
         row = None
     split = int(row[0]) if row and row[0] is not None else None
     if split is not None and low < split < high:
@@ -117,7 +183,7 @@ def _halves(conn: sqlite3.Connection, low: int, high: int) -> list[tuple[int, in
     return [(low, high)]
 
 
-def _at_once(conns: list[sqlite3.Connection], parts: list, run) -> list:
+def _at_once(conns: list[apsw.Connection], parts: list, run) -> list:
     """run(conn, part) for every part, each on its own connection, the first in this thread and
     the others in threads of their own (SQLite reads outside Python's lock: two halves of the
     index are read on two cores)."""
@@ -141,13 +207,25 @@ def _at_once(conns: list[sqlite3.Connection], parts: list, run) -> list:
     return results
 
 
-def _matches_most(conns: list[sqlite3.Connection], expression: str) -> bool:
-    """Whether the expression matches more than half of the archive (reading no further than
-    that many matches)."""
+def _matches_most(conns: list[apsw.Connection], expression: str) -> bool:
+    """Whether the expression matches more than half of the archive: counted in the sample
+    windows the writers keep (archive.schema.sample_keys_sql) when there are some, else by
+    reading no further than half the archive's matches.
+
+    A prefix longer than the index's prefix indexes costs FTS5 a merge of every term it
+    starts at each count, so it is not sampled but bounded: its first letters (a prefix the
+    index holds) match at least as much, and when they match at most half, so does it."""
     row = conns[0].execute(f"select max(id) from {ARTICLES}").fetchone()
     half = (row[0] or 0) // 2
     if half < 1000:
         return False  # scoring a small archive whole is cheap
+    windows = _sample_windows(conns[0])
+    if windows:
+        if not _LONG_PREFIX.search(expression):
+            return _sampled_most(conns[0], expression, windows)
+        if " NOT " not in expression and not _sampled_most(
+                conns[0], _LONG_PREFIX.sub(_shorter_prefix, expression), windows):
+            return False
     halves = _halves(conns[0], *ALL_KEYS)
     parts = halves if len(halves) <= len(conns) else [ALL_KEYS]
     counts = _at_once(conns, parts, lambda conn, part: conn.execute(
@@ -156,7 +234,31 @@ def _matches_most(conns: list[sqlite3.Connection], expression: str) -> bool:
     return sum(counts) > half
 
 
-def ranked_ids(conns: list[sqlite3.Connection], expression: str, where: Slice, limit: int,
+_INDEXED_PREFIX = max(int(n) for n in FTS_PREFIXES.split())
+_LONG_PREFIX = re.compile(r'"([^"\s]{' + str(_INDEXED_PREFIX + 1) + r',})"\*')
+
+
+def _shorter_prefix(match: re.Match) -> str:
+    return f'"{match.group(1)[:_INDEXED_PREFIX]}"*'
+
+
+def _sampled_most(conn: apsw.Connection, expression: str,
+                  windows: list[tuple[int, int, int]]) -> bool:
+    matched = sum(conn.execute(
+        f"select count(*) from {FTS} where {FTS} match ? and rowid >= ? and rowid < ?",
+        [expression, low, high]).fetchone()[0] for low, high, _ in windows)
+    return 2 * matched > sum(size for _, _, size in windows)
+
+
+def _sample_windows(conn: apsw.Connection) -> list[tuple[int, int, int]]:
+    try:
+        row = conn.execute(f"select value from {META} where key = 'sample_keys'").fetchone()
+        return [tuple(w) for w in json.loads(row[0])] if row and row[0] else []
+    except (apsw.SQLError, ValueError, TypeError):
+        return []  # an older archive: no sample yet
+
+
+def ranked_ids(conns: list[apsw.Connection], expression: str, where: Slice, limit: int,
                sort: str = "relevance") -> list[tuple[int, float | None]]:
     """(article id, bm25 rank or None) of the best matches of an FTS5 expression in where, in
     order (rank None: newest first, by sort="date" or a query that matches most articles).
@@ -204,7 +306,7 @@ def search(
         raise SearchError(f"--limit must be between 1 and {MAX_LIMIT}")
     if sort not in SORTS:
         raise SearchError(f"--sort {sort!r}: use {' or '.join(SORTS)}")
-    conns = [connect_reader(db_path, threads=True) for _ in range(2)]
+    key, conns = _take_readers(db_path)
     conn = conns[0]
     deadline = time.monotonic() + time_limit
     for each in conns:  # every statement past the deadline stops (SQLite's progress handler)
@@ -215,17 +317,18 @@ def search(
             f"select id, url, title, section, published, published_date, authors, subtitle, "
             f"body from {ARTICLES} where id in ({', '.join('?' * len(ranked))})",
             [i for i, _ in ranked])} if ranked else {}
-    except sqlite3.OperationalError as err:
-        if "interrupted" in str(err):
-            raise SearchError(f"the search took longer than {time_limit:g} s and was stopped: "
-                              "use rarer words, fewer prefixes or a section or date filter"
-                              ) from None
-        raise ArchiveError(sqlite_message(db_path, err, "cannot search")) from err
-    except sqlite3.DatabaseError as err:
-        raise ArchiveError(sqlite_message(db_path, err, "cannot search")) from err
-    finally:
+    except apsw.InterruptError:
+        raise SearchError(f"the search took longer than {time_limit:g} s and was stopped: "
+                          "use rarer words, fewer prefixes or a section or date filter"
+                          ) from None
+    except apsw.Error as err:
         for each in conns:
             each.close()
+        conns = []
+        raise ArchiveError(_apsw_message(db_path, err)) from err
+    finally:
+        if conns:
+            _give_back(key, conns)
     results = []
     for article_id, rank in ranked:
         _, url, title, section, published, day, authors, subtitle, body = rows[article_id]

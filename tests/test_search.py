@@ -148,6 +148,44 @@ def test_a_query_that_matches_most_of_a_large_archive_is_newest_first(tmp_path):
     assert urls(search(path, "de", limit=2, where=Slice(date_to="2018-01-05"))) == ["n4", "n3"]
 
 
+def test_how_common_a_query_is_is_sampled_in_a_large_archive(tmp_path):
+    # 9,000 articles (enough for the sample windows the writers keep): "gobierno" in 3 of
+    # every 5 (most: newest first), "ministro" in 2 of every 5 (ranked by relevance)
+    from datetime import date, timedelta
+
+    from archive.db import open_for_writing
+    from archive.schema import META
+
+    path = tmp_path / "sampled.db"
+    conn = open_for_writing(path)
+    conn.execute("begin")
+    for n in range(9000):
+        day = (date(2001, 1, 1) + timedelta(days=n)).isoformat()
+        words = (" del gobierno" if n % 5 < 3 else "") + (" y el ministro" if n % 5 < 2 else "")
+        conn.execute(
+            "insert into articles (url, title, body, published, published_date, published_utc)"
+            " values (?, ?, ?, ?, ?, ?)",
+            [f"{BASE}/n{n}/", f"Nota {n}", "La ley de pesca" + words,
+             f"{day}T12:00:00-03:00", day, f"{day}T15:00:00Z"])
+    conn.execute("commit")
+    conn.close()
+    store = Archive(path)
+    store.update_median_key()  # as every crawl and import does when it ends
+    (windows,) = store.db.execute(f"select value from {META} where key = 'sample_keys'").fetchone()
+    store.close()
+    assert [size for _, _, size in json.loads(windows)] == [256] * 8
+    # most of the archive: newest first, unranked (n = 8999 and 8998 have no "gobierno")
+    for query in ("gobierno", "gobier*"):  # the prefix bounded by "gob*", then counted
+        hits = search(path, query, limit=3)
+        assert urls(hits) == ["n8997", "n8996", "n8995"], query
+        assert [h["rank"] for h in hits] == [None, None, None]
+    # fewer than half: ranked by relevance (equal ranks, newest first)
+    for query in ("ministro", "minist*"):
+        hits = search(path, query, limit=3)
+        assert urls(hits) == ["n8996", "n8995", "n8991"], query
+        assert all(h["rank"] is not None for h in hits)
+
+
 def test_datasette_search_page_answers_as_the_cli(archive):
     with serving(archive) as base:
         for query in ("elecciones", "glaciares", "litio", '"segunda vuelta"'):
