@@ -29,12 +29,19 @@ def decompress(blob: bytes) -> bytes:
     return zstd.decompress(blob)
 
 
+def prepared(body: bytes) -> tuple[str, bytes]:
+    """(sha256, compressed body) of a response: the costly part of keeping it, which may run
+    on another thread (hashlib and zstd let go of Python's lock)."""
+    return hashlib.sha256(body).hexdigest(), compress(body)
+
+
 def keep_response(db, url: str, final_url: str, status: int, headers: dict[str, list[str]],
-                  body: bytes, fetched_at: str, source: str, run_id: int | None) -> bool:
+                  body: bytes, fetched_at: str, source: str, run_id: int | None,
+                  ready: tuple[str, bytes] | None = None) -> bool:
     """Store one response (db: a sqlite-utils Database or an sqlite3 connection). A body the
     archive already holds for that URL, unchanged, is not stored twice. Returns whether it was
-    stored."""
-    digest = hashlib.sha256(body).hexdigest()
+    stored. ready: prepared(body), when computed already."""
+    digest, blob = ready or (hashlib.sha256(body).hexdigest(), None)
     last = db.execute(f"select sha256 from {RESPONSES} where final_url = ? "
                       "order by id desc limit 1", [final_url]).fetchone()
     if last is not None and last[0] == digest:
@@ -43,7 +50,7 @@ def keep_response(db, url: str, final_url: str, status: int, headers: dict[str, 
         f"insert into {RESPONSES} (url, final_url, status, headers, fetched_at, source, run_id, "
         "body_bytes, sha256, body) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [url, final_url, status, json.dumps(headers, ensure_ascii=False), fetched_at, source,
-         run_id, len(body), digest, compress(body)])
+         run_id, len(body), digest, blob if blob is not None else compress(body)])
     return True
 
 

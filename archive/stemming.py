@@ -49,7 +49,31 @@ def stem(word: str) -> str:
 
 
 def stem_text(text: str | None) -> str | None:
-    """The text as space-separated stems, for the stemmed columns of the index."""
+    """The text as space-separated stems, for the stemmed columns of the index (computed
+    ahead by a parser process when it is ready: see remember_stems)."""
     if not text:
         return text
+    ready = _ready.pop(text, None)
+    if ready is not None:
+        return ready
     return " ".join(_stemmer.stemWords(words(text)))
+
+
+# Stems computed ahead, where the crawl has a core to spare (its parser process), for the text
+# it will store: the index's triggers then find them instead of stemming on the crawl's own
+# busy thread. Keyed by the text itself, so a text stored otherwise is stemmed as always;
+# bounded, so what is never stored (a duplicate, an unchanged article) does not pile up.
+_ready: dict[str, str] = {}
+_READY_MAX = 256
+
+
+def stems_of(*texts: str | None) -> dict[str, str]:
+    """{text: its stems} of the texts given (for remember_stems in another process)."""
+    return {text: " ".join(_stemmer.stemWords(words(text))) for text in texts if text}
+
+
+def remember_stems(stems: dict[str, str]) -> None:
+    for text, stemmed in stems.items():
+        _ready[text] = stemmed
+    while len(_ready) > _READY_MAX:
+        del _ready[next(iter(_ready))]  # the oldest

@@ -9,10 +9,11 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import defer, threads
 
 from archive.db import sqlite_message
 from archive.model import REQUIRED_FIELDS
-from archive.raw import keep_response
+from archive.raw import keep_response, prepared
 from archive.store import Archive, utc_now
 from crawler.items import Article, Failure
 
@@ -81,6 +82,7 @@ class StorePipeline:
         self.run_id = crawler.settings.getint("ARCHIVE_RUN_ID") or None
         self.own_run = self.run_id is None
         self.counts: dict[str, int] = {}
+        self.keeping: set[defer.Deferred] = set()  # pages being kept
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -104,9 +106,21 @@ class StorePipeline:
         asked = (request.meta.get("redirect_urls") or [request.url])[0]
         headers = {k.decode("latin-1"): [v.decode("latin-1") for v in values]
                    for k, values in response.headers.items()}
+        fetched_at = utc_now()
+        # hashed and compressed on a thread (the crawl's own thread is its bottleneck), then
+        # written on this one, which alone uses the archive's connection
+        pending = threads.deferToThread(prepared, response.body)
+        pending.addCallback(lambda ready: self._keep(
+            asked, response, headers, fetched_at, source, ready))
+        pending.addErrback(lambda failure: self._keep(
+            asked, response, headers, fetched_at, source, None))
+        self.keeping.add(pending)
+        pending.addBoth(lambda _: self.keeping.discard(pending))
+
+    def _keep(self, asked, response, headers, fetched_at, source, ready) -> None:
         try:
             if keep_response(self.archive.db, asked, response.url, response.status, headers,
-                             response.body, utc_now(), source, self.run_id):
+                             response.body, fetched_at, source, self.run_id, ready):
                 self.stats.inc_value("ciudadano/responses_kept")
         except sqlite3.Error as err:  # the article itself may still be stored: say it once
             if not self.stats.get_value("ciudadano/responses_not_kept"):
@@ -121,7 +135,16 @@ class StorePipeline:
         self.stats.set_value("ciudadano/run_id", self.run_id)
 
     def spider_closed(self, spider, reason):
-        """Scrapy's finish reason is known only now (after close_spider)."""
+        """Scrapy's finish reason is known only now (after close_spider). The pages still
+        being kept are kept first."""
+        if self.keeping:
+            done = defer.DeferredList(list(self.keeping))
+            done.addCallback(lambda _: self._close(reason))
+            return done
+        self._close(reason)
+        return None
+
+    def _close(self, reason):
         try:
             if self.own_run:
                 status = "finished" if reason == "finished" else "interrupted" \

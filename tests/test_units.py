@@ -251,3 +251,16 @@ def test_a_translation_belongs_to_its_edition_whatever_spanish_categories_it_car
     assert english["categories"][0] == "English Edition" and "Pueblos" in english["categories"]
     german = translated("/deustche/lithium-in-atacama/10/03/", "Lithium in der Atacama")
     assert (german["section"], german["section_slug"]) == ("Deutsche Ausgabe", "deustche")
+
+
+def test_stems_computed_ahead_by_the_parser_process_are_used_once_and_bounded():
+    from archive import stemming
+
+    text = "Las elecciones presidenciales"
+    assert stemming.stems_of(text, None, "") == {text: "las eleccion presidencial"}
+    stemming.remember_stems({text: "computed ahead"})  # a marker: taken from what was given
+    assert stemming.stem_text(text) == "computed ahead"
+    assert stemming.stem_text(text) == "las eleccion presidencial"  # used once, then stemmed
+    stemming.remember_stems({f"texto {n}": "x" for n in range(1000)})
+    assert len(stemming._ready) <= stemming._READY_MAX
+    stemming._ready.clear()

@@ -23,6 +23,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.internet import threads
 
+from archive.stemming import remember_stems, stems_of
 from crawler import site
 from crawler.blocks import block_kind
 from crawler.items import Article, Failure
@@ -39,10 +40,12 @@ STAT = "ciudadano/{}".format
 
 
 def timed_parse(body, url, fetched_at, content_type):
-    """parse_article and its duration in ms (run in a parser process)."""
+    """parse_article, its duration in ms, and the stems of the text the archive's index will
+    hold (run in a parser process, which has a core to spare; archive.stemming)."""
     started = time.monotonic()
     article = parse_article(body, url, fetched_at=fetched_at, content_type=content_type)
-    return article, round((time.monotonic() - started) * 1000)
+    elapsed = round((time.monotonic() - started) * 1000)
+    return article, elapsed, stems_of(article["title"], article["subtitle"], article["body"])
 
 
 class ElCiudadanoSpider(scrapy.Spider):
@@ -449,9 +452,10 @@ class ElCiudadanoSpider(scrapy.Spider):
         """Parsed in a thread: a large page must not stall the downloads in flight."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         try:
-            article, elapsed = await self.parsers.run(
+            article, elapsed, stems = await self.parsers.run(
                 timed_parse, response.body, response.url, datetime.now(timezone.utc),
                 content_type)
+            remember_stems(stems)
             self.crawler.stats.max_value(STAT("parse_max_ms"), elapsed)
         except Exception as err:  # noqa: BLE001 (a parser bug must not lose the rest of the run)
             self.logger.exception("parser error on %s", response.url)
