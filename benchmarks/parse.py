@@ -89,20 +89,22 @@ def truth_pages() -> list[tuple[str, bytes, str, object, dict]]:
     return pages
 
 
-def our_accuracy() -> tuple[int, int, list[str]]:
-    """(checks right, checks, what was wrong) of parse_article against the hand-written truth
-    (tests/fixtures/truth.py: every field a reader can check, and body phrases)."""
+def accuracy(extract, fields: tuple[str, ...] | None = None) -> tuple[int, int, list[str]]:
+    """(checks right, checks, what was wrong) of extract(body, url, fetched_at) -> article
+    against the hand-written truth (tests/fixtures/truth.py), on every field it holds or
+    only on fields."""
     from tests.fixtures.truth import checks, misses
 
     right = total = 0
     wrong: list[str] = []
     for name, body, url, fetched_at, truth in truth_pages():
-        article = parse_article(body, url, fetched_at)
+        article = extract(body, url, fetched_at)
         for field, want in truth.items():
-            missed = misses(article, field, want, loose=True)
-            total += checks(field, want)
-            right += checks(field, want) - len(missed)
-            wrong += [f"{name}: {m}" for m in missed]
+            if fields is None or field in fields:
+                missed = misses(article, field, want, loose=True)
+                total += checks(field, want)
+                right += checks(field, want) - len(missed)
+                wrong += [f"{name}: {m}" for m in missed]
     return right, total, wrong
 
 
@@ -110,45 +112,16 @@ TRAFILATURA_FIELDS = ("title", "published_date", "authors", "section", "body_fir
                       "body_last", "body_has", "body_lacks")
 
 
-def trafilatura_accuracy() -> tuple[int, int, int, int] | None:
-    """trafilatura against the same truth, on the fields it has: (right, checks) on title,
-    date, authors and section, (right, checks) on the body phrases; ours on the same set."""
-    try:
-        import trafilatura
-    except ImportError:
-        return None
-    from tests.fixtures.truth import checks, misses
+def trafilatura_article(body: bytes, url: str, fetched_at=None) -> dict:
+    """trafilatura's reading of a page, in the fields of ours it has."""
+    import trafilatura
 
-    right = total = 0
-    for _, body, url, _, truth in truth_pages():
-        raw = trafilatura.extract(body, url=url, with_metadata=True, output_format="json")
-        got = json.loads(raw) if raw else {}
-        categories = [c.strip() for c in (got.get("categories") or "").split(";") if c.strip()]
-        theirs = {"title": got.get("title"), "published_date": got.get("date"),
-                  "authors": [a.strip() for a in (got.get("author") or "").split(";")
-                              if a.strip()],
-                  "section": (categories[:1] or [None])[0], "body": got.get("text")}
-        for field in TRAFILATURA_FIELDS:
-            if field in truth:
-                n = checks(field, truth[field])
-                total += n
-                right += n - len(misses(theirs, field, truth[field], loose=True))
-    return right, total
-
-
-def ours_on(fields: tuple[str, ...]) -> tuple[int, int]:
-    """parse_article's (right, checks) restricted to the given fields of the truth."""
-    from tests.fixtures.truth import checks, misses
-
-    right = total = 0
-    for _, body, url, fetched_at, truth in truth_pages():
-        article = parse_article(body, url, fetched_at)
-        for field in fields:
-            if field in truth:
-                n = checks(field, truth[field])
-                total += n
-                right += n - len(misses(article, field, truth[field], loose=True))
-    return right, total
+    raw = trafilatura.extract(body, url=url, with_metadata=True, output_format="json")
+    got = json.loads(raw) if raw else {}
+    categories = [c.strip() for c in (got.get("categories") or "").split(";") if c.strip()]
+    return {"title": got.get("title"), "published_date": got.get("date"),
+            "authors": [a.strip() for a in (got.get("author") or "").split(";") if a.strip()],
+            "section": (categories[:1] or [None])[0], "body": got.get("text")}
 
 
 def run() -> str:
@@ -178,7 +151,7 @@ def run() -> str:
                   f"page: {verdict} the target of ≤ {TARGET_RATIO}× "
                   f"({within} of {len(pages)} pages within it; slowest: {worst[1]}, "
                   f"{worst[0]:.1f}×)."]
-    right, total, wrong = our_accuracy()
+    right, total, wrong = accuracy(parse_article)
     count = len(truth_pages())
     lines += ["", f"Accuracy against expectations written by hand (tests/fixtures/truth.py): "
                   f"{count} HTML pages, each field a reader can check and phrases the body must "
@@ -186,9 +159,13 @@ def run() -> str:
               "| accuracy | checks | right |", "| --- | ---: | ---: |",
               f"| ciudadano parse_article, every field of the truth | {total} | "
               f"{right / total:.1%} |"]
-    theirs = trafilatura_accuracy()
-    if theirs:
-        mine = ours_on(TRAFILATURA_FIELDS)
+    try:
+        import trafilatura  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        mine = accuracy(parse_article, TRAFILATURA_FIELDS)
+        theirs = accuracy(trafilatura_article, TRAFILATURA_FIELDS)
         lines += [f"| ciudadano parse_article, the fields trafilatura has | {mine[1]} | "
                   f"{mine[0] / mine[1]:.1%} |",
                   f"| trafilatura, the same (title, date, authors, section, body phrases) | "

@@ -122,25 +122,30 @@ def test_a_delete_without_the_stemmer_is_refused_and_vacuum_keeps_ids(tmp_path):
     assert urls(search(path, "salar")) == ["litio-despues", "litio-antes"]
 
 
-def test_a_query_that_matches_most_of_a_large_archive_is_newest_first(tmp_path):
-    from archive.db import open_for_writing
-
-    path = tmp_path / "big.db"
-    conn = open_for_writing(path)
+def many_articles(path, count: int, first_day: str, extra_words) -> None:
+    """count articles "Nota n", one a day from first_day, each saying "La ley de pesca" and
+    then extra_words(n)."""
     from datetime import date, timedelta
 
+    from archive.db import open_for_writing
+
+    conn = open_for_writing(path)
     conn.execute("begin")
-    # 2,400 articles, one a day from 2018-01-01; every one says "de", every third "gobierno"
-    for n in range(2400):
-        day = (date(2018, 1, 1) + timedelta(days=n)).isoformat()
+    for n in range(count):
+        day = (date.fromisoformat(first_day) + timedelta(days=n)).isoformat()
         conn.execute(
             "insert into articles (url, title, body, published, published_date, published_utc)"
             " values (?, ?, ?, ?, ?, ?)",
-            [f"{BASE}/n{n}/", f"Nota {n}",
-             "La ley de pesca" + (" del gobierno" if n % 3 == 0 else ""),
+            [f"{BASE}/n{n}/", f"Nota {n}", "La ley de pesca" + extra_words(n),
              f"{day}T12:00:00-03:00", day, f"{day}T15:00:00Z"])
     conn.execute("commit")
     conn.close()
+
+
+def test_a_query_that_matches_most_of_a_large_archive_is_newest_first(tmp_path):
+    # 2,400 articles, one a day from 2018-01-01; every one says "de", every third "gobierno"
+    path = tmp_path / "big.db"
+    many_articles(path, 2400, "2018-01-01", lambda n: " del gobierno" if n % 3 == 0 else "")
     # the newest 5 are the last 5 written: n = 2399 .. 2395
     assert urls(search(path, "de", limit=5)) == [f"n{n}" for n in (2399, 2398, 2397, 2396, 2395)]
     # a word in a third of them is ranked; equal ranks, newest first: n = 2397, 2394, 2391
@@ -151,24 +156,11 @@ def test_a_query_that_matches_most_of_a_large_archive_is_newest_first(tmp_path):
 def test_how_common_a_query_is_is_sampled_in_a_large_archive(tmp_path):
     # 9,000 articles (enough for the sample windows the writers keep): "gobierno" in 3 of
     # every 5 (most: newest first), "ministro" in 2 of every 5 (ranked by relevance)
-    from datetime import date, timedelta
-
-    from archive.db import open_for_writing
     from archive.schema import META
 
     path = tmp_path / "sampled.db"
-    conn = open_for_writing(path)
-    conn.execute("begin")
-    for n in range(9000):
-        day = (date(2001, 1, 1) + timedelta(days=n)).isoformat()
-        words = (" del gobierno" if n % 5 < 3 else "") + (" y el ministro" if n % 5 < 2 else "")
-        conn.execute(
-            "insert into articles (url, title, body, published, published_date, published_utc)"
-            " values (?, ?, ?, ?, ?, ?)",
-            [f"{BASE}/n{n}/", f"Nota {n}", "La ley de pesca" + words,
-             f"{day}T12:00:00-03:00", day, f"{day}T15:00:00Z"])
-    conn.execute("commit")
-    conn.close()
+    many_articles(path, 9000, "2001-01-01", lambda n: (" del gobierno" if n % 5 < 3 else "")
+                  + (" y el ministro" if n % 5 < 2 else ""))
     store = Archive(path)
     store.update_median_key()  # as every crawl and import does when it ends
     (windows,) = store.db.execute(f"select value from {META} where key = 'sample_keys'").fetchone()
