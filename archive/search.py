@@ -42,9 +42,9 @@ __all__ = ["SearchError", "search", "ranked_ids", "SORTS"]
 # The index is read through APSW's own SQLite (a current release, built without the global
 # memory statistics whose lock makes two threads of the system's SQLite slower than one): the
 # two halves of the index are read on two cores at once. Its connections stay open for the
-# process's life, a pair per search at a time: a file descriptor closed in a process drops
-# every POSIX lock the process holds on that file, those of the other SQLite library too.
-_IDLE_PAIRS = 4
+# process's life, a pair per search at a time, never closed while the file is the archive's:
+# a file descriptor closed in a process drops every POSIX lock the process holds on that file
+# (and on its -shm), those the other SQLite library (Datasette's) holds for its readers too.
 _readers: dict[tuple[str, int, int], list[list[apsw.Connection]]] = {}
 _readers_lock = threading.Lock()
 _uris: dict[tuple[str, int, int], str] = {}
@@ -85,15 +85,12 @@ def _take_readers(db_path: str | Path) -> tuple[tuple[str, int, int], list[apsw.
 
 
 def _give_back(key: tuple[str, int, int], conns: list[apsw.Connection]) -> None:
+    """The pair back to the idle ones, never closed (as many pairs as searches ever ran at
+    once: Datasette's few SQL threads, one for the CLI)."""
     for conn in conns:
         conn.set_progress_handler(None)
     with _readers_lock:
-        idle = _readers.setdefault(key, [])
-        if len(idle) < _IDLE_PAIRS:
-            idle.append(conns)
-            return
-    for conn in conns:
-        conn.close()
+        _readers.setdefault(key, []).append(conns)
 
 
 def _apsw_message(path: str | Path, err: apsw.Error) -> str:
@@ -322,13 +319,9 @@ def search(
                           "use rarer words, fewer prefixes or a section or date filter"
                           ) from None
     except apsw.Error as err:
-        for each in conns:
-            each.close()
-        conns = []
         raise ArchiveError(_apsw_message(db_path, err)) from err
     finally:
-        if conns:
-            _give_back(key, conns)
+        _give_back(key, conns)
     results = []
     for article_id, rank in ranked:
         _, url, title, section, published, day, authors, subtitle, body = rows[article_id]
