@@ -39,12 +39,15 @@ SOURCES = ("auto", "html", "api", "feed")
 STAT = "ciudadano/{}".format
 
 
-def timed_parse(body, url, fetched_at, content_type):
-    """parse_article, its duration in ms, and the stems of the text the archive's index will
-    hold (run in a parser process, which has a core to spare; archive.stemming)."""
+def timed_parse(body, url, fetched_at, content_type, rest=None):
+    """parse_article, merged with the REST post when there is one, its duration in ms, and
+    the stems of the text the archive's index will hold (run in a parser process, which has a
+    core to spare, while the crawl's own thread is its bottleneck; archive.stemming)."""
     started = time.monotonic()
     article = parse_article(body, url, fetched_at=fetched_at, content_type=content_type)
     elapsed = round((time.monotonic() - started) * 1000)
+    if rest is not None:
+        article = merge(article, rest)
     return article, elapsed, stems_of(article["title"], article["subtitle"], article["body"])
 
 
@@ -451,10 +454,12 @@ class ElCiudadanoSpider(scrapy.Spider):
     async def parse_article(self, response):
         """Parsed in a thread: a large page must not stall the downloads in flight."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        rest = self._rest_post(asked)  # merged by the parser process too
         try:
             article, elapsed, stems = await self.parsers.run(
                 timed_parse, response.body, response.url, datetime.now(timezone.utc),
-                content_type)
+                content_type, rest)
             remember_stems(stems)
             self.crawler.stats.max_value(STAT("parse_max_ms"), elapsed)
         except Exception as err:  # noqa: BLE001 (a parser bug must not lose the rest of the run)
@@ -462,15 +467,16 @@ class ElCiudadanoSpider(scrapy.Spider):
             self._count("parser_errors")
             yield Failure(url=response.url, reason=f"parser error: {err!r}", status=response.status,
                           retry="later")
-            rest = self._rest_post((response.meta.get("redirect_urls") or [response.url])[0])
+            rest = rest if rest is not None else self._rest_post(asked)
             if rest is not None:  # never lost for a parser bug: kept from REST/feed, marked
                 yield Article(**merge({"is_article": False, "reason": "parser error"}, rest))
             for request in self._rest_next():
                 yield request
             return
         self._count("pages_ok")
-        rest = self._rest_post((response.meta.get("redirect_urls") or [response.url])[0])
-        yield Article(**with_lastmod(merge(article, rest), response.meta.get("lastmod")))
+        if rest is None:  # its REST post, read while the page was parsed
+            article = merge(article, self._rest_post(asked))
+        yield Article(**with_lastmod(article, response.meta.get("lastmod")))
         for request in self._rest_next():
             yield request
 
