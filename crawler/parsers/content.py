@@ -172,6 +172,8 @@ def _loose_text_to_paragraphs(container: etree._Element) -> None:
                 container.append(paragraph)
             paragraph.append(item)
             last_br = item if item.tag == "br" else None
+
+
 _PARAGRAPHS = etree.XPath("descendant::p")
 
 

@@ -323,8 +323,8 @@ def _written_excerpt(excerpt: str | None, items: list) -> bool:
 
 def _subtitle_and_body(found: Candidates) -> tuple[str | None, str | None, str | None]:
     """The standfirst is kept once, as subtitle, and removed from the start of the body. An
-    explicit standfirst block wins; else an excerpt counts as the standfirst only when the
-    body starts with it."""
+    explicit standfirst block wins; else an excerpt counts as the standfirst when the body
+    starts with it, or when it is WordPress's excerpt of the post and was written for it."""
     items, source = _first(found, "body", _blocks)
     items = items or []
     subtitle = _first(found, "subtitle", text.collapse)[0]
