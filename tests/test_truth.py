@@ -13,13 +13,14 @@ FIELD_CASES = sorted((key, field) for key, fields in TRUTH.items() for field in 
 
 
 def parsed(key: str) -> dict:
-    name, _, wp_id = key.partition("#")
+    name, _, which = key.partition("#")  # a post id, or part of its URL
     body, url, fetched_at, _ = load(name)
     articles = parse_articles(body, url, fetched_at)
-    if not wp_id:
+    if not which:
         (article,) = articles
         return article
-    (article,) = [a for a in articles if a["wp_id"] == int(wp_id)]
+    (article,) = [a for a in articles if (a["wp_id"] == int(which) if which.isdigit()
+                                          else which in a["url"])]
     return article
 
 
