@@ -31,6 +31,25 @@ LISTING_PATH = "/chile/"
 TRAPS = [BLOCKED_PATH, CHALLENGE_PATH, GONE_PATH, DISALLOWED_PATH, LISTING_PATH]
 
 
+class _Articles(list):
+    """The site's articles: a list that counts its changes (a test adds, edits or moves an
+    article by replacing its dict), so what the site derives from it is made again only then."""
+
+    version = 0
+
+    def _changed(name):
+        def method(self, *args, **kwargs):
+            self.version += 1
+            return getattr(list, name)(self, *args, **kwargs)
+        method.__name__ = name
+        return method
+
+    for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",
+                  "insert", "pop", "remove", "clear", "sort", "reverse"):
+        locals()[_name] = _changed(_name)
+    del _name, _changed
+
+
 def _lastmod(article: dict) -> str:
     return article.get("modified") or article["published"]
 
@@ -60,7 +79,7 @@ class StandInSite:
         a Location may name another host). extra_urls: paths the sitemap lists besides the
         articles. delay: seconds each article page takes. pages: path -> raw HTML served as
         it is (e.g. a huge page)."""
-        self.articles = list(articles if articles is not None else ARTICLES)
+        self.articles = articles if articles is not None else ARTICLES
         self.blocked = blocked
         self.core_sitemaps = core_sitemaps
         self.redirects = dict(redirects or {})
@@ -78,9 +97,23 @@ class StandInSite:
         self.times: list[tuple[float, str]] = []  # (time.monotonic(), path) of each request
         self._served: Counter[str] = Counter()
         self._lock = threading.Lock()
+        # lookups a crawl of 20,000 articles would otherwise repeat for every request (the
+        # stand-in shares the benchmark's two cores with the crawl it serves), made again
+        # whenever the articles changed
+        self._made_for: tuple[int, int] = (0, -1)
+        self._by_path: dict[str, int] = {}
+        self._sorted: dict[tuple[str, bool], list[dict]] = {}
         self._server = _QuietServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
+
+    @property
+    def articles(self) -> _Articles:
+        return self._articles
+
+    @articles.setter
+    def articles(self, articles: list[dict]) -> None:
+        self._articles = _Articles(articles)
 
     @property
     def base_url(self) -> str:
@@ -161,15 +194,39 @@ class StandInSite:
         if path == CHALLENGE_PATH:
             return 503, html, templates.challenge_page(), {"Server": "cloudflare"}
         article_path = path[: -len("amp/")] if path.endswith("/amp/") else path
-        for index, article in enumerate(self.articles):
-            if article["path"] == article_path:
-                return self._article(article, index)
+        index = self._lookups()[0].get(article_path)
+        if index is not None:
+            return self._article(self.articles[index], index)
         for article in self.articles:
             name, slug = article["section"]
             if path in (f"/{slug}/",) or path.startswith(f"/{slug}/page/"):
                 members = [a for a in self.articles if a["section"][1] == slug]
                 return 200, html, templates.listing_page(name, slug, members), {}
         return 404, html, templates.not_found_page(), {}
+
+    def _lookups(self) -> tuple[dict[str, int], dict[tuple[str, bool], list[dict]]]:
+        """(path -> index of the article, the articles sorted by (date key, newest first)),
+        made again when the articles changed."""
+        with self._lock:
+            made_for = (id(self.articles), self.articles.version)
+            if made_for != self._made_for:
+                by_path: dict[str, int] = {}
+                for index, article in enumerate(self.articles):
+                    by_path.setdefault(article["path"], index)
+                self._by_path, self._sorted, self._made_for = by_path, {}, made_for
+            return self._by_path, self._sorted
+
+    def _ordered(self, key: str, newest_first: bool) -> list[dict]:
+        """The articles by published or modified time (the site's local time), as WordPress
+        orders them; sorted once for each order while the articles stay the same."""
+        ordered = self._lookups()[1]
+        found = ordered.get((key, newest_first))
+        if found is None:
+            found = sorted(self.articles, key=lambda a: templates.local(a.get(key) or
+                                                                        a["published"]),
+                           reverse=newest_first)
+            ordered[(key, newest_first)] = found
+        return found
 
     def _article(self, article: dict, index: int) -> tuple[int, str, str, dict]:
         with self._lock:
@@ -203,9 +260,7 @@ class StandInSite:
         page = int(query.get("page", ["1"])[0] or 1)
         per_page = min(100, int(query.get("per_page", ["10"])[0] or 10))
         key = "modified" if query.get("orderby", ["date"])[0] == "modified" else "published"
-        everything = sorted(self.articles, key=lambda a: templates.local(a.get(key) or
-                                                                         a["published"]),
-                            reverse=query.get("order", ["desc"])[0] != "asc")
+        everything = self._ordered(key, query.get("order", ["desc"])[0] != "asc")
         for name, keep in (("after", lambda d, x: d > x), ("before", lambda d, x: d < x)):
             if name in query:  # post_date, the site's local time, exclusive (core's date_query)
                 bound = datetime.fromisoformat(query[name][0][:19])
@@ -267,6 +322,9 @@ class StandInSite:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body are two writes: without TCP_NODELAY, Nagle's algorithm and the
+            # client's delayed ACK can hold the second one back (as web servers do, set it)
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 with site._lock:
