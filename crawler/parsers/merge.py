@@ -31,9 +31,11 @@ def merge(page: dict | None, rest) -> dict:
         page_ok = page is not None and page.get("is_article")
         if page_ok and all(page.get(name) not in (None, "", []) for name in FILL_FROM_REST):
             return _merge_dates(page, rest.cheap())  # the page has the rest: no more REST
-        # the post's content is read only when the page lacks what it gives
-        rest = rest.article(content=not page_ok or any(
-            page.get(name) in (None, "", []) for name in FROM_CONTENT))
+        # the post's content (and its standfirst) is read only when the page lacks what it
+        # gives
+        lacks = (lambda name: not page_ok or page.get(name) in (None, "", []))
+        rest = rest.article(content=any(lacks(name) for name in FROM_CONTENT),
+                            subtitle=lacks("subtitle"))
         from_rest = True
     if rest is None or not rest.get("is_article"):
         return page

@@ -32,7 +32,11 @@ def parse_rest(body: bytes, url: str, fetched_at: datetime | None = None) -> lis
     return articles
 
 
-def post_candidates(post: dict, url: str, content: bool = True) -> Candidates:
+def post_candidates(post: dict, url: str, content: bool = True,
+                    subtitle: bool = True) -> Candidates:
+    """What a post says, by field. Without content, its body and excerpt are not read (the
+    excerpt counts only beside the body, see normalize); without subtitle, its ACF standfirst
+    is not read either (the page had one)."""
     found = Candidates()
     embedded = post.get("_embedded") if isinstance(post.get("_embedded"), dict) else {}
     found.add("canonical", url, "rest:link")
@@ -55,12 +59,12 @@ def post_candidates(post: dict, url: str, content: bool = True) -> Candidates:
     found.add("language", site.LANGUAGE_PREFIXES.get(segments[0]) if segments else None, "url")
     found.add("language", post.get("lang"), "rest:lang")
     acf = post.get("acf") if isinstance(post.get("acf"), dict) else {}
-    for name in site.REST_SUBTITLE_FIELDS:
+    for name in site.REST_SUBTITLE_FIELDS if subtitle or content else ():
         value = acf.get(name)
         found.add("subtitle", fragment_text(value) if isinstance(value, str) else None,
                   f"rest:acf.{name}")
-    found.add("excerpt", fragment_text(_rendered(post.get("excerpt"))), "rest:excerpt")
     if content:
+        found.add("excerpt", fragment_text(_rendered(post.get("excerpt"))), "rest:excerpt")
         blocks, embeds, html = fragment_blocks(_rendered(post.get("content")) or "", url)
         found.add("body", blocks, "rest:content")
         found.add("body_html", html, "rest:content")
@@ -120,12 +124,13 @@ class RestPost:
                 "date_precision": "datetime" if self.published else None,
                 "provenance": {"published": "rest:date_gmt"}}
 
-    def article(self, content: bool = True) -> dict:
+    def article(self, content: bool = True, subtitle: bool = True) -> dict:
         """The post normalised; without content=True, its body is not read (the costly part:
-        for a page that lacks only, say, its image or standfirst)."""
+        for a page that lacks only, say, its image or standfirst), and without subtitle=True
+        nor content, its standfirst is not either."""
         if self._article is not None:
             return self._article
-        article = normalize(post_candidates(self.post, self.url, content), self.url,
+        article = normalize(post_candidates(self.post, self.url, content, subtitle), self.url,
                             self.fetched_at)
         if content:
             self._article = article
