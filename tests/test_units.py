@@ -212,6 +212,29 @@ def test_a_page_lacking_only_its_image_takes_it_from_rest_without_reading_the_po
     assert post._article is None  # the post's content was never parsed
 
 
+def test_a_page_without_its_standfirst_takes_rest_s_and_a_page_with_one_keeps_its_own():
+    from crawler.parsers import parse_article
+    from crawler.parsers.merge import merge
+    from crawler.parsers.rest import RestPost
+    from tests.site import templates
+    from tests.site.articles import new_article
+
+    article = dict(new_article(8, "2025-11-21T10:00:00-03:00"),
+                   subtitle="Los vecinos de Quintero piden un plan de salida del carbón.")
+    url = "https://www.elciudadano.com" + article["path"]
+    post = templates.rest_post(dict(article, image=None))
+    post["acf"]["bajada_titulo"] = "<p>Los vecinos de Quintero piden un plan de salida del carbón.</p>"
+    without = parse_article(templates.article_page(dict(article, subtitle=None), []).encode(), url)
+    assert without["subtitle"] is None
+    merged = merge(without, RestPost(post, url))
+    assert merged["subtitle"] == "Los vecinos de Quintero piden un plan de salida del carbón."
+    assert merged["provenance"]["subtitle"].startswith("rest")
+    own = parse_article(templates.article_page(
+        dict(article, subtitle="La bajada que la página imprime."), []).encode(), url)
+    merged = merge(own, RestPost(post, url))
+    assert merged["subtitle"] == "La bajada que la página imprime."
+
+
 def test_an_old_meta_line_is_found_by_its_words_whatever_its_class():
     from crawler.parsers import parse_article
 
