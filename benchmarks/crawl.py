@@ -16,6 +16,7 @@ article plus one REST request per 100 posts.
 from __future__ import annotations
 
 import os
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -25,6 +26,7 @@ import time
 from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -90,12 +92,21 @@ def _tree_rss_mb(root: int) -> float:
     return total / 1024
 
 
-def _timed(command: list[str]) -> tuple[float, int, int]:
-    """(seconds, exit status, peak RSS in MB of the process tree, sampled every 0.2 s)."""
+class Timed(NamedTuple):
+    seconds: float
+    status: int
+    rss_mb: int  # peak RSS of the process tree, sampled every 0.2 s
+    cpu: float  # CPU seconds of the process and its children (user + system)
+    site_cpu: float  # CPU seconds of this process meanwhile: the stand-in serving it
+
+
+def _timed(command: list[str], cwd: Path = ROOT) -> Timed:
     import threading
 
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ours = time.process_time()
     started = time.monotonic()
-    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     peak = [0.0]
     done = threading.Event()
@@ -107,9 +118,12 @@ def _timed(command: list[str]) -> tuple[float, int, int]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     child.wait()
+    seconds = time.monotonic() - started
     done.set()
     sampler.join()
-    return time.monotonic() - started, child.returncode, round(peak[0])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    return Timed(seconds, child.returncode, round(peak[0]), cpu, time.process_time() - ours)
 
 
 def _ciudadano() -> list[str]:
@@ -129,22 +143,21 @@ def run() -> str:
         urls.write_text("\n".join(site.base_url + a["path"] for a in articles))
         spider = Path(tmp) / "bare.py"
         spider.write_text(BARE_SPIDER)
-        rounds = []  # (floor pages/s, floor RSS, ours articles/s, status, stored, RSS)
+        rounds = []  # (floor: Timed, its article pages, ours: Timed, articles stored)
         for number in range(ROUNDS):  # interleaved: a noisy machine slows both alike
             before = len(site.requests)
-            floor_s, _, floor_rss = _timed([sys.executable, "-m", "scrapy", "runspider",
-                                            str(spider), "-a", f"urls_file={urls}"])
+            # run outside the project: Scrapy's own settings, none of ours (no pipelines)
+            floor = _timed([sys.executable, "-m", "scrapy", "runspider", str(spider), "-a",
+                            f"urls_file={urls}"], cwd=Path(tmp))
             floor_pages = sum(1 for p in site.requests[before:] if urlsplit(p).path in paths)
             db = Path(tmp) / f"bench-{number}.db"
             before = len(site.requests)
-            ours_s, status, ours_rss = _timed([*_ciudadano(), "crawl", "--db", str(db),
-                                               "--base-url", site.base_url, "--feed-pages",
-                                               "1", *FAST])
+            ours = _timed([*_ciudadano(), "crawl", "--db", str(db), "--base-url",
+                           site.base_url, "--feed-pages", "1", *FAST])
             first = [urlsplit(p) for p in site.requests[before:]]
             with closing(sqlite3.connect(db)) as conn:
                 stored = conn.execute("select count(*) from articles").fetchone()[0]
-            rounds.append((floor_pages / floor_s, floor_rss, stored / ours_s, status, stored,
-                           ours_rss))
+            rounds.append((floor, floor_pages, ours, stored))
         html_first = sum(1 for p in first if p.path in paths)
         rest_first = sum(1 for p in first if p.path == "/wp-json/wp/v2/posts")
         # a night's work: 40 new posts, 5 edited
@@ -160,16 +173,25 @@ def run() -> str:
         _timed([*_ciudadano(), "crawl", "--db", str(db), "--base-url", site.base_url, *FAST])
         nightly = [urlsplit(p).path for p in site.requests[before:]]
         nightly_html = sum(1 for p in nightly if p in paths)
-    floor_rate = statistics.median(r[0] for r in rounds)
-    ours_rate = statistics.median(r[2] for r in rounds)
-    ratio = statistics.median(r[2] / r[0] for r in rounds)
-    floor_rss = max(r[1] for r in rounds)
-    ours_rss = max(r[5] for r in rounds)
-    statuses = sorted({r[3] for r in rounds})
-    stored = min(r[4] for r in rounds)
+    median = statistics.median
+    floor_rate = median(pages / floor.seconds for floor, pages, _, _ in rounds)
+    ours_rate = median(stored / ours.seconds for _, _, ours, stored in rounds)
+    ratio = median((stored / ours.seconds) / (pages / floor.seconds)
+                   for floor, pages, ours, stored in rounds)
+    floor_rss = max(floor.rss_mb for floor, _, _, _ in rounds)
+    ours_rss = max(ours.rss_mb for _, _, ours, _ in rounds)
+    statuses = sorted({ours.status for _, _, ours, _ in rounds})
+    stored = min(r[3] for r in rounds)
+    # CPU per page (ms): where the machine's two cores go, in each
+    floor_cpu = median(floor.cpu / pages * 1000 for floor, pages, _, _ in rounds)
+    floor_site = median(floor.site_cpu / pages * 1000 for floor, pages, _, _ in rounds)
+    ours_cpu = median(ours.cpu / stored * 1000 for _, _, ours, stored in rounds)
+    ours_site = median(ours.site_cpu / stored * 1000 for _, _, ours, stored in rounds)
+    busy = median((ours.cpu + ours.site_cpu) / ours.seconds for _, _, ours, _ in rounds)
     html_per_article = html_first / max(stored, 1)
     rest_per_100 = rest_first / (ARTICLES / 100)
-    each = ", ".join(f"{r[2]:.0f}/{r[0]:.0f}" for r in rounds)
+    each = ", ".join(f"{stored / ours.seconds:.0f}/{pages / floor.seconds:.0f}"
+                     for floor, pages, ours, stored in rounds)
     lines = [
         f"## Crawl: a loopback stand-in of {ARTICLES:,} articles, politeness off, "
         "16 concurrent requests",
@@ -185,6 +207,11 @@ def run() -> str:
         f"{ours_rate:.0f} articles/s (exit {', '.join(map(str, statuses))}, at least "
         f"{stored:,} stored) | >= 200 |",
         f"| ours / floor | {ratio:.2f}x | >= 0.40x |",
+        f"| CPU per page: the floor / the stand-in serving it | {floor_cpu:.2f} ms / "
+        f"{floor_site:.2f} ms | |",
+        f"| CPU per article: ours, its parser process included / the stand-in serving it | "
+        f"{ours_cpu:.2f} ms / {ours_site:.2f} ms ({busy:.2f} of the machine's "
+        f"{os.cpu_count()} cores busy) | |",
         f"| peak RSS of the crawl, its parser process included | {ours_rss} MB | < 500 MB |",
         f"| first run: HTML requests per article | {html_per_article:.3f} | <= 1.02 |",
         f"| first run: REST requests per 100 posts | {rest_per_100:.2f} | <= 1 |",
