@@ -19,6 +19,11 @@ from crawler.items import Article, Failure
 
 log = logging.getLogger(__name__)
 
+# Sent by the spider when an article page was parsed, with (response, request, ready): ready is
+# archive.raw.prepared(body) as the parser process computed it beside the parse (None when the
+# parse failed), so that the crawl's own thread neither hashes nor compresses the page.
+page_parsed = object()
+
 
 class ValidatePipeline:
     """A page that is not an article, or an article missing a required field, becomes a
@@ -91,6 +96,7 @@ class StorePipeline:
         if crawler.settings.getbool("KEEP_RESPONSES", True):
             crawler.signals.connect(pipeline.response_received,
                                     signal=signals.response_received)
+            crawler.signals.connect(pipeline.page_parsed, signal=page_parsed)
         return pipeline
 
     # the spider's callbacks, by what they read; robots.txt is not kept
@@ -99,14 +105,27 @@ class StorePipeline:
 
     def response_received(self, response, request, spider=None):
         """Every page the spider reads is kept as it came (archive.raw), redirects resolved:
-        url is the one asked for, final_url the one that answered."""
+        url is the one asked for, final_url the one that answered. An article page that
+        reaches its parser is kept when parsed (page_parsed)."""
         source = self.SOURCES.get(getattr(request.callback, "__name__", ""))
         if source is None or not hasattr(self, "archive"):
             return
+        if source == "html" and 200 <= response.status < 300:
+            return  # kept by page_parsed, hashed and compressed by the parser process
+        self._keep_page(response, request, source, None)
+
+    def page_parsed(self, response, request, ready):
+        if hasattr(self, "archive"):
+            self._keep_page(response, request, "html", ready)
+
+    def _keep_page(self, response, request, source, ready) -> None:
         asked = (request.meta.get("redirect_urls") or [request.url])[0]
         headers = {k.decode("latin-1"): [v.decode("latin-1") for v in values]
                    for k, values in response.headers.items()}
         fetched_at = utc_now()
+        if ready is not None:
+            self._keep(asked, response, headers, fetched_at, source, ready)
+            return
         # hashed and compressed on a thread (the crawl's own thread is its bottleneck), then
         # written on this one, which alone uses the archive's connection
         pending = threads.deferToThread(prepared, response.body)

@@ -23,6 +23,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.internet import threads
 
+from archive.raw import prepared
 from archive.stemming import remember_stems, stems_of
 from crawler import site
 from crawler.blocks import block_kind
@@ -40,15 +41,17 @@ STAT = "ciudadano/{}".format
 
 
 def timed_parse(body, url, fetched_at, content_type, rest=None):
-    """parse_article, merged with the REST post when there is one, its duration in ms, and
-    the stems of the text the archive's index will hold (run in a parser process, which has a
-    core to spare, while the crawl's own thread is its bottleneck; archive.stemming)."""
+    """parse_article, merged with the REST post when there is one, its duration in ms, the
+    stems of the text the archive's index will hold (archive.stemming), and the page as the
+    archive keeps it (archive.raw.prepared): run in a parser process, which has a core to
+    spare, while the crawl's own thread is its bottleneck."""
     started = time.monotonic()
     article = parse_article(body, url, fetched_at=fetched_at, content_type=content_type)
     elapsed = round((time.monotonic() - started) * 1000)
     if rest is not None:
         article = merge(article, rest)
-    return article, elapsed, stems_of(article["title"], article["subtitle"], article["body"])
+    return (article, elapsed, stems_of(article["title"], article["subtitle"], article["body"]),
+            prepared(body))
 
 
 class ElCiudadanoSpider(scrapy.Spider):
@@ -457,12 +460,13 @@ class ElCiudadanoSpider(scrapy.Spider):
         asked = (response.meta.get("redirect_urls") or [response.url])[0]
         rest = self._rest_post(asked)  # merged by the parser process too
         try:
-            article, elapsed, stems = await self.parsers.run(
+            article, elapsed, stems, kept = await self.parsers.run(
                 timed_parse, response.body, response.url, datetime.now(timezone.utc),
                 content_type, rest)
             remember_stems(stems)
             self.crawler.stats.max_value(STAT("parse_max_ms"), elapsed)
         except Exception as err:  # noqa: BLE001 (a parser bug must not lose the rest of the run)
+            self._page_parsed(response, None)
             self.logger.exception("parser error on %s", response.url)
             self._count("parser_errors")
             yield Failure(url=response.url, reason=f"parser error: {err!r}", status=response.status,
@@ -473,12 +477,21 @@ class ElCiudadanoSpider(scrapy.Spider):
             for request in self._rest_next():
                 yield request
             return
+        self._page_parsed(response, kept)
         self._count("pages_ok")
         if rest is None:  # its REST post, read while the page was parsed
             article = merge(article, self._rest_post(asked))
         yield Article(**with_lastmod(article, response.meta.get("lastmod")))
         for request in self._rest_next():
             yield request
+
+    def _page_parsed(self, response, kept) -> None:
+        """The page is kept (crawler.pipelines.page_parsed), with its hash and compressed body
+        when the parser process made them."""
+        from crawler.pipelines import page_parsed
+
+        self.crawler.signals.send_catch_log(page_parsed, response=response,
+                                            request=response.request, ready=kept)
 
     def article_failed(self, failure):
         items = list(self._fetch_failure(failure, discovery=False))

@@ -172,15 +172,18 @@ def _final_stats(db) -> dict:
 
 def test_a_parser_process_that_dies_fails_its_page_alone(tmp_path):
     # the worker parsing a page dies (killed here, as a crash in C code would kill it): that
-    # page is a failure, the run goes on parsing in threads, every other article is archived
+    # page is a failure (and kept as it came), the run goes on parsing in threads, every other
+    # article is archived
     import os
     import time
 
+    from archive.raw import decompress
     from tests.faults.test_reader_faults import children_of
 
     slow = "/chile/pagina-lenta-de-analizar/11/20/"
     db = tmp_path / "dead-parser.db"
-    with StandInSite(pages={slow: _huge_article(400_000)}, extra_urls=[slow]) as site:  # 7 MB
+    page = _huge_article(400_000)  # 7 MB
+    with StandInSite(pages={slow: page}, extra_urls=[slow]) as site:
         crawl = start_crawl(db, site.base_url, "--feed-pages", "0")
         try:
             wait_until(lambda: site.fetched(slow) >= 1, timeout=60, every=0.01)
@@ -195,6 +198,8 @@ def test_a_parser_process_that_dies_fails_its_page_alone(tmp_path):
             crawl.wait()
     failures = dict(rows(db, "select url, reason from failures"))
     assert failures[site.base_url + slow].startswith("parser error"), failures
+    (kept,) = rows(db, "select body from responses where final_url = ?", site.base_url + slow)
+    assert decompress(kept[0]) == (page.encode() if isinstance(page, str) else page)
     dated = [a for a in ARTICLES if a.get("template") != "nodate"]
     assert stored(db) >= len(dated), stderr[-2000:]
     assert "the parser process died" in stderr
