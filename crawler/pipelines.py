@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
@@ -186,7 +185,8 @@ class StorePipeline:
                         give_up_after=self.settings.getint("RETRY_LATER_GIVE_UP_AFTER", 8))
                 self._count("failures")
                 return item
-            outcome = self.archive.store_article(ItemAdapter(item).asdict(), run_id=self.run_id)
+            # the item's own values (store_article reads them, never changes them)
+            outcome = self.archive.store_article(dict(item), run_id=self.run_id)
             if not (item.get("provenance") or {}).get("page"):
                 self.archive.clear_retry(item["url"])
         except sqlite3.Error as err:

@@ -43,6 +43,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SiteRedirectMiddleware": 600,
 }
 REDIRECT_MAX_TIMES = 10
+# Spider middlewares the crawl has no use for, each a layer of Python around every callback's
+# output: the Referer header (nothing to tell the site), a URL length limit (URLs come from the
+# site's own REST API, feed and sitemaps) and depth tracking (discovery is not link-following).
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+}
 
 # A page larger than this is not downloaded (the parser reads at most 10 MB of it anyway).
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
