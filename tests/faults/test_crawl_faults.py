@@ -63,6 +63,42 @@ def test_redirect_loops_and_long_chains_are_failures_with_their_own_reason(tmp_p
     assert "robots.txt" not in failures[base + chain[0]]
 
 
+def _refresh_page(target: str) -> bytes:
+    """A page that sends the reader on, as a host's "this page has moved" notice does."""
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8">'
+            f'<meta http-equiv="refresh" content="0; url={target}">'
+            f'<title>Redirigiendo…</title></head><body><p>Esta página se mudó.</p>'
+            f'</body></html>').encode()
+
+
+def test_a_meta_refresh_within_the_site_is_followed_to_the_article(tmp_path):
+    article = VALID[2]
+    moved = "/chile/pagina-que-se-mudo/03/02/"
+    with StandInSite(pages={moved: _refresh_page(_path(article))}) as site:
+        result = run_crawl(tmp_path / "refresh.db", site.base_url, "--url", site.base_url + moved)
+        base = site.base_url
+        assert site.fetched(moved) == 1 and site.fetched(_path(article)) == 1
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert rows(tmp_path / "refresh.db", "select url, title from articles") == \
+        [(base + _path(article), article["title"])]
+
+
+def test_a_meta_refresh_off_the_site_is_a_failure_not_an_article(tmp_path):
+    # before, Scrapy's own meta refresh middleware followed it to any host, and the other
+    # host's page was archived as if it were the site's
+    moved = "/chile/pagina-que-se-mudo/03/02/"
+    with StandInSite() as other:
+        elsewhere = other.base_url.replace("127.0.0.1", "localhost") + _path(VALID[2])
+        with StandInSite(pages={moved: _refresh_page(elsewhere)}) as site:
+            result = run_crawl(tmp_path / "off.db", site.base_url, "--url", site.base_url + moved)
+            base = site.base_url
+        assert other.fetched(_path(VALID[2])) == 0
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert rows(tmp_path / "off.db", "select url, reason from failures") == \
+        [(base + moved, f"redirected off the site to {elsewhere}")]
+    assert stored(tmp_path / "off.db") == 0
+
+
 # -- signals and dead runs ---------------------------------------------------------------------
 def _interrupted_by(sig, tmp_path):
     db = tmp_path / "signalled.db"
