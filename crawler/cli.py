@@ -139,16 +139,16 @@ def crawl(db_path, base_url, max_articles, feed_pages, full, source, since, unti
     try:
         _hangup_is_terminate()
         process = CrawlerProcess(settings)
-        # Scrapy's handler drops what is below LOG_LEVEL, but only after each logger made the
-        # record (a few every page: Scrapy's "Crawled"/"Scraped" and the parser's empty
-        # fields); below the root's level none is made. The parser process inherits it.
-        logging.root.setLevel(settings.get("LOG_LEVEL"))
         crawler = process.create_crawler(ElCiudadanoSpider)
         process.crawl(crawler, base_url=base_url, max_articles=max_articles,
                       feed_pages=feed_pages, mode="full" if full else "incremental",
                       source=source, urls=list(urls),
                       since=since.date().isoformat() if since else None,
                       until=until.date().isoformat() if until else None)
+        # Scrapy's handler drops what is below LOG_LEVEL, but only after each logger made the
+        # record (a few every page: "Crawled", "Scraped"); below the root's level none is made.
+        # Scrapy sets the root's level to NOTSET as the crawl starts, so this comes after.
+        logging.root.setLevel(settings.get("LOG_LEVEL"))
         process.start()
         stats = crawler.stats.get_stats()
         status, message = crawl_status(stats, base_url)

@@ -53,7 +53,10 @@ class RemoteTraceback(Exception):
         return self.args[0]
 
 
-def _worker_init() -> None:
+def _worker_init(log_level: str | int) -> None:
+    # records below the crawl's log level are dropped: not made at all (the parser's notes of
+    # the fields a page lacks are DEBUG, several a page)
+    logging.root.setLevel(log_level)
     # Ctrl-C, a closed terminal or a group-wide SIGTERM reach the whole process group: the
     # crawl stops itself cleanly and then its workers (or they die with it, see below)
     for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
@@ -96,7 +99,7 @@ def _serve(calls: int, replies: int) -> None:
 class _Worker(asyncio.Protocol):
     """One worker process, its two pipes, and the futures of the calls it holds, in order."""
 
-    def __init__(self, others: list[int]):
+    def __init__(self, others: list[int], log_level: str | int):
         calls_read, self.calls = os.pipe()
         self.replies, replies_write = os.pipe()
         for fd in (self.calls, self.replies):
@@ -110,7 +113,7 @@ class _Worker(asyncio.Protocol):
             try:
                 for fd in (self.calls, self.replies, *others):  # the crawl's ends: EOF works
                     os.close(fd)
-                _worker_init()
+                _worker_init(log_level)
                 _serve(calls_read, replies_write)
             except BaseException:  # noqa: BLE001 (told on stderr; the crawl sees the pipe close)
                 traceback.print_exc()
@@ -232,10 +235,11 @@ class _WriteEnd(asyncio.BaseProtocol):
 
 
 class Parsers:
-    def __init__(self, processes: int):
+    def __init__(self, processes: int, log_level: str | int = logging.DEBUG):
         self.workers: list[_Worker] = []
         for _ in range(max(processes, 0)):
-            worker = _Worker([fd for w in self.workers for fd in (w.calls, w.replies)])
+            worker = _Worker([fd for w in self.workers for fd in (w.calls, w.replies)],
+                             log_level)
             worker.on_death = self._worker_died
             self.workers.append(worker)
 

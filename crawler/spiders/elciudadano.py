@@ -93,7 +93,8 @@ class ElCiudadanoSpider(scrapy.Spider):
         from crawler.parsing import Parsers
 
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.parsers = Parsers(crawler.settings.getint("PARSE_PROCESSES", 1))
+        spider.parsers = Parsers(crawler.settings.getint("PARSE_PROCESSES", 1),
+                                 crawler.settings.get("LOG_LEVEL", "DEBUG"))
         return spider
 
     # -- discovery -----------------------------------------------------------------------------
