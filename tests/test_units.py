@@ -287,3 +287,22 @@ def test_stems_computed_ahead_by_the_parser_process_are_used_once_and_bounded():
     stemming.remember_stems({f"texto {n}": "x" for n in range(1000)})
     assert len(stemming._ready) <= stemming._READY_MAX
     stemming._ready.clear()
+
+
+def test_a_tag_and_class_selector_matches_whole_class_tokens_as_css_does():
+    import lxml.html
+
+    from crawler.parsers.html import Selector
+
+    page = lxml.html.fromstring(
+        "<html><body>"
+        '<div id="a" class="td-post-content">one</div>'
+        '<div id="b" class="tdi_56\ttd-post-content\nclearfix">tab and newline around it</div>'
+        '<div id="c" class="td-post-content-wrap">a longer class, not this one</div>'
+        '<div id="d" class="xtd-post-content">nor this</div>'
+        '<p id="e" class="td-post-content">a p, not a div</p>'
+        '<div id="f" class="TD-POST-CONTENT">classes are case-sensitive</div>'
+        '<div id="g"><div id="h" class="  td-post-content  ">nested, spaces around</div></div>'
+        "</body></html>")
+    found = Selector("div.td-post-content")(page, None)
+    assert [el.get("id") for el in found] == ["a", "b", "h"]
