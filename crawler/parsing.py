@@ -136,10 +136,10 @@ class _Worker(asyncio.Protocol):
         if self.dead:
             raise ParserCrashed(self.dead)
         data = pickle.dumps((function, args), pickle.HIGHEST_PROTOCOL)
-        future = asyncio.get_running_loop().create_future()
-        self.pending.append(future)
         self.writer.write(HEADER.pack(len(data)))
         self.writer.write(data)
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append(future)  # replies come in the order of the calls
         return await future
 
     async def _connect(self) -> None:
