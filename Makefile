@@ -54,6 +54,6 @@ clean:
 
 # Offline demo: crawl the local stand-in of the site, then open the result in Datasette.
 demo: $(STAMP)
-	$(BIN)/python -m tests.site --port 8000 & site=$$!; sleep 2; \
+	$(BIN)/python -m standin --port 8000 & site=$$!; sleep 2; \
 	$(BIN)/ciudadano crawl --db data/demo.db --base-url http://127.0.0.1:8000 -s AUTOTHROTTLE_ENABLED=False; \
 	kill $$site; $(BIN)/ciudadano serve --db data/demo.db

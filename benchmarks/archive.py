@@ -278,7 +278,7 @@ def _stand_in(row: dict) -> dict:
 def _build_kept(path: Path, count: int) -> None:
     from archive.raw import keep_response
     from archive.store import Archive
-    from tests.site import templates
+    from standin import templates
 
     store = Archive(path)
     recent: list[dict] = []
@@ -432,11 +432,11 @@ def _raw_sample() -> tuple[float, float, int]:
     import tempfile
 
     from archive.raw import keep_response
-    from archive.reparse import reparse
+    from ciudadano.reparse import reparse
     from archive.store import Archive, utc_now
     from crawler.parsers import parse_article
-    from tests.site import templates
-    from tests.site.articles import new_article
+    from standin import templates
+    from standin.articles import new_article
 
     start = datetime(2010, 1, 1, 9, 0, tzinfo=SANTIAGO)
     articles = [new_article(n, (start + timedelta(hours=7 * n)).isoformat())

@@ -73,7 +73,7 @@ FLOOR_TARGETS = {"defaults": ">= 0.40x", "tuned": "(reference)"}
 
 
 def _articles(count: int) -> list[dict]:
-    from tests.site.articles import new_article
+    from standin.articles import new_article
 
     start = datetime(2004, 1, 1, 9, 0, tzinfo=ZoneInfo("America/Santiago"))
     step = (datetime(2026, 11, 1, tzinfo=start.tzinfo) - start) / count
@@ -144,12 +144,12 @@ def _timed(command: list[str], cwd: Path = ROOT) -> Timed:
 
 def _ciudadano() -> list[str]:
     script = Path(sys.executable).parent / "ciudadano"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "crawler.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ciudadano.cli"]
 
 
 def run() -> str:
-    from tests.site.articles import edited, new_article
-    from tests.site.server import StandInSite
+    from standin.articles import edited, new_article
+    from standin.server import StandInSite
 
     articles = _articles(ARTICLES)
     paths = {a["path"] for a in articles}

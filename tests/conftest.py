@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.site.server import StandInSite
+from standin.server import StandInSite
 
 ROOT = Path(__file__).resolve().parent.parent
 # Fast, still real: no politeness delays against our own server, short backoff.
@@ -23,7 +23,7 @@ FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
 def ciudadano() -> list[str]:
     """The installed console script, as a user runs it."""
     script = shutil.which("ciudadano", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "crawler.cli"]
+    return [script] if script else [sys.executable, "-m", "ciudadano.cli"]
 
 
 def run_crawl(db: Path, base_url: str, *extra: str, source: str = "html"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from ciudadano.cli import main
 from tests.conftest import rows, serving
 
 POLITICA = "La política de pensiones vuelve al Senado tras el receso"

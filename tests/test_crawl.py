@@ -7,8 +7,8 @@ import socket
 from urllib.parse import urlsplit
 
 from tests.conftest import rows, run_crawl
-from tests.site.articles import ARTICLES
-from tests.site.server import (
+from standin.articles import ARTICLES
+from standin.server import (
     BLOCKED_PATH,
     CHALLENGE_PATH,
     DISALLOWED_PATH,
@@ -189,7 +189,7 @@ def test_a_page_no_source_dates_takes_its_sitemap_lastmod_and_says_so(tmp_path):
     # the page lost its date, REST is not asked and the feed not read: the sitemap's lastmod
     # for the URL (its modified time, 2025-01-10T12:00:00-03:00 in the stand-in) is the last
     # resort, and the article is kept, not lost
-    from tests.site.server import StandInSite
+    from standin.server import StandInSite
 
     nodate = next(a for a in ARTICLES if a.get("template") == "nodate")
     db = tmp_path / "lastmod.db"

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from archive.model import empty_article
 from archive.store import Archive
-from crawler.cli import main
+from ciudadano.cli import main
 from tests.conftest import rows
 
 BASE = "https://www.elciudadano.com"

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from tests.conftest import rows, run_crawl, start_crawl, stored, wait_until
-from tests.site.articles import ARTICLES, by_key, edited, new_article
-from tests.site.server import StandInSite
+from standin.articles import ARTICLES, by_key, edited, new_article
+from standin.server import StandInSite
 
 SANTIAGO = ZoneInfo("America/Santiago")
 PATHS = {a["path"] for a in ARTICLES}
@@ -184,7 +184,7 @@ def test_a_killed_full_run_goes_on_without_fetching_again_what_it_stored(tmp_pat
 def test_status_tells_the_operator_how_the_runs_went(tmp_path):
     from click.testing import CliRunner
 
-    from crawler.cli import main
+    from ciudadano.cli import main
 
     db = tmp_path / "status.db"
     with StandInSite(html_blocked=True) as site:

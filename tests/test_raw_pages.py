@@ -17,10 +17,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.raw import decompress
 from archive.store import Archive
-from crawler.cli import main
+from ciudadano.cli import main
 from tests.conftest import ROOT, free_port, rows, run_crawl, wait_until
-from tests.site.articles import ARTICLES, by_key
-from tests.site.server import StandInSite
+from standin.articles import ARTICLES, by_key
+from standin.server import StandInSite
 
 PATHS = {a["path"] for a in ARTICLES}
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, free_port, rows, wait_until
-from tests.site.server import StandInSite
+from standin.server import StandInSite
 
 pytest.importorskip("scrapyd", reason="scrapyd is a test dependency (pip install -e .[test])")
 

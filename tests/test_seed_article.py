@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from crawler.cli import main
+from ciudadano.cli import main
 from crawler.parsers import parse_article
 
 FIXTURES = Path(__file__).parent / "fixtures"

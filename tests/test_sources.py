@@ -8,10 +8,10 @@ import logging
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from ciudadano.cli import main
 from crawler.parsers import parse_article, parse_articles
-from tests.site.articles import ARTICLES
-from tests.site.server import StandInSite
+from standin.articles import ARTICLES
+from standin.server import StandInSite
 
 LIVE = "https://www.elciudadano.com"
 # What the RSS feed does not carry: no modification date, no image.

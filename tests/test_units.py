@@ -121,7 +121,7 @@ def test_an_archive_from_an_older_schema_gains_the_new_columns(tmp_path):
     archive.close()
 
 
-def test_the_parsers_know_the_article_model_but_not_the_archive_storage():
+def test_the_parsers_know_the_article_model_and_body_rules_but_not_the_archive_storage():
     import subprocess
     import sys
 
@@ -129,7 +129,7 @@ def test_the_parsers_know_the_article_model_but_not_the_archive_storage():
             "print(sorted(m for m in sys.modules if m.startswith('archive')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
-    assert out.strip() == "['archive', 'archive.model']"
+    assert out.strip() == "['archive', 'archive.body', 'archive.model']"
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -196,8 +196,8 @@ def test_a_page_lacking_only_its_image_takes_it_from_rest_without_reading_the_po
     from crawler.parsers import parse_article
     from crawler.parsers.merge import merge
     from crawler.parsers.rest import RestPost
-    from tests.site import templates
-    from tests.site.articles import new_article
+    from standin import templates
+    from standin.articles import new_article
 
     article = dict(new_article(7, "2025-11-20T10:00:00-03:00"),
                    image="https://www.elciudadano.com/wp-content/uploads/2025/11/foto.jpg")
@@ -216,8 +216,8 @@ def test_a_page_without_its_standfirst_takes_rest_s_and_a_page_with_one_keeps_it
     from crawler.parsers import parse_article
     from crawler.parsers.merge import merge
     from crawler.parsers.rest import RestPost
-    from tests.site import templates
-    from tests.site.articles import new_article
+    from standin import templates
+    from standin.articles import new_article
 
     article = dict(new_article(8, "2025-11-21T10:00:00-03:00"),
                    subtitle="Los vecinos de Quintero piden un plan de salida del carbón.")

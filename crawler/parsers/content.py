@@ -11,6 +11,7 @@ import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from archive.body import clean_html
 from crawler import site
 from crawler.parsers import text
 
@@ -100,19 +101,6 @@ def content_blocks(container: etree._Element) -> tuple[list[text.Block], list[st
         if el.getparent() is not None and _is_noise(el):
             el.drop_tree()
     return text.blocks(container), embeds
-
-
-# What body_html keeps: the article as it read (paragraphs, subheads, lists, quotes, links,
-# emphasis, images and their captions, tables); everything else is unwrapped to its text, and
-# these lose their content too.
-BODY_HTML_TAGS = {"p", "br", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote",
-                  "a", "em", "strong", "b", "i", "u", "s", "sub", "sup", "q", "cite", "code",
-                  "pre", "img", "figure", "figcaption", "table", "thead", "tbody", "tr", "th",
-                  "td", "caption"}
-BODY_HTML_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt"}, "th": {"colspan", "rowspan"},
-                        "td": {"colspan", "rowspan"}}
-BODY_HTML_DROPPED = {"script", "style", "noscript", "iframe", "object", "template", "svg",
-                     "form", "button", "select", "textarea"}
 
 
 _LINKS = etree.XPath("descendant::a[@href] | descendant::img[@src]")
@@ -205,20 +193,6 @@ def body_html(container: etree._Element, base_url: str | None, feed: bool = Fals
                 except ValueError:
                     del el.attrib[attr]
     return clean_html(etree.tostring(container, encoding="unicode", method="html")) or None
-
-
-def clean_html(markup: str) -> str:
-    """markup with only BODY_HTML_TAGS and their BODY_HTML_ATTRIBUTES, safe links only."""
-    import nh3
-
-    clean = nh3.clean(markup, tags=BODY_HTML_TAGS, attributes=BODY_HTML_ATTRIBUTES,
-                      clean_content_tags=BODY_HTML_DROPPED, url_schemes={"http", "https",
-                                                                          "mailto"},
-                      link_rel=None, strip_comments=True)
-    return _EMPTY_ELEMENTS.sub("", clean).strip()
-
-
-_EMPTY_ELEMENTS = re.compile(r"<(p|li|h[2-6]|strong|em|b|i|a)>\s*</\1>")
 
 
 def fragment_container(markup: str) -> etree._Element | None:

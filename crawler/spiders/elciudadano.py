@@ -90,7 +90,7 @@ class ElCiudadanoSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
-        from crawler.parsing import Parsers
+        from crawler.workers import Parsers
 
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.parsers = Parsers(crawler.settings.getint("PARSE_PROCESSES", 1),

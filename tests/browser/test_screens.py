@@ -18,8 +18,8 @@ import pytest
 
 from archive.store import Archive
 from tests.conftest import ROOT, rows, run_crawl, serving
-from tests.site.articles import by_key, edited
-from tests.site.server import StandInSite
+from standin.articles import by_key, edited
+from standin.server import StandInSite
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium: `make test-browser` "

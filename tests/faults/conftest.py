@@ -57,7 +57,7 @@ def fill(where: Path) -> None:
 def own_site():
     """A stand-in of the fault tests' own: their extra crawls must not count against the
     shared stand-in's request log, which the crawl tests read."""
-    from tests.site.server import StandInSite
+    from standin.server import StandInSite
 
     with StandInSite() as site:
         yield site

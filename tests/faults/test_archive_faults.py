@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive.store import Archive
-from crawler.cli import main
+from ciudadano.cli import main
 from tests.conftest import ROOT, rows, run_crawl, serving
 from tests.faults.conftest import fill, remount_read_only, tmpfs
 from tests.old_archive import make_v1_archive

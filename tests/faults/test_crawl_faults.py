@@ -9,8 +9,8 @@ import signal
 import pytest
 
 from tests.conftest import rows, run_crawl, start_crawl, stored, wait_until
-from tests.site.articles import ARTICLES
-from tests.site.server import StandInSite
+from standin.articles import ARTICLES
+from standin.server import StandInSite
 
 VALID = [a for a in ARTICLES if a.get("template") != "nodate"]
 

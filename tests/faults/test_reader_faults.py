@@ -15,7 +15,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from ciudadano.cli import main
 from tests.conftest import ROOT, ciudadano, free_port, rows, serving, wait_until
 
 

@@ -90,7 +90,7 @@ async def article_page(datasette, request):
         # cleaned when parsed; cleaned again here, since an import may have brought it
         from markupsafe import Markup
 
-        from crawler.parsers.content import clean_html
+        from archive.body import clean_html
 
         article["body_markup"] = Markup(clean_html(article["body_html"]))
     article["published_label"] = _when(article.get("published"))

@@ -1,4 +1,4 @@
-"""The parser processes beside the crawl (crawler.parsing): results come back to their own
+"""The parser processes beside the crawl (crawler.workers): results come back to their own
 callers, a failure in a worker reaches its caller, a worker that dies fails only the pages it
 held, and none outlives its Parsers. The crawl-level behaviour (a dead worker's page kept,
 the run going on in threads) is tested in tests/faults/test_crawl_faults.py."""
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from crawler.parsing import ParserCrashed, Parsers
+from crawler.workers import ParserCrashed, Parsers
 
 
 def _echo_after(value, seconds: float):

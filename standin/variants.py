@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from html import escape
 
-from tests.site import templates
-from tests.site.articles import ARTICLES, by_key
-from tests.site.templates import LIVE, THEME_CSS, _page, _sidebar, url
+from standin import templates
+from standin.articles import ARTICLES, by_key
+from standin.templates import LIVE, THEME_CSS, _page, _sidebar, url
 
 OTHERS = ARTICLES[:6]
 

@@ -421,7 +421,7 @@ def reparse(db_path, date_from, date_to, quiet):
     Exit status: 0 done, 1 a filter is not valid, 5 the archive cannot be read or written,
     6 interrupted (articles rebuilt so far stay), 7 a crawl is writing to the archive.
     """
-    from archive.reparse import reparse as run_reparse
+    from ciudadano.reparse import reparse as run_reparse
 
     progress = None
     if sys.stderr.isatty() and not quiet:
@@ -453,7 +453,7 @@ def import_(file, db_path):
     Exit status: 0 imported, 1 some lines were not articles (each named; the rest is
     imported), 5 the archive cannot be written, 6 interrupted (what was imported stays).
     """
-    from archive.imports import import_jsonl
+    from ciudadano.imports import import_jsonl
 
     with _reader_errors(), _signals_interrupt():
         try:

@@ -1,9 +1,9 @@
-"""Serve the stand-in site for the offline demo: python -m tests.site [--port 8000] [--blocked]"""
+"""Serve the stand-in site for the offline demo: python -m standin [--port 8000] [--blocked]"""
 
 import argparse
 import time
 
-from tests.site.server import StandInSite
+from standin.server import StandInSite
 
 
 def main() -> None:

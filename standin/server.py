@@ -1,5 +1,5 @@
 """The local stand-in of www.elciudadano.com: an HTTP server on 127.0.0.1 serving the
-articles of tests/site/articles.py with the markup of tests/site/templates.py.
+articles of standin/articles.py with the markup of standin/templates.py.
 
     with StandInSite() as site:          # picks a free port; stopped on exit
         crawl(base_url=site.base_url)
@@ -17,8 +17,8 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from tests.site import templates
-from tests.site.articles import ARTICLES
+from standin import templates
+from standin.articles import ARTICLES
 
 FEED_PAGE_SIZE = 4  # the live feed has 10 a page; fewer here so pagination is exercised
 BLOCKED_PATH = "/chile/bloqueado-por-cloudflare/11/20/"

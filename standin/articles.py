@@ -1,6 +1,6 @@
 """The articles of the local stand-in of www.elciudadano.com.
 
-Each entry is what WordPress knows of a post; tests/site/templates.py renders it with the
+Each entry is what WordPress knows of a post; standin/templates.py renders it with the
 tagDiv theme's markup (SITE.md). `body` is the post content as the theme prints it, repeated
 standfirst, hard wraps, ads and embeds included: the parser has to clean it.
 """
