@@ -99,6 +99,8 @@ def _parser() -> lxml.html.HTMLParser:
 
 # A page over this size is not parsed: its cost would stall the crawl (see text.MAX_BLOCKS)
 MAX_PAGE_BYTES = 10 * 1024 * 1024
+# An article page (its metadata says so) with none of the theme's body containers
+NO_BODY = "no article body"
 _CLOSING_TAG = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 
 
@@ -116,9 +118,26 @@ def parse_html(body: bytes, url: str, fetched_at: datetime | None = None,
         return not_article(url, "unparseable page")
     page = Page(root, markup)
     reason = page.not_article_reason()
+    if reason == NO_BODY:
+        return _generic(page, url, fetched_at, reason)
     if reason:
         return not_article(url, reason)
     return normalize(page.candidates(url), url, fetched_at)
+
+
+def _generic(page: Page, url: str, fetched_at: datetime | None, reason: str) -> dict:
+    """An article page in a template the parser does not know: what its own metadata says,
+    with what the generic extractor reads for the rest; not an article without a title, a
+    date and a body of some length."""
+    from crawler.parsers import generic
+
+    found = page.candidates(url)
+    generic.add_candidates(found, page.markup, url)
+    article = normalize(found, url, fetched_at)
+    if not (article["title"] and article["published"]
+            and (article["word_count"] or 0) >= generic.MIN_WORDS):
+        return not_article(url, reason)
+    return article
 
 
 class Page:
@@ -137,6 +156,7 @@ class Page:
         self._category: list[tuple[str, str]] | None = None
         self._category_hrefs: set[str] = set()
         self._region: etree._Element | None | bool = False  # False: not looked for yet
+        self._blocks: list[text.Block] = []  # the body's, once read
 
     def region(self) -> etree._Element | None:
         """The smallest element around the first body container that also holds a headline,
@@ -184,7 +204,7 @@ class Page:
             body = self.root.find("body")
             if body is None or not "".join(body.itertext()).strip():
                 return "empty page"
-            return "no article body" if self._looks_like_article() else "no article markup"
+            return NO_BODY if self._looks_like_article() else "no article markup"
         tail = self.markup[-4096:].lower()
         if (b"</html>" not in tail and b"</body>" not in tail
                 and not _CLOSING_TAG.search(self.markup)):  # e.g. an ad script after </html>
@@ -250,6 +270,7 @@ class Page:
         found.add("excerpt", self._meta_first("og:description"), "meta:og:description")
         found.add("excerpt", self._meta_first("description"), "meta:description")
         found.add("excerpt", _decoded(node.get("description")), "json-ld")
+        found.add("excerpt", self._amp_lead, "html:amp-lead")
         self._add_body(found, url)
         found.add("image_url", self._meta_first("og:image"), "meta")
         found.add("image_url", _image(node.get("image")), "json-ld")
@@ -261,10 +282,22 @@ class Page:
         for selector, container in self.containers():
             blocks, embeds = content_blocks(container)
             if blocks:
+                self._blocks = blocks
                 found.add("body", blocks, f"html:{selector}")
                 found.add("body_html", body_html(container, url), f"html:{selector}")
                 found.add("embeds", embeds, f"html:{selector}")
                 return
+
+    def _amp_lead(self) -> str | None:
+        """An AMP page (the AMP plugin's template) prints no standfirst block: the standfirst
+        the theme adds to the content is the body's first paragraph, a short one before the
+        article proper."""
+        if "amp" not in self.root.attrib and "\u26a1" not in self.root.attrib:
+            return None
+        if len(self._blocks) < 3 or self._blocks[0][0] != "p":
+            return None
+        lead = self._blocks[0][1]
+        return lead if len(lead.split()) <= site.AMP_LEAD_MAX_WORDS else None
 
     def _meta_line(self, part: str) -> str | None:
         """The date ("date") or credit ("credit") of the meta line old themes print near the

@@ -60,12 +60,12 @@ def merge(page: dict | None, rest) -> dict:
             article[name] = rest[name]
             provenance[name] = rest_provenance.get(name, "rest")
     article["provenance"] = provenance
+    if article.get("subtitle") and not page.get("subtitle") and page.get("body"):
+        # the page printed the standfirst only as its body's first paragraph
+        from crawler.parsers.normalize import without_standfirst
+
+        article = without_standfirst(article, article["subtitle"])
     return article
-
-
-def page_only(article: dict) -> bool:
-    """Whether a stored article was read without its page (to be upgraded by a later run)."""
-    return bool((article.get("provenance") or {}).get("page"))
 
 
 def _merge_dates(page: dict, cheap: dict) -> dict:
@@ -87,8 +87,8 @@ def merge_stored(page: dict, stored: dict) -> dict:
     provenance = dict(page.get("provenance") or {})
     stored_provenance = stored.get("provenance") or {}
     for name in FROM_REST:
-        source = str(stored_provenance.get(
-            "published" if name in ("published_date", "date_precision") else name) or "")
+        # the id and dates came together from one REST post; provenance names the date's source
+        source = str(stored_provenance.get(name) or stored_provenance.get("published") or "")
         if source.startswith("rest:") and stored.get(name) not in (None, "", []):
             article[name] = stored[name]
             if name in stored_provenance:

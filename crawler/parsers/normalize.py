@@ -272,6 +272,27 @@ def _body_html(found: Candidates, source: str | None, subtitle: str | None) -> s
     """The body_html read with the body (same source), without the standfirst at its start,
     as the body text (navigation paragraphs are out already: content.body_html)."""
     markup = next((value for value, from_ in found.get("body_html") if from_ == source), None)
+    return _html_without_standfirst(markup, subtitle)
+
+
+def without_standfirst(article: dict, subtitle: str) -> dict:
+    """The article without the standfirst another source gave (REST's ACF field, a feed's
+    written excerpt) at the start of its body and body_html: a standfirst is kept once."""
+    body = article.get("body")
+    if not body or not subtitle:
+        return article
+    items = [("p", paragraph) for paragraph in body.split("\n\n")]
+    rest = text.strip_standfirst(items, subtitle)
+    if rest is items or not rest:
+        return article
+    article = dict(article)
+    article["body"] = "\n\n".join(paragraph for _, paragraph in rest)
+    article["word_count"] = len(article["body"].split())
+    article["body_html"] = _html_without_standfirst(article.get("body_html"), subtitle)
+    return article
+
+
+def _html_without_standfirst(markup: str | None, subtitle: str | None) -> str | None:
     if not markup or not subtitle:
         return markup or None
     target = text.comparable(subtitle)
