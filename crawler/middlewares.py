@@ -1,9 +1,10 @@
-"""Retries with exponential backoff (Scrapy's RetryMiddleware retries at once), and redirects
-(HTTP and meta refresh) that stay on the site."""
+"""The gate that keeps every request on the site, retries with exponential backoff (Scrapy's
+RetryMiddleware retries at once), and redirects (HTTP and meta refresh) that stay on the site."""
 
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
@@ -14,9 +15,68 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
 from w3lib import html
 
+from archive import outcomes
 from crawler.blocks import block_kind
+from crawler.urls import site_hosts
 
 log = logging.getLogger(__name__)
+
+# requests refused before any connection: off the site (SiteOnlyMiddleware)
+OFFSITE_REFUSED = outcomes.OFFSITE_REFUSED
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of url, a default port made explicit: what makes two URLs one
+    site. A port that is not one gives no host (no site has it)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return scheme, "", None
+    return scheme, parts.hostname or "", DEFAULT_PORTS.get(scheme) if port is None else port
+
+
+@lru_cache(maxsize=8)
+def site_origins(base: str) -> frozenset[tuple[str, str, int | None]]:
+    """The origins of the site crawled from base: base's scheme and port on each of its hosts
+    (www. and the bare domain: crawler.urls.site_hosts)."""
+    scheme, _, port = origin(base)
+    return frozenset((scheme, host, port) for host in site_hosts(base))
+
+
+def on_the_site(url: str, base: str) -> bool:
+    return origin(url) in site_origins(base)
+
+
+class OffSite(IgnoreRequest):
+    """A request off the site, refused before any connection."""
+
+
+class SiteOnlyMiddleware:
+    """The gate every request passes, first of the downloader middlewares: only the site's own
+    origins (site_origins) are fetched, whatever asked for them: robots.txt's Sitemap lines, a
+    sitemap index's children, redirects, meta refresh, robots.txt itself. It stands in for
+    Scrapy's OffsiteMiddleware, which lets a dont_filter request through and ignores the port.
+    A refused request fails with OffSite (its errback records it), counted in
+    OFFSITE_REFUSED and logged."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        base = self.crawler.spider.base_url
+        if on_the_site(request.url, base):
+            return None
+        self.crawler.stats.inc_value(OFFSITE_REFUSED)
+        log.info("refused %s: off the site (%s)", request.url, base)
+        raise OffSite(f"off the site ({base})")
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -114,15 +174,14 @@ class RedirectFailure(IgnoreRequest):
 
 
 class _OnTheSite:
-    """Redirects between the site's own hosts (www and the bare domain, http and https) are
+    """Redirects within the site (its scheme, host and port; www and the bare domain) are
     followed; one off the site, a loop or too long a chain fails the request with a
-    RedirectFailure, which the spider records, instead of dropping it unseen."""
+    RedirectFailure, which the spider records, instead of dropping it unseen. (The gate,
+    SiteOnlyMiddleware, would refuse an off-site one too: this says why, at once.)"""
 
     def _redirect(self, redirected, request, reason):
         chain = [*request.meta.get("redirect_urls", []), request.url]
-        hosts = getattr(self.crawler.spider, "site_hosts", None)
-        host = urlsplit(redirected.url).hostname
-        if hosts is not None and host not in hosts:
+        if not on_the_site(redirected.url, self.crawler.spider.base_url):
             raise RedirectFailure(f"redirected off the site to {redirected.url}")
         if redirected.url in chain:
             raise RedirectFailure("redirect loop: " + " -> ".join([*chain, redirected.url]))
@@ -131,6 +190,14 @@ class _OnTheSite:
         except IgnoreRequest:
             raise RedirectFailure(f"more than {self.max_redirect_times} redirects "
                                   f"({chain[0]} -> ... -> {redirected.url})") from None
+
+    def handle_referer(self, request, response) -> None:
+        """The crawl sends no Referer (settings: RefererMiddleware is off), redirected or not."""
+        request.headers.pop("Referer", None)
+
+    def _engine_started(self) -> None:
+        """Scrapy's looks for RefererMiddleware here and warns on every run that it is off:
+        it is off on purpose (handle_referer above)."""
 
 
 class SiteRedirectMiddleware(_OnTheSite, RedirectMiddleware):

@@ -7,10 +7,12 @@ import sqlite3
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
+from scrapy.logformatter import LogFormatter
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import defer, threads
 
 from archive.db import sqlite_message
+from crawler import drift
 from archive.model import REQUIRED_FIELDS
 from archive.raw import keep_response, prepared
 from archive.store import Archive, utc_now
@@ -63,14 +65,25 @@ class DedupePipeline:
             return item
         url, wp_id = item["url"], item.get("wp_id")
         if url in self.urls:
-            raise DropItem(f"duplicate of {url} in this run")
+            raise DropItem("a duplicate: already archived in this run", log_level="INFO")
         if wp_id is not None:
             known = self.wp_ids.get(wp_id)
             if known and known != url:
-                raise DropItem(f"post {wp_id} was archived as {known} in this run")
+                raise DropItem(f"a duplicate: post {wp_id} was archived as {known} in this run",
+                               log_level="INFO")
             self.wp_ids[wp_id] = url
         self.urls.add(url)
         return item
+
+
+class OneLineDrops(LogFormatter):
+    """A dropped item is logged as one line, its URL and why (Scrapy's own prints the whole
+    article after it), at the level its DropItem asks for (Scrapy's default: WARNING)."""
+
+    def dropped(self, item, exception, response, spider=None):
+        entry = super().dropped(item, exception, response, spider)
+        return {**entry, "msg": "Dropped %(url)s: %(exception)s",
+                "args": {"url": item.get("url"), "exception": exception}}
 
 
 class StorePipeline:
@@ -187,6 +200,7 @@ class StorePipeline:
                 return item
             # the item's own values (store_article reads them, never changes them)
             outcome = self.archive.store_article(dict(item), run_id=self.run_id)
+            drift.count(self.stats, item)
             if not (item.get("provenance") or {}).get("page"):
                 self.archive.clear_retry(item["url"])
         except sqlite3.Error as err:
