@@ -14,6 +14,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from archive.outcomes import EXIT_ARCHIVE, EXIT_LOCKED
 from archive.schema import (
     APPLICATION_ID,
     META,
@@ -33,13 +34,13 @@ class ArchiveError(Exception):
     """The archive cannot be opened, read or written; the message is one line for the user.
     Commands exit with EXIT_STATUS for it."""
 
-    EXIT_STATUS = 5
+    EXIT_STATUS = EXIT_ARCHIVE
 
 
 class LockHeld(ArchiveError):
     """Another crawl is writing to this archive."""
 
-    EXIT_STATUS = 7
+    EXIT_STATUS = EXIT_LOCKED
 
 
 def describe(err: BaseException) -> str:
@@ -103,20 +104,22 @@ def _classify(path: Path, app_id: int, version: int, tables: set[str]) -> str:
 
 
 def open_for_writing(path: str | Path) -> sqlite3.Connection:
-    """A connection to the archive at path, created (with its folder) when missing and migrated
-    when older; the schema is created or migrated in one transaction, so a run killed at any
+    """A connection to the archive at path, created when missing (in a folder that exists: a
+    mistyped --db must not leave folders behind) and migrated when older; the schema is created or migrated in one transaction, so a run killed at any
     moment leaves either no schema or all of it."""
     path = Path(path)
     # The file is never opened here but by SQLite: closing any other descriptor on it would
     # drop every SQLite lock this process holds on it (POSIX locks are per process).
     if path.is_dir():
         raise ArchiveError(f"{path} is a folder, not an archive file")
+    if not path.parent.is_dir():
+        raise ArchiveError(f"cannot create the archive {path}: there is no folder "
+                           f"{path.parent} (create it first, or give another --db)")
     try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=5, isolation_level=None)
     except (OSError, sqlite3.Error) as err:
-        raise ArchiveError(f"cannot create the archive {path}: {describe(err)}") from err
+        raise ArchiveError(f"cannot create the archive {path}: "
+                           f"{_unwritable(path) or describe(err)}") from err
     try:
         try:
             identity = _identity(conn)
@@ -207,7 +210,25 @@ def _sqlite_message(path: Path, err: sqlite3.Error, doing: str) -> str:
         return f"{doing} {path}: {text} (free some space and run again)"
     if "readonly" in text or "read-only" in text:
         return f"{doing} {path}: it is on read-only storage"
+    if "unable to open" in text and doing != "cannot read":
+        text = _unwritable(path) or text
     return f"{doing} {path}: {text}"
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why SQLite could not open path for writing ("unable to open database file" says
+    nothing), or None when nothing tells."""
+    folder = path.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "it is on read-only storage (a read-only mount)"
+    except OSError:
+        return None
+    for where in (folder, path):
+        if where.exists() and not os.access(where, os.W_OK):
+            return (f"{where} is read-only for this user (SQLite writes the archive and its "
+                    "-wal and -shm files beside it)")
+    return None
 
 
 def _disk_full(path: Path) -> bool:
@@ -241,8 +262,8 @@ class CrawlLock:
             os.close(fd)
             if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
                 raise LockHeld(
-                    f"another crawl is writing to {self.path} (it holds the archive's lock); "
-                    "this run did nothing") from None
+                    f"{lock_holder(self.path)} is writing to {self.path} (it holds the "
+                    "archive's lock); nothing was done") from None
             raise ArchiveError(f"cannot lock {self.path}: {describe(err)}") from err
         self.fd = fd
 
@@ -259,16 +280,22 @@ class CrawlLock:
         self.release()
 
 
-def is_locked(path: str | Path) -> bool:
-    """Whether a crawl holds the archive's lock now."""
+WRITERS = {"crawl": "a crawl", "import": "an import", "reparse": "a reparse"}
+
+
+def lock_holder(path: str | Path) -> str:
+    """Who holds the archive's lock, as a phrase: "a crawl (pid 1234)", "an import (pid ...)",
+    read from the kernel's table of locks (Linux); "another crawl, import or reparse" when it
+    cannot be told."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except OSError:
-        return True
-    finally:
-        os.close(fd)
+        stat = os.stat(path)
+        inode = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+        with open("/proc/locks") as table:
+            pids = [fields[4] for fields in map(str.split, table)
+                    if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == inode]
+        with open(f"/proc/{pids[0]}/cmdline", "rb") as cmdline:
+            words = cmdline.read().decode(errors="replace").split("\0")
+    except (OSError, IndexError):
+        return "another crawl, import or reparse"
+    what = next((WRITERS[w] for w in words if w in WRITERS), "another process")
+    return f"{what} (pid {pids[0]})"

@@ -4,13 +4,18 @@
                              stems: elecciones finds elección)
     "segunda vuelta"         a phrase, words as written (case and accents ignored)
     pensi*                   a prefix of words as written (at least 2 letters)
-    a OR b, a AND b, a b     either, both (AND is implied between terms)
+    a OR b, a AND b, a b     either, both (AND is implied between terms; or, and, not in
+                             lower case are the operators too: "or" quoted is the word)
     a NOT b                  a without b
     (a OR b) c               grouping
+    NEAR(a b), NEAR(a b, 5)  words (as written) at most 10 (or 5) words apart, any order
     title:kast               a word in one column (title, subtitle, body)
+    author:muñoz             articles credited to an author whose name has these words
+                             (author:"javiera muñoz"); combined with the rest by AND only
 
 A query that is not valid gets one clear line (SearchError), never a silent
-reinterpretation. Queries are bounded so that one request cannot stall the archive: FTS5
+reinterpretation: a * inside or before a word (ka*st, *ast) is refused, as the index finds
+words by their beginning only. Queries are bounded so that one request cannot stall the archive: FTS5
 expands every prefix into all the indexed words it starts, and snippet() then works over
 all of them.
 """
@@ -30,11 +35,16 @@ MAX_TERMS = 32
 MAX_PREFIXES = 4
 MIN_PREFIX_LETTERS = 2
 OPERATORS = ("AND", "OR", "NOT")
+AUTHOR = "author"  # author:name, a filter on the credited authors, not a column of the index
+NEAR_DISTANCE = 10  # FTS5's default: at most this many words between the first and the last
+MAX_NEAR_DISTANCE = 100
 
 _TOKEN = re.compile(
-    r'\s*(?:(?P<quote>")|(?P<open>\()|(?P<close>\))'
-    r"|(?P<column>\w+):|(?P<word>\w+)(?P<star>\*)?|(?P<other>\S))"
+    r'\s*(?:(?P<quote>")|(?P<open>\()|(?P<close>\))|(?P<near>(?i:near)\(|NEAR\b)'
+    r"|(?P<column>\w+):|(?P<lead>\*+)(?=\w)|(?P<word>\w+)(?P<star>\*)?(?P<inner>\w+)?"
+    r"|(?P<other>\S))"
 )
+_NEAR_DISTANCE = re.compile(r"\s*,\s*(\d+)\s*$")
 
 
 class SearchError(FilterError):
@@ -47,10 +57,15 @@ class _Token:
     text: str  # a term: the FTS5 string, quoted (and starred for a prefix)
     prefix: bool = False
     stemmed: bool = False  # a single word, looked up by its stem
+    parts: tuple[_Token, ...] = ()  # NEAR(...): its terms (counted and marked one by one)
+    written: str = ""  # a single word as the query wrote it
+
+    def terms(self) -> tuple[_Token, ...]:
+        return self.parts or (self,)
 
     def fts(self, column: str | None) -> str:
         """The term in FTS5 syntax, restricted to column (or to every searched column)."""
-        suffix = STEM_SUFFIX if self.stemmed else ""
+        suffix = STEM_SUFFIX if self.stemmed else ""  # NEAR and phrases: words as written
         columns = [column] if column else list(FTS_COLUMNS)
         spec = " ".join(c + suffix for c in columns)
         return f"{{{spec}}} : {self.text}"
@@ -65,14 +80,25 @@ def _tokens(query: str) -> list[_Token]:
             break  # only white space is left
         pos = match.end()
         if match["quote"]:
-            end = query.find('"', pos)
-            if end < 0:
-                raise SearchError('a phrase is not closed: add the missing " to the query')
-            words = re.findall(r"\w+", query[pos:end])
-            if not words:
-                raise SearchError('an empty phrase "" in the query: remove it')
-            tokens.append(_Token("term", '"' + " ".join(words) + '"'))
-            pos = end + 1
+            phrase, pos = _phrase(query, pos)
+            tokens.append(_Token("term", '"' + " ".join(phrase) + '"'))
+        elif match["near"]:
+            if not match["near"].endswith("("):
+                raise SearchError("NEAR takes its words in parentheses: NEAR(kast milei), or "
+                                  "NEAR(kast milei, 5) for at most 5 words apart")
+            near, pos = _near(query, pos)
+            tokens.append(near)
+        elif match["lead"]:
+            word = re.match(r"\w+", query[pos:])[0]
+            raise SearchError(f"*{word}: a word cannot start with *; the index finds words by "
+                              f"their beginning ({word}* finds the words starting with {word})")
+        elif match["inner"]:
+            raise SearchError(f"{match['word']}*{match['inner']}: * may only end a word (a "
+                              f"prefix: {match['word']}*); the index cannot find a word by its "
+                              "middle")
+        elif match["column"] and match["column"].lower() == AUTHOR:
+            name, pos = _author_name(query, pos)
+            tokens.append(_Token(AUTHOR, name))
         elif match["open"]:
             tokens.append(_Token("open", "("))
         elif match["close"]:
@@ -85,7 +111,8 @@ def _tokens(query: str) -> list[_Token]:
             tokens.append(_Token("column", column))
         elif match["word"]:
             word = match["word"]
-            if word in OPERATORS:
+            if word.upper() in OPERATORS:
+                word = word.upper()
                 if match["star"]:
                     raise SearchError(f"{word}* : an operator cannot be a prefix")
                 tokens.append(_Token("op", word))
@@ -96,9 +123,53 @@ def _tokens(query: str) -> list[_Token]:
                         "letters")
                 tokens.append(_Token("term", f'"{word}"*', prefix=True))
             else:
-                tokens.append(_Token("term", f'"{stem(word)}"', stemmed=True))
+                tokens.append(_Token("term", f'"{stem(word)}"', stemmed=True, written=word))
         # anything else (punctuation, a lone *) separates words, as the index does
     return tokens
+
+
+def _phrase(query: str, pos: int) -> tuple[list[str], int]:
+    """The words of the phrase whose opening " is before pos, and the position past it."""
+    end = query.find('"', pos)
+    if end < 0:
+        raise SearchError('a phrase is not closed: add the missing " to the query')
+    words = re.findall(r"\w+", query[pos:end])
+    if not words:
+        raise SearchError('an empty phrase "" in the query: remove it')
+    return words, end + 1
+
+
+def _near(query: str, pos: int) -> tuple[_Token, int]:
+    """NEAR(a b "a phrase" pre*, N) whose ( is before pos: one term, words as written."""
+    end = query.find(")", pos)
+    if end < 0:
+        raise SearchError("NEAR( is not closed: add the missing ) to the query")
+    inside = query[pos:end]
+    distance = NEAR_DISTANCE
+    if found := _NEAR_DISTANCE.search(inside):
+        distance = int(found[1])
+        if distance > MAX_NEAR_DISTANCE:
+            raise SearchError(f"NEAR(..., {distance}): at most {MAX_NEAR_DISTANCE} words apart")
+        inside = inside[:found.start()]
+    parts = [t for t in _tokens(inside) if t.kind == "term"]
+    if len(parts) < 2 or len(parts) != len(_tokens(inside)):
+        raise SearchError("NEAR(...) takes two words or more (or \"phrases\", prefix*), "
+                          "nothing else: NEAR(kast milei) or NEAR(kast milei, 5)")
+    as_written = [_Token("term", f'"{p.written}"') if p.stemmed else p for p in parts]
+    text = f"NEAR({' '.join(p.text for p in as_written)}, {distance})"
+    return _Token("term", text, parts=tuple(as_written)), end + 1
+
+
+def _author_name(query: str, pos: int) -> tuple[str, int]:
+    """The name after author: (a word, or "words in quotes"), and the position past it."""
+    rest = query[pos:]
+    if rest.startswith('"'):
+        words, pos = _phrase(query, pos + 1)
+        return " ".join(words), pos
+    word = re.match(r"\w+", rest)
+    if not word:
+        raise SearchError('author: needs a name: author:muñoz or author:"javiera muñoz"')
+    return word[0], pos + word.end()
 
 
 class _Parser:
@@ -170,9 +241,52 @@ class _Parser:
         raise SearchError(f"{token.text} needs a word on each side (e.g. 'a {token.text} b')")
 
 
+@dataclass(frozen=True)
+class Query:
+    """A query read: the FTS5 MATCH expression of its words (None when it names only authors)
+    and the author: names it asks for."""
+
+    expression: str | None
+    authors: tuple[str, ...] = ()
+
+
+def parse_query(query: str) -> Query:
+    """The query read, or SearchError with what to change."""
+    tokens = _checked_tokens(query)
+    authors, words = _without_authors(tokens)
+    return Query(_Parser(words).parse() if words else None, authors)
+
+
 def fts_query(query: str) -> str:
-    """The FTS5 MATCH expression for query, or SearchError with what to change."""
-    return _Parser(_checked_tokens(query)).parse()
+    """The FTS5 MATCH expression for a query of words (no author:), or SearchError."""
+    parsed = parse_query(query)
+    if parsed.authors:
+        raise SearchError("author: is understood by `ciudadano search` (parse_query), not "
+                          "here: give words only, and the author as a filter")
+    return parsed.expression
+
+
+def _without_authors(tokens: list[_Token]) -> tuple[tuple[str, ...], list[_Token]]:
+    """The author: names, and the tokens without them (nor the AND joining them). An author
+    filters the whole query: inside parentheses, or beside OR or NOT, it is refused."""
+    authors, rest, depth = [], [], 0
+    for i, token in enumerate(tokens):
+        depth += (token.kind == "open") - (token.kind == "close")
+        if token.kind != AUTHOR:
+            rest.append(token)
+            continue
+        before = tokens[i - 1] if i else None
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if depth or any(t is not None and t.kind == "op" and t.text != "AND"
+                        for t in (before, after)):
+            raise SearchError(f"author:{token.text} filters the whole query: it cannot be "
+                              "inside ( ) nor beside OR or NOT (kast author:muñoz)")
+        if rest and rest[-1].kind == "op":  # "kast AND author:x": the AND goes with it
+            rest.pop()
+        authors.append(token.text)
+    if rest and rest[0].kind == "op" and rest[0].text == "AND":  # "author:x AND kast"
+        rest.pop(0)
+    return tuple(authors), rest
 
 
 def _checked_tokens(query: str) -> list[_Token]:
@@ -182,8 +296,8 @@ def _checked_tokens(query: str) -> list[_Token]:
         raise SearchError(f"the query is {len(query)} characters long; at most "
                           f"{MAX_QUERY_CHARS} are searched")
     tokens = _tokens(query)
-    terms = [t for t in tokens if t.kind == "term"]
-    if not terms:
+    terms = [part for t in tokens if t.kind == "term" for part in t.terms()]
+    if not terms and not any(t.kind == AUTHOR for t in tokens):
         raise SearchError(f"nothing to search for in {query!r}: give a word")
     if len(terms) > MAX_TERMS:
         raise SearchError(f"the query has {len(terms)} terms; at most {MAX_TERMS}")
@@ -232,14 +346,17 @@ def _highlighter(query: str):
     previous = None
     for token in _checked_tokens(query):
         if token.kind == "term" and not (previous and previous.text == "NOT"):
-            inner = fold(token.text.strip('*"'))
-            if token.stemmed:
-                stems.add(inner)
-            elif token.prefix:
-                prefixes.append(inner)
-            else:
-                exact.update(inner.split())
+            for term in token.terms():
+                inner = fold(term.text.strip('*"'))
+                if term.stemmed:
+                    stems.add(inner)
+                elif term.prefix:
+                    prefixes.append(inner)
+                else:
+                    exact.update(inner.split())
         previous = token
+    if not (stems or exact or prefixes):
+        return None, None
     starts = {s[:_STEM_KEPT] for s in stems} | exact | set(prefixes)
     pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(
         _accent_free(s) for s in sorted(starts, key=len, reverse=True)) + r")[^\W_]*",
@@ -259,6 +376,8 @@ def snippet(text: str | None, query: str, words: int = 16) -> str | None:
     if not text:
         return None
     pattern, hit = _highlighter(query)
+    if pattern is None:  # only author: names
+        return None
     # the first hit, then only the words around it are read (a body is thousands of words)
     first = next((m.start() for m in pattern.finditer(text) if hit(m.group())), None)
     if first is None:

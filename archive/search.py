@@ -24,20 +24,24 @@ import apsw
 
 from archive.db import ArchiveError, reader_uri, sqlite_message
 from archive.filters import Slice
-from archive.query import SearchError, fts_query, snippet
+from archive.listings import withdrawn_ids
+from archive.query import Query, SearchError, parse_query, snippet
 from archive.schema import (
     ARTICLES,
+    AUTHORS,
     FTS_ALL_COLUMNS,
     FTS_PREFIXES,
     FTS_SECTION,
     KEY_ID_BITS,
     KEY_ID_MASK,
     META,
+    fts_key_sql,
     section_token,
     slugify,
 )
+from archive.stemming import fold
 
-__all__ = ["SearchError", "search", "ranked_ids", "SORTS"]
+__all__ = ["SORTS", "SearchError", "authors_named", "ranked_ids", "search"]
 
 # The index is read through APSW's own SQLite (a current release, built without the global
 # memory statistics whose lock makes two threads of the system's SQLite slower than one): the
@@ -291,14 +295,21 @@ def search(
     limit: int = 20,
     time_limit: float = TIME_LIMIT_SECONDS,
     sort: str = "relevance",
+    withdrawn: bool = False,
 ) -> list[dict]:
     """Articles matching query, best first (or newest first with sort="date"), each with a
-    snippet marking the hits in [brackets].
+    snippet marking the hits in [brackets]. where.author and the query's author: names keep
+    the articles credited to an author whose name has those words (case and accents ignored).
 
     The query language is archive.query's; a query that is not valid raises SearchError with
-    what to change. A file that is not a readable archive raises archive.db.ArchiveError.
+    what to change, and so does a filter that names nothing in the archive (a section no
+    article has, an author none is credited to). A file that is not a readable archive raises
+    archive.db.ArchiveError.
     """
-    expression = fts_query(query)
+    where = where or Slice()
+    # by an author alone, the query may be empty: their articles, newest first
+    parsed = parse_query(query) if query.strip() or not where.author else Query(None)
+    wanted = (where.author,) * bool(where.author) + parsed.authors
     if not 1 <= limit <= MAX_LIMIT:
         raise SearchError(f"--limit must be between 1 and {MAX_LIMIT}")
     if sort not in SORTS:
@@ -309,7 +320,14 @@ def search(
     for each in conns:  # every statement past the deadline stops (SQLite's progress handler)
         each.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
     try:
-        ranked = ranked_ids(conns, expression, where or Slice(), limit, sort)
+        hidden = set() if withdrawn else withdrawn_ids(conn)  # archive.listings.withdraw
+        where.check_section(conn, ARTICLES)
+        if wanted:
+            found = _by_authors(conns, parsed.expression, where, authors_named(conn, wanted),
+                                limit + len(hidden), sort)
+        else:
+            found = ranked_ids(conns, parsed.expression, where, limit + len(hidden), sort)
+        ranked = [hit for hit in found if hit[0] not in hidden][:limit]
         rows = {row[0]: row for row in conn.execute(
             f"select id, url, title, section, published, published_date, authors, subtitle, "
             f"body from {ARTICLES} where id in ({', '.join('?' * len(ranked))})",
@@ -333,8 +351,93 @@ def search(
             "published": published,
             "published_date": day,
             "authors": json.loads(authors) if authors else [],
-            "snippet": (snippet(body, query, SNIPPET_WORDS) or snippet(subtitle, query)
-                        or snippet(title, query) or _lead(body)),
+            "snippet": (parsed.expression and (snippet(body, query, SNIPPET_WORDS)
+                                               or snippet(subtitle, query) or snippet(title, query))
+                        or _lead(body)),
             "rank": None if rank is None else round(rank, 4),
         })
     return results
+
+
+# The archive's authors, folded, per archive and state of it (PRAGMA data_version changes when
+# another connection commits): read once, a few thousand names, where every search by author
+# looks for its words without an index of folded names.
+_author_lists: dict[tuple[int, int], list[tuple[frozenset[str], str]]] = {}
+# The distinct names, one seek of the authors' index each (a few thousand), rather than a
+# scan of its every row (one per article and author: 330,000 rows, 3 to 4 times slower).
+_DISTINCT_AUTHORS = f"""with recursive names(author) as (
+    select min(author) from {AUTHORS}
+    union all
+    select (select min(author) from {AUTHORS} where author > names.author) from names
+    where names.author is not null)
+select author from names where author is not null"""
+
+
+def authors_named(conn: apsw.Connection, wanted: tuple[str, ...]) -> list[list[str]]:
+    """For each wanted name, the credited authors whose name has all its words (case and
+    accents ignored: muñoz finds Muñoz). SearchError for a name no author has."""
+    state = (id(conn), conn.execute("PRAGMA data_version").fetchone()[0])
+    names = _author_lists.get(state)
+    if names is None:
+        names = [(frozenset(fold(name).split()), name) for (name,) in conn.execute(
+            _DISTINCT_AUTHORS)]
+        _author_lists.clear()  # only the newest state of the connection is worth keeping
+        _author_lists[state] = names
+    found = []
+    for text in wanted:
+        words = set(fold(text).split())
+        matching = [name for folded, name in names if words <= folded]
+        if not matching:
+            raise SearchError(f"author {text!r}: no article of the archive is credited to an "
+                              "author of that name")
+        found.append(matching)
+    return found
+
+
+def _by_authors(conns: list[apsw.Connection], expression: str | None, where: Slice,
+                authors: list[list[str]], limit: int, sort: str) -> list[tuple[int, float | None]]:
+    """(article id, rank or None) of the articles credited to one of each list of authors,
+    matching expression (or all of them when None) in where: best first, or newest first."""
+    conn = conns[0]
+    keys = _author_keys(conn, authors, where)
+    if not keys:
+        return []
+    if expression is None:
+        return [(k & KEY_ID_MASK, None) for k in keys[:limit]]
+    # The matches in the keys' range, in the order asked, read until limit of them are the
+    # author's: FTS5 asked about each key instead (rowid IN ...) would weigh every term
+    # anew for each, seconds for an author of a thousand articles.
+    match = filtered_expression(conn, expression, where)
+    wanted = set(keys)
+    ranked = sort == "relevance" and not _matches_most(conns, expression)
+    order = "order by 2, rowid desc" if ranked else "order by rowid desc"
+    found = []
+    for key, rank in conn.execute(
+            f"select rowid, {RANK_SQL if ranked else 'null'} from {FTS} where {FTS} match ? "
+            f"and rowid >= ? and rowid <= ? {order}", [match, keys[-1], keys[0]]):
+        if key in wanted:
+            found.append((key & KEY_ID_MASK, rank))
+            if len(found) == limit:
+                break
+    return found
+
+
+def _author_keys(conn: apsw.Connection, authors: list[list[str]], where: Slice) -> list[int]:
+    """Index keys of the articles in where credited to one of each list of authors (author:a
+    author:b: to both), newest first; by the index on article_authors."""
+    keys = None
+    for names in authors:
+        found = {k for (k,) in conn.execute(
+            f"select {fts_key_sql('a')} from {AUTHORS} au join {ARTICLES} a "
+            f"on a.id = au.article_id where au.author in ({', '.join('?' * len(names))})",
+            names)}
+        keys = found if keys is None else keys & found
+    low, high = _key_range(where)
+    keys = sorted((k for k in keys if low <= k < high), reverse=True)
+    clauses, params = where.where(ARTICLES)
+    if keys and where.section:  # the dates are the keys' range already
+        wanted = {i for (i,) in conn.execute(
+            f"select id from {ARTICLES} where {' and '.join(clauses)} and id in "
+            "(select value & ? from json_each(?))", [*params, KEY_ID_MASK, json.dumps(keys)])}
+        keys = [k for k in keys if k & KEY_ID_MASK in wanted]
+    return keys

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from archive import outcomes as o
+from archive.coverage import coverage
+from archive.coverage import render as render_coverage
 from archive.db import connect_reader
+from archive.images import IMAGE, STYLESHEET, media_totals
 from archive.schema import ARTICLES, FAILURES, RETRIES, RUNS
 
 
@@ -32,30 +36,44 @@ def status(db_path: str | Path, runs: int = 5) -> dict:
             failures = [{"url": u, "reason": r, "status": s} for u, r, s in conn.execute(
                 f"select url, reason, status from {FAILURES} where run_id = ? order by id",
                 [recent[0]["id"]])]
+        media = media_totals(conn)
+        record = coverage(conn)
     finally:
         conn.close()
     return {"archive": str(db_path), "articles": count, "newest_published": newest,
             "newest_url": newest_url, "articles_without_page": page_only,
             "pages_to_retry": waiting, "pages_given_up": given_up, "runs": recent,
-            "last_run_failures": failures}
+            "last_run_failures": failures, "images": media[IMAGE],
+            "stylesheets": media[STYLESHEET], "coverage": record}
 
 
 def _run(row) -> dict:
     (run_id, started, finished, state, exit_status, new, changed, unchanged, failures,
      stats) = row
     stats = json.loads(stats) if stats else {}
-    get = lambda key: stats.get(f"ciudadano/{key}", 0)  # noqa: E731
-    blocked = get("blocked") + get("discovery_blocked")
-    if get("rest_failed"):
+    get = o.reader(stats)
+    blocked = get(o.BLOCKED, o.DISCOVERY_BLOCKED)
+    if get(o.REST_FAILED):
         fallback = "sitemaps and feed (the REST API did not answer)"
-    elif get("archived_without_page"):
+    elif get(o.ARCHIVED_WITHOUT_PAGE):
         fallback = "the REST API or feed without pages (pages blocked)"
     else:
         fallback = None
     return {"id": run_id, "started_at": started, "finished_at": finished, "status": state,
             "exit_status": exit_status, "new": new, "changed": changed, "unchanged": unchanged,
-            "not_fetched_unchanged": get("skipped_unchanged"), "failures": failures,
-            "blocked_pages": blocked, "fell_back_to": fallback}
+            "not_fetched_unchanged": get(o.SKIPPED_UNCHANGED), "failures": failures,
+            "blocked_pages": blocked, "fell_back_to": fallback,
+            "images_not_kept": stats.get("ciudadano/images_failed", 0),
+            "warning": stats.get(o.DRIFT_WARNING)}
+
+
+def _size(count: int) -> str:
+    """Bytes as a reader says them: 681 bytes, 109 KB, 1.2 MB, 3.4 GB."""
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}" if count < 10 * scale else \
+                f"{count // scale:,} {unit}"
+    return f"{count} bytes"
 
 
 def render(report: dict) -> str:
@@ -69,6 +87,10 @@ def render(report: dict) -> str:
     if report["pages_to_retry"] or report["pages_given_up"]:
         lines.append(f"  {report['pages_to_retry']} failed pages to be tried again by later runs, "
                      f"{report['pages_given_up']} given up (the retries table)")
+    images, sheets = report["images"], report["stylesheets"]
+    lines.append(f"  {images['count']} images kept ({_size(images['bytes'])}), "
+                 f"{sheets['count']} stylesheets ({_size(sheets['bytes'])})")
+    lines += render_coverage(report["coverage"])
     lines.append("runs (newest first):")
     if not report["runs"]:
         lines.append("  none yet")
@@ -80,8 +102,12 @@ def render(report: dict) -> str:
                 f"{run['failures'] or 0} failures")
         if run["blocked_pages"]:
             line += f", {run['blocked_pages']} pages blocked"
+        if run["images_not_kept"]:
+            line += f", {run['images_not_kept']} images not kept"
         if run["fell_back_to"]:
             line += f"; fell back to {run['fell_back_to']}"
+        if run["warning"]:
+            line += f"; warning: {run['warning']}"
         lines.append(line)
     failures = report["last_run_failures"]
     if failures:

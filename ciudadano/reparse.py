@@ -21,6 +21,7 @@ from archive.store import CHANGED, Archive
 
 JSON_FIELDS = {f.name for f in ARTICLE_FIELDS if f.type in (list, dict)}
 COMPARED = [f.name for f in ARTICLE_FIELDS if f.name not in PAGE_ONLY_FIELDS]
+PROGRESS_EVERY = 500  # articles between two progress reports (and one at the end)
 
 
 @dataclass
@@ -45,9 +46,8 @@ class ReparseReport:
 
 def reparse(db_path: str | Path, where: Slice | None = None,
             progress: Callable[[int, int], None] | None = None) -> ReparseReport:
-    from crawler.parsers import parse_article
-    from crawler.parsers.merge import merge_stored
-
+    """Every article in where rebuilt from its kept page; progress(done, total) every
+    PROGRESS_EVERY articles and at the end, whatever became of each."""
     report = ReparseReport()
     with CrawlLock(db_path):  # no crawl writes meanwhile
         archive = Archive(db_path)
@@ -56,38 +56,45 @@ def reparse(db_path: str | Path, where: Slice | None = None,
             condition = (" where " + " and ".join(clauses)) if clauses else ""
             ids = [i for (i,) in archive.db.execute(
                 f"select id from {ARTICLES}{condition} order by id", params)]
-            columns = ", ".join(f"[{c}]" for c in COMPARED)
             for done, article_id in enumerate(ids, 1):
-                row = archive.db.execute(f"select {columns} from {ARTICLES} where id = ?",
-                                         [article_id]).fetchone()
-                stored = {name: (json.loads(value) if name in JSON_FIELDS and value else value)
-                          for name, value in zip(COMPARED, row)}
-                report.articles += 1
-                page = latest_page(archive.db, stored["url"])
-                if page is None:
-                    report.without_page += 1
-                    continue
-                final_url, _, headers, body, fetched_at = page
-                content_type = (headers.get("Content-Type") or [None])[0]
-                parsed = parse_article(body, final_url, fetched_at=datetime.fromisoformat(
-                    fetched_at), content_type=content_type)
-                if not parsed.get("is_article"):
-                    report.not_articles.append(f"{stored['url']}: {parsed.get('reason')}")
-                    continue
-                article = merge_stored(parsed, stored)
-                article["url"] = stored["url"]
-                changed = [name for name in COMPARED if _norm(article.get(name)) !=
-                           _norm(stored.get(name))]
-                if not changed or archive.store_article(article) != CHANGED:
-                    report.unchanged += 1
-                else:
-                    report.changed += 1
-                    report.fields.update(changed)
-                if progress and done % 500 == 0:
+                _reparse_one(archive, article_id, report)
+                if progress and (done % PROGRESS_EVERY == 0 or done == len(ids)):
                     progress(done, len(ids))
         finally:
             archive.close()
     return report
+
+
+def _reparse_one(archive: Archive, article_id: int, report: ReparseReport) -> None:
+    """One article rebuilt from its latest kept page, and counted in report."""
+    from crawler.parsers import parse_article
+    from crawler.parsers.merge import merge_stored
+
+    columns = ", ".join(f"[{c}]" for c in COMPARED)
+    row = archive.db.execute(f"select {columns} from {ARTICLES} where id = ?",
+                             [article_id]).fetchone()
+    stored = {name: (json.loads(value) if name in JSON_FIELDS and value else value)
+              for name, value in zip(COMPARED, row)}
+    report.articles += 1
+    page = latest_page(archive.db, stored["url"])
+    if page is None:
+        report.without_page += 1
+        return
+    final_url, _, headers, body, fetched_at = page
+    content_type = (headers.get("Content-Type") or [None])[0]
+    parsed = parse_article(body, final_url, fetched_at=datetime.fromisoformat(fetched_at),
+                           content_type=content_type)
+    if not parsed.get("is_article"):
+        report.not_articles.append(f"{stored['url']}: {parsed.get('reason')}")
+        return
+    article = merge_stored(parsed, stored)
+    article["url"] = stored["url"]
+    changed = [name for name in COMPARED if _norm(article.get(name)) != _norm(stored.get(name))]
+    if not changed or archive.store_article(article) != CHANGED:
+        report.unchanged += 1
+    else:
+        report.changed += 1
+        report.fields.update(changed)
 
 
 def _norm(value):
