@@ -64,3 +64,10 @@ def latest_page(conn, url: str) -> tuple | None:
         return None
     final_url, status, headers, blob, fetched_at = row
     return final_url, status, json.loads(headers or "{}"), decompress(blob), fetched_at
+
+
+def page_versions(conn, url: str) -> list[tuple[int, str]]:
+    """(response id, fetched_at) of every kept version of an article's page, oldest first:
+    each one served as it was by the Datasette route /-/ciudadano/kept/DATABASE/ID."""
+    return conn.execute(f"select id, fetched_at from {RESPONSES} where final_url = ? and "
+                        "source = 'html' order by id", [url]).fetchall()

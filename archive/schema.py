@@ -47,10 +47,27 @@ VERSIONED_FIELDS = ("title", "subtitle", "body", "section", "authors", "tags", "
 AUTHORS = "article_authors"  # one row per article and credited author, kept by triggers
 RESPONSES = "responses"  # every page fetched, as it came (the body zstd-compressed)
 META = "archive_meta"  # key/value facts about the archive itself (the stemmer's version)
+# The record (archive.listings): what the site lists, the audits that read it, the site's own
+# counts, and what happened to each article (missed, removed, restored, withdrawn, reinstated).
+LISTINGS = "listings"
+AUDITS = "audits"
+AUDIT_SITEMAPS = "audit_sitemaps"  # the sitemaps an audit has read (an audit resumes past them)
+SITE_COUNTS = "site_counts"
+EVENTS = "article_events"
+HANDED_OUT = "listings_handed_out"  # archived URLs a crawl was asked to fetch again, and when
+# Columns on articles for the record; never written by a crawl (archive.store leaves them).
+RECORD_COLUMNS: dict[str, type] = {
+    "missing_since": str,  # the first complete audit whose sitemaps no longer listed it
+    "removed_at": str,  # when its page was found gone (404, 410, redirect to a listing)
+    "removal_reason": str,  # how: "HTTP 404", "redirects to the home page", ...
+    "restored_at": str,  # when a removed article was listed again
+    "withdrawn_at": str,  # hidden from serve, search and exports by an archivist
+    "withdrawal_reason": str,
+}
 
 # The archive's identity in the SQLite header ("CIUD"), and its schema version (user_version).
 APPLICATION_ID = 0x43495544
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5  # 4: the record (listings, audits, article_events); 5: media
 
 RUN_COLUMNS: dict[str, type] = {
     "id": int, "started_at": str, "finished_at": str, "base_url": str,
@@ -59,6 +76,7 @@ RUN_COLUMNS: dict[str, type] = {
     "status": str, "exit_status": int, "pid": int,
     "articles_new": int, "articles_changed": int, "articles_unchanged": int,
     "failures": int, "stats": str,
+    "warning": str,  # the drift alarm (archive.drift): the theme's markup may have changed
 }
 FAILURE_COLUMNS: dict[str, type] = {
     "id": int, "run_id": int, "url": str, "reason": str, "status": int, "at": str,
@@ -232,10 +250,27 @@ END;
 def reindex_sql() -> str:
     """Fills the full-text index anew from articles (after a migration, or a new stemmer)."""
     fts = f"{ARTICLES}_fts"
+    return f"INSERT INTO [{fts}] ([{fts}]) VALUES ('delete-all');\n" + index_sql() + ";\n"
+
+
+def index_sql(where: str = "") -> str:
+    """Indexes the articles a (all, or those where says) in one statement, as the insert
+    trigger indexes one."""
+    fts = f"{ARTICLES}_fts"
     cols = ", ".join(f"[{c}]" for c in FTS_ALL_COLUMNS)
-    return (f"INSERT INTO [{fts}] ([{fts}]) VALUES ('delete-all');\n"
-            f"INSERT INTO [{fts}] (rowid, {cols}) SELECT {fts_key_sql('a')}, "
-            f"{_fts_values('a')} FROM [{ARTICLES}] a;\n")
+    return (f"INSERT INTO [{fts}] (rowid, {cols}) SELECT {fts_key_sql('a')}, "
+            f"{_fts_values('a')} FROM [{ARTICLES}] a" + (f" WHERE {where}" if where else ""))
+
+
+# FTS5 keeps what it indexes in memory up to this many bytes, then writes a segment. Its default
+# (1 MB) suits one article at a time; an import indexes thousands in one statement, and writes
+# each batch as one segment instead of hundreds to merge (2.9x less time per article).
+FTS_HASHSIZE_DEFAULT = 1024 * 1024
+FTS_HASHSIZE_BULK = 512 * 1024 * 1024
+
+
+def fts_hashsize_sql(size: int) -> str:
+    return f"INSERT INTO [{ARTICLES}_fts] ([{ARTICLES}_fts], rank) VALUES ('hashsize', {size})"
 
 
 # What a reader looks at first leads the row (Datasette shows columns in this order); long
@@ -250,6 +285,7 @@ def _articles_sql() -> str:
     columns = {k: every[k] for k in _FIRST_COLUMNS}
     columns.update({k: v for k, v in every.items()
                     if k not in _FIRST_COLUMNS and k not in _LONG_COLUMNS})
+    columns.update(RECORD_COLUMNS)
     columns.update({k: every[k] for k in _LONG_COLUMNS})
     defs = []
     for column, typ in columns.items():
@@ -260,6 +296,83 @@ def _articles_sql() -> str:
         else:
             defs.append(f"[{column}] {_SQL_TYPES[typ]}")
     return f"CREATE TABLE IF NOT EXISTS [{ARTICLES}] (\n   " + ",\n   ".join(defs) + "\n);\n"
+
+
+def _record_sql() -> str:
+    """The record's tables (archive.listings), and the views Datasette shows of it."""
+    current = f"(SELECT max(started_at) FROM [{AUDITS}] WHERE status = 'complete')"
+    return f"""
+CREATE TABLE IF NOT EXISTS [{LISTINGS}] (
+   [url] TEXT PRIMARY KEY, [wp_id] INTEGER, [lastmod] TEXT, [sitemap] TEXT,
+   [first_listed] TEXT, [last_listed] TEXT
+);
+CREATE INDEX IF NOT EXISTS [idx_{LISTINGS}_last_listed] ON [{LISTINGS}] (last_listed);
+CREATE TABLE IF NOT EXISTS [{HANDED_OUT}] ([url] TEXT PRIMARY KEY, [at] TEXT);
+CREATE TABLE IF NOT EXISTS [{AUDITS}] (
+   [id] INTEGER PRIMARY KEY, [started_at] TEXT, [finished_at] TEXT, [status] TEXT,
+   [base_url] TEXT, [pid] INTEGER, [sitemaps] INTEGER, [sitemaps_failed] INTEGER,
+   [listed] INTEGER, [site_total] INTEGER, [missed] INTEGER, [removed] INTEGER,
+   [restored] INTEGER, [requests] INTEGER, [seconds] REAL
+);
+CREATE TABLE IF NOT EXISTS [{AUDIT_SITEMAPS}] (
+   [audit_id] INTEGER NOT NULL, [sitemap] TEXT NOT NULL, [urls] INTEGER, [read_at] TEXT,
+   PRIMARY KEY (audit_id, sitemap)
+);
+CREATE TABLE IF NOT EXISTS [{SITE_COUNTS}] (
+   [audit_id] INTEGER NOT NULL, [kind] TEXT NOT NULL, [key] TEXT NOT NULL, [name] TEXT,
+   [count] INTEGER, PRIMARY KEY (audit_id, kind, key)
+);
+CREATE TABLE IF NOT EXISTS [{EVENTS}] (
+   [article_id] INTEGER NOT NULL REFERENCES [{ARTICLES}]([id]), [at] TEXT NOT NULL,
+   [event] TEXT NOT NULL, [detail] TEXT
+);
+CREATE INDEX IF NOT EXISTS [idx_{EVENTS}_article_id] ON [{EVENTS}] (article_id, at);
+CREATE INDEX IF NOT EXISTS [idx_{ARTICLES}_removed_at] ON [{ARTICLES}] (removed_at)
+   WHERE removed_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS [idx_{ARTICLES}_missing_since] ON [{ARTICLES}] (missing_since)
+   WHERE missing_since IS NOT NULL;
+CREATE INDEX IF NOT EXISTS [idx_{ARTICLES}_withdrawn_at] ON [{ARTICLES}] (withdrawn_at)
+   WHERE withdrawn_at IS NOT NULL;
+CREATE VIEW IF NOT EXISTS [missing_articles] AS
+   SELECT l.url, l.lastmod, l.sitemap, l.first_listed FROM [{LISTINGS}] l
+   WHERE l.last_listed >= {current}
+     AND NOT EXISTS (SELECT 1 FROM [{ARTICLES}] a WHERE a.url = l.url)
+     AND NOT EXISTS (SELECT 1 FROM [{ALIASES}] x WHERE x.url = l.url);
+CREATE VIEW IF NOT EXISTS [removed_articles] AS
+   SELECT id, title, url, published, section, missing_since, removed_at, removal_reason
+   FROM [{ARTICLES}] WHERE removed_at IS NOT NULL;
+CREATE VIEW IF NOT EXISTS [withdrawn_articles] AS
+   SELECT id, title, url, published, section, withdrawn_at, withdrawal_reason
+   FROM [{ARTICLES}] WHERE withdrawn_at IS NOT NULL;
+"""
+
+
+# Images and stylesheets (archive.images): each content kept once, keyed by its SHA-256; the URLs
+# they were fetched from; and which articles use which image, as lead or in the body.
+MEDIA = "media"
+MEDIA_URLS = "media_urls"
+ARTICLE_IMAGES = "article_images"
+MEDIA_COLUMNS: dict[str, type] = {
+    "sha256": str, "kind": str, "content_type": str, "size": int, "fetched_at": str,
+    "body": bytes,
+}
+MEDIA_URL_COLUMNS: dict[str, type] = {
+    "url": str, "sha256": str, "fetched_url": str, "fetched_at": str, "run_id": int,
+}
+
+
+def _media_sql() -> str:
+    return (_table_sql(MEDIA, MEDIA_COLUMNS, "sha256", autoincrement=False)
+            + _table_sql(MEDIA_URLS, MEDIA_URL_COLUMNS, "url", autoincrement=False)
+            + f"""CREATE INDEX IF NOT EXISTS [idx_{MEDIA_URLS}_sha256] ON [{MEDIA_URLS}] (sha256);
+CREATE TABLE IF NOT EXISTS [{ARTICLE_IMAGES}] (
+   [article_id] INTEGER NOT NULL REFERENCES [{ARTICLES}]([id]),
+   [url] TEXT NOT NULL,
+   [role] TEXT NOT NULL,
+   PRIMARY KEY (article_id, url, role)
+);
+CREATE INDEX IF NOT EXISTS [idx_{ARTICLE_IMAGES}_url] ON [{ARTICLE_IMAGES}] (url);
+""")
 
 
 def create_schema_sql() -> str:
@@ -292,6 +405,8 @@ def create_schema_sql() -> str:
     sql += (f"CREATE INDEX IF NOT EXISTS [idx_{RESPONSES}_final_url] ON [{RESPONSES}] "
             "(final_url, id);\n")
     sql += _table_sql(META, {"key": str, "value": str}, "key", autoincrement=False)
+    sql += _record_sql()
+    sql += _media_sql()
     sql += f"PRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {SCHEMA_VERSION};\n"
     return sql
 
@@ -308,7 +423,8 @@ def migration_sql(conn) -> str:
         return [row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")]
 
     sql = ""
-    for table, columns in ((RUNS, RUN_COLUMNS), (FAILURES, FAILURE_COLUMNS)):
+    for table, columns in ((RUNS, RUN_COLUMNS), (FAILURES, FAILURE_COLUMNS),
+                           (ARTICLES, RECORD_COLUMNS)):
         have = present(table)
         for name, typ in columns.items():
             if have and name not in have:

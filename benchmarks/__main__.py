@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import archive, crawl, parse
+from benchmarks import archive, audit, crawl, images, imports, parse
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -17,8 +17,9 @@ def main() -> None:
               f"Python {platform.python_version()} on {platform.machine()}, "
               f"{platform.processor() or 'unknown CPU'}; a shared, noisy machine: compare "
               "ratios within one run, not times across runs.\n")
-    which = sys.argv[1:] or ["parse", "crawl", "archive"]
-    sections = {"parse": parse.run, "crawl": crawl.run, "archive": archive.run}
+    which = sys.argv[1:] or ["parse", "crawl", "archive", "audit", "images", "imports"]
+    sections = {"parse": parse.run, "crawl": crawl.run, "archive": archive.run,
+                "audit": audit.run, "images": images.run, "imports": imports.run}
     unknown = [name for name in which if name not in sections]
     if unknown:
         sys.exit(f"unknown benchmark {', '.join(unknown)}: choose from {', '.join(sections)}")

@@ -168,6 +168,32 @@ AUTHOR_SOURCE_TAIL = re.compile(
 # " | El Ciudadano", " - El Ciudadano" at the end of a title.
 TITLE_SUFFIX = re.compile(r"\s*[|\-–—]\s*El Ciudadano\s*$", re.IGNORECASE)
 
+# -- images and stylesheets ----------------------------------------------------------------
+# WordPress keeps uploads on the site's own hosts (/wp-content/uploads/..., as every saved page
+# shows; the theme's stylesheets under /wp-content/themes/). Jetpack (the REST API's
+# jetpack_featured_media_url) may name them through its Photon CDN instead:
+# https://i0.wp.com/www.elciudadano.com/wp-content/uploads/x.jpg?resize=696,392 is the upload
+# x.jpg resized. The crawl fetches every image from the site's own copy (media_origin), so the
+# only hosts it asks are HOSTS (the one crawled), under the same robots.txt and throttle.
+PHOTON_HOSTS = frozenset({"i0.wp.com", "i1.wp.com", "i2.wp.com", "i3.wp.com"})
+
+
+def media_origin(url: str) -> str | None:
+    """The site's own URL of an image or stylesheet the site's pages name (on HOSTS, or one of
+    the site's uploads through Photon), query dropped for Photon; None for any other host."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return None
+    if parts.hostname in HOSTS:
+        return url
+    host, _, path = parts.path.lstrip("/").partition("/")
+    if parts.hostname in PHOTON_HOSTS and host in HOSTS:
+        return urlunsplit(("https", host, "/" + path, "", ""))
+    return None
+
+
 # -- the RSS feed --------------------------------------------------------------------------
 # The loose first paragraph and the last line WordPress adds to every item of the feed.
 FEED_LEAD = "El Ciudadano"
@@ -184,6 +210,9 @@ REST_TOTAL_PAGES_HEADER = "X-WP-TotalPages"
 REST_MODIFIED_AFTER_FORMAT = "%Y-%m-%dT%H:%M:%S"
 # Custom fields that hold the standfirst, most trusted first.
 REST_SUBTITLE_FIELDS = ("bajada_titulo", "resume")
+# An AMP page has no standfirst block; a first paragraph this short, before the rest of the
+# body, is the standfirst the theme put there (the site's standfirsts are one sentence).
+AMP_LEAD_MAX_WORDS = 60
 
 # -- pages that are not articles -----------------------------------------------------------
 BLOCK_TITLES = {

@@ -73,12 +73,14 @@ class StandInSite:
                  pages: dict[str, bytes] | None = None, rest_blocked: bool = False,
                  html_blocked: bool = False, errors: dict[str, int] | None = None,
                  throttle: dict[str, tuple[int, str]] | None = None,
-                 hang: set[str] | None = None):
+                 hang: set[str] | None = None,
+                 media: dict[str, tuple[str, bytes]] | None = None):
         """core_sitemaps: no Yoast and no Sitemap line in robots.txt, only WordPress core's
         /wp-sitemap.xml. redirects: path -> Location answered with 301 (before anything else;
         a Location may name another host). extra_urls: paths the sitemap lists besides the
         articles. delay: seconds each article page takes. pages: path -> raw HTML served as
-        it is (e.g. a huge page)."""
+        it is (e.g. a huge page). media: path -> (content type, bytes) served as they are, in
+        place of the pictures and stylesheet the stand-in serves under /wp-content/."""
         self.articles = articles if articles is not None else ARTICLES
         self.blocked = blocked
         self.core_sitemaps = core_sitemaps
@@ -88,9 +90,12 @@ class StandInSite:
         self.pages = dict(pages or {})
         self.rest_blocked = rest_blocked  # /wp-json/ answers Cloudflare's block page
         self.errors = dict(errors or {})  # path -> HTTP status it answers (until removed)
-        # path -> (how many times, Retry-After value): answers 429 that often, then the page
+        # path -> (how many times, Retry-After value): answers 429 that often, then the page; the
+        # value may be a function, called when the 429 is sent (a date a few seconds ahead)
         self.throttle = dict(throttle or {})
         self.hang = set(hang or ())  # paths that never answer (until the site stops)
+        self.media = dict(media or {})
+        self.theme: str | None = None  # a template every article page is served in (a redesign)
         self._stopping = threading.Event()
         self.html_blocked = html_blocked  # pages and sitemaps blocked; the feed and REST answer
         self.requests: list[str] = []
@@ -162,13 +167,16 @@ class StandInSite:
                 if times > 0:
                     self.throttle[path] = (times - 1, retry_after)
             if times > 0:
-                return 429, html, "<h1>429 Too Many Requests</h1>", {"Retry-After": retry_after}
+                when = retry_after() if callable(retry_after) else retry_after
+                return 429, html, "<h1>429 Too Many Requests</h1>", {"Retry-After": when}
         if path in self.pages:
             return 200, html, self.pages[path], {}
         if path == "/feed/":
             return self._feed(int(query.get("paged", ["1"])[0] or 1))
         if path == "/wp-json/wp/v2/posts" and not self.blocked and not self.rest_blocked:
             return self._rest(query)
+        if path == "/wp-json/wp/v2/categories" and not self.blocked and not self.rest_blocked:
+            return self._categories()
         if path == "/wp-json/wp/v2/posts" and self.rest_blocked:
             return 403, html, templates.block_page(), {"Server": "cloudflare"}
         if self.html_blocked and path not in ("/robots.txt", "/feed/"):
@@ -181,6 +189,12 @@ class StandInSite:
                 return core
         if path == "/robots.txt":
             return 200, "text/plain; charset=utf-8", templates.robots(), {}
+        if path in self.media:
+            return 200, *self.media[path], {}
+        if path.startswith("/wp-content/uploads/") and path.endswith(templates.IMAGE_SUFFIXES):
+            return 200, "image/png", templates.image(path), {}
+        if path.startswith("/wp-content/themes/") and path.endswith(".css"):
+            return 200, "text/css", templates.STYLESHEET, {}
         if path in ("/sitemap_index.xml", "/post-sitemap.xml", "/post-sitemap2.xml",
                     "/page-sitemap.xml", "/category-sitemap.xml"):
             return 200, "application/xml; charset=UTF-8", self._sitemap(path), {}
@@ -238,6 +252,8 @@ class StandInSite:
             return 503, "text/html", "<h1>503 Service Unavailable</h1>", {"Retry-After": "0"}
         # the sidebar and related posts show a few other articles, as the theme does
         others = [a for a in self.articles[max(0, index - 5): index + 5] if a is not article]
+        if self.theme:
+            article = {**article, "template": self.theme}
         return 200, "text/html; charset=UTF-8", templates.article_page(article, others), {}
 
     def _by_id(self, wp_id: str) -> dict | None:
@@ -279,6 +295,16 @@ class StandInSite:
         pages = str(-(-len(everything) // per_page))
         return 200, "application/json; charset=UTF-8", templates.rest_posts(posts), {
             "X-WP-Total": str(len(everything)), "X-WP-TotalPages": pages}
+
+    def _categories(self) -> tuple[int, str, str, dict]:
+        """/wp-json/wp/v2/categories: every category (one page here) with core's count of
+        its published posts."""
+        counts = Counter(c for a in self.articles for c in dict.fromkeys(map(tuple,
+                                                                            a["categories"])))
+        terms = [{"id": templates.CATEGORY_IDS.get(slug, 1000 + i), "name": name, "slug": slug,
+                  "count": n} for i, ((name, slug), n) in enumerate(sorted(counts.items()))]
+        return 200, "application/json; charset=UTF-8", json.dumps(terms), {
+            "X-WP-Total": str(len(terms)), "X-WP-TotalPages": "1"}
 
     def _core_sitemap(self, path: str) -> tuple[int, str, str, dict] | None:
         xml = "application/xml; charset=UTF-8"

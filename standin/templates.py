@@ -297,10 +297,21 @@ COMMENTS = (
 )
 
 
+def _featured_image(a: dict) -> str:
+    """The post's featured image, as tagDiv's single-post template shows it above the text."""
+    if not a.get("image"):
+        return ""
+    return ('<div class="td_block_wrap tdb_single_featured_image"><div class="tdb-block-inner '
+            f'td-fix-index"><img class="entry-thumb" src="{escape(a["image"])}" alt="" '
+            'width="696" height="464"></div></div>')
+
+
 def article_page(a: dict, others: list[dict]) -> str:
     template = a.get("template", "tagdiv")
     if template == "old":
         return _old_article_page(a, others)
+    if template == "redesign":
+        return _redesigned_article_page(a)
     with_dates = template != "nodate"
     cats = "".join(
         f'<a class="tdb-entry-category" href="{LIVE}/{slug}/">{escape(name)}</a>'
@@ -335,7 +346,7 @@ def article_page(a: dict, others: list[dict]) -> str:
         f"{subtitle}"
         '<div class="tdb_single_author"><div class="tdb-author-name-wrap">'
         f'<span class="tdb-author-by">Por</span> {authors}</div></div>'
-        f"{date}{SHARING}"
+        f"{date}{SHARING}{_featured_image(a)}"
         f'<article id="post-{a["wp_id"]}" class="post-{a["wp_id"]} post type-post status-publish">'
         '<div class="td_block_wrap tdb_single_content"><div class="tdb-block-inner td-fix-index">'
         f'<div class="td-post-content">{a["body"]}</div></div></div></article>'
@@ -375,6 +386,21 @@ def _old_article_page(a: dict, others: list[dict]) -> str:
     )
     body_class = f'single single-post postid-{a["wp_id"]} single-format-standard'
     return _page(head, body_class, content, title=f'{a["title"]} | El Ciudadano')
+
+
+def _redesigned_article_page(a: dict) -> str:
+    """A theme the parser was never taught, as a redesign would bring overnight: Yoast's
+    metadata stays (a plugin), the article's markup and classes are all new."""
+    content = (
+        '<main class="nota"><header class="nota__cabecera">'
+        f'<h1 class="nota__titulo">{escape(a["title"])}</h1>'
+        f'<p class="nota__firma">Por {escape(", ".join(a["authors"]))} · '
+        f'{spanish_date(a["published"])}</p></header>'
+        f'<section class="nota__cuerpo">{a["body"]}</section></main>'
+    )
+    body_class = f'single single-post postid-{a["wp_id"]} tema-2026'
+    return _page(_meta(a) + _json_ld(a), body_class, content,
+                 title=f'{a["title"]} | El Ciudadano')
 
 
 # -- listings, errors, blocks -------------------------------------------------------------
@@ -544,6 +570,47 @@ def urlset(entries: list[tuple[str, str | None]]) -> str:
     )
     return ('<?xml version="1.0" encoding="UTF-8"?>'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + rows + "</urlset>")
+
+
+# -- images and the theme's stylesheet ------------------------------------------------------
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+IMAGE_SIZE = (96, 64)  # pixels: small, and noisy enough to weigh what a small photo does
+
+
+def image(path: str) -> bytes:
+    """The picture the stand-in serves at an uploads path: a PNG of noise seeded by the path,
+    the same bytes on every request and in every run, another for every path."""
+    import hashlib
+    import struct
+    import zlib
+
+    width, height = IMAGE_SIZE
+    seed = hashlib.sha256(path.encode()).digest()
+    rows = b"".join(b"\x00" + b"".join(hashlib.sha256(seed + bytes([y, x])).digest()[:24]
+                                       for x in range(width // 8))
+                    for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+
+
+STYLESHEET = """body{margin:0;font-family:Georgia,serif;color:#222;background:#f4f1ea}
+.td-header-wrap{background:#b3001b;color:#fff;padding:8px 24px}
+.td-header-wrap a{color:#fff}.tdb-menu,.sub-menu{display:none}
+.tdb-logo-img{height:40px}.td-main-content-wrap{max-width:1100px;margin:0 auto;padding:16px}
+.td-pb-span8{display:inline-block;width:68%;vertical-align:top}
+.td-pb-span4{display:inline-block;width:30%;vertical-align:top;font-size:13px}
+.tdb-title-text{font-size:34px;line-height:1.15;color:#111}
+.tdb_single_subtitle{font-size:19px;color:#555}
+.td-post-content img{max-width:100%;height:auto;border:1px solid #ccc}
+.td-module-thumb,.td-footer-wrap .td-pb-row,.comments{display:none}
+svg{width:18px;height:18px}.td-social-icon-wrap{display:inline-block;margin-right:6px}
+"""
 
 
 def robots() -> str:

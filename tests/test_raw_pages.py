@@ -1,6 +1,7 @@
 """Keep what was seen: every page the crawl read is kept as it came, `ciudadano reparse`
 rebuilds the articles from those pages without the network, and `export --format warc` hands
-them to WARC readers. Real crawls of the stand-in over HTTP on 127.0.0.1."""
+them to WARC readers. Real crawls of the stand-in over HTTP on 127.0.0.1 (the first one shared:
+conftest's first_run)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from archive.store import Archive
 from ciudadano.cli import main
 from tests.conftest import ROOT, free_port, rows, run_crawl, wait_until
 from standin.articles import ARTICLES, by_key
-from standin.server import StandInSite
 
 PATHS = {a["path"] for a in ARTICLES}
 
@@ -29,14 +29,12 @@ def cli(*args: str):
     return CliRunner().invoke(main, list(args))
 
 
-def test_every_page_read_is_kept_as_the_site_sent_it(tmp_path):
-    db = tmp_path / "kept.db"
-    with StandInSite() as site:
-        assert run_crawl(db, site.base_url, source="auto").returncode == 0
-        served = {path: httpx.get(site.base_url + path, timeout=30).content for path in PATHS}
-        sources = dict(rows(db, "select source, count(*) from responses group by source"))
-        kept_before = rows(db, "select max(id) from responses")[0][0]
-        assert run_crawl(db, site.base_url, source="auto").returncode == 0  # nothing new
+def test_every_page_read_is_kept_as_the_site_sent_it(after_first_run):
+    site, db = after_first_run
+    served = {path: httpx.get(site.base_url + path, timeout=30).content for path in PATHS}
+    sources = dict(rows(db, "select source, count(*) from responses group by source"))
+    kept_before = rows(db, "select max(id) from responses")[0][0]
+    assert run_crawl(db, site.base_url, source="auto").returncode == 0  # nothing new
     pages = {url.removeprefix(site.base_url): (status, decompress(body)) for url, status, body in
              rows(db, "select final_url, status, body from responses where source = 'html'")}
     assert pages.keys() == PATHS
@@ -49,11 +47,10 @@ def test_every_page_read_is_kept_as_the_site_sent_it(tmp_path):
     assert added[0] == "rest" and "modified_after=" in added[1]
 
 
-def test_reparse_rebuilds_articles_from_kept_pages_without_the_network(tmp_path):
-    db = tmp_path / "reparse.db"
-    with StandInSite() as site:
-        assert run_crawl(db, site.base_url, source="auto").returncode == 0
-    # the site is gone; an older parser had spoiled two fields of one article
+def test_reparse_rebuilds_articles_from_kept_pages_without_the_network(after_first_run):
+    site, db = after_first_run
+    asked = len(site.requests)
+    # an older parser had spoiled two fields of one article
     pensiones = by_key("politica-pensiones-senado")
     store = Archive(db)
     store.db.execute("update articles set title = 'Título roto', body = 'Cuerpo roto', "
@@ -75,14 +72,13 @@ def test_reparse_rebuilds_articles_from_kept_pages_without_the_network(tmp_path)
     assert rows(db, "select title from article_versions") == [("Título roto",)]
     again = cli("reparse", "--db", str(db))
     assert "0 changed, 10 unchanged" in again.output
+    assert len(site.requests) == asked  # nothing asked of the site
 
 
-def test_a_warc_export_reads_back_with_each_page_and_its_request(tmp_path):
-    db = tmp_path / "warc.db"
-    with StandInSite() as site:
-        assert run_crawl(db, site.base_url, source="auto").returncode == 0
-        served = {site.base_url + p: httpx.get(site.base_url + p, timeout=30).content
-                  for p in PATHS}
+def test_a_warc_export_reads_back_with_each_page_and_its_request(after_first_run, tmp_path):
+    site, db = after_first_run
+    served = {site.base_url + p: httpx.get(site.base_url + p, timeout=30).content
+              for p in PATHS}
     out = tmp_path / "pages.warc.gz"
     result = cli("export", "--format", "warc", "--out", str(out), "--db", str(db))
     assert result.exit_code == 0 and "10 articles' pages written" in result.output
@@ -98,8 +94,10 @@ def test_a_warc_export_reads_back_with_each_page_and_its_request(tmp_path):
             elif record.rec_type == "request":
                 requests[uri] = record.http_headers.protocol  # "GET /path HTTP/1.1"
     assert records[0].rec_type == "warcinfo"
-    assert responses == served
-    assert requests.keys() == served.keys()
+    # the site's pages (the kept images and stylesheets travel too: tests/test_images.py)
+    pages = {uri: body for uri, body in responses.items() if uri.startswith(site.base_url)}
+    assert pages == served
+    assert {uri for uri in requests if uri.startswith(site.base_url)} == served.keys()
     path = next(iter(PATHS))
     assert requests[site.base_url + path] == "GET"
     only_politics = tmp_path / "politica.warc.gz"
@@ -107,7 +105,8 @@ def test_a_warc_export_reads_back_with_each_page_and_its_request(tmp_path):
                "--section", "politica").exit_code == 0
     with open(only_politics, "rb") as stream:
         uris = {r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(stream)
-                if r.rec_type == "response"}
+                if r.rec_type == "response"
+                and r.rec_headers.get_header("WARC-Target-URI").startswith(site.base_url)}
     assert uris == {site.base_url + a["path"] for a in ARTICLES if a["section"][1] == "politica"}
 
 
@@ -117,20 +116,23 @@ PYWB = ROOT / ".venv" / "tools" / "pywb"
 @pytest.fixture(scope="module")
 def pywb() -> Path:
     """pywb, the Webrecorder replay server, in a virtualenv of its own (its pins are not the
-    project's): created once, under .venv/tools/."""
-    wayback = PYWB / "bin" / "wayback"
-    if not wayback.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PYWB)], check=True)
-        subprocess.run([str(PYWB / "bin" / "pip"), "install", "--quiet", "pywb>=2.8,<3"],
-                       check=True, timeout=600)
+    project's): created once, under .venv/tools/ (about 20 s, then kept; a lock keeps two
+    test processes from creating it at once)."""
+    import fcntl
+
+    PYWB.parent.mkdir(parents=True, exist_ok=True)
+    with open(PYWB.parent / "pywb.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (PYWB / "bin" / "wayback").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(PYWB)], check=True)
+            subprocess.run([str(PYWB / "bin" / "pip"), "install", "--quiet", "pywb>=2.8,<3"],
+                           check=True, timeout=600)
     return PYWB / "bin"
 
 
-def test_a_warc_export_replays_in_pywb(tmp_path, pywb):
-    db = tmp_path / "replay.db"
-    with StandInSite() as site:
-        assert run_crawl(db, site.base_url, source="auto").returncode == 0
-        served = {p: httpx.get(site.base_url + p, timeout=30).content for p in PATHS}
+def test_a_warc_export_replays_in_pywb(after_first_run, tmp_path, pywb):
+    site, db = after_first_run
+    served = {p: httpx.get(site.base_url + p, timeout=30).content for p in PATHS}
     warc = tmp_path / "pages.warc.gz"
     assert cli("export", "--format", "warc", "--out", str(warc), "--db", str(db)).exit_code == 0
     web = tmp_path / "wayback"

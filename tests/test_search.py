@@ -12,6 +12,7 @@ import pytest
 
 from archive.filters import Slice
 from archive.model import empty_article
+from archive.schema import SCHEMA_VERSION
 from archive.search import search
 from archive.store import Archive
 from tests.conftest import serving
@@ -239,7 +240,7 @@ def test_an_older_archive_is_migrated_to_integer_ids_and_stems(tmp_path):
     Archive(path).close()  # a writer opens it: migrated
     conn = sqlite3.connect(path)
     assert dict(conn.execute("select url, id from articles").fetchall()) == old_rowids
-    assert conn.execute("pragma user_version").fetchone()[0] == 3
+    assert conn.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
     assert urls(search(path, "elecciones")) == ["v1-2", "v1-0"]  # newest first on a tie
 
