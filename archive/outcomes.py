@@ -52,6 +52,16 @@ ARCHIVE_ERRORS = PREFIX + "archive_errors"  # writes to the archive that failed
 ARCHIVE_ERROR = PREFIX + "archive_error"  # the first of them, as one line (a string)
 RUN_ID = PREFIX + "run_id"  # the run's row in the runs table
 
+# images and stylesheets (crawler.images): IMAGE or STYLESHEET + one of the suffixes
+MEDIA_KEPT, MEDIA_BYTES, MEDIA_FAILED = "s_kept", "s_bytes", "s_failed"
+MEDIA_NOT_THE_SITES = "s_not_the_sites"  # named by a page, not on the site: not fetched
+MEDIA_NOT_STORED = PREFIX + "media_not_stored"  # fetched, but the archive could not store it
+
+
+def media(kind: str, suffix: str) -> str:
+    """The stat of kind ("image", "stylesheet"): media("image", MEDIA_KEPT) is images kept."""
+    return PREFIX + kind + suffix
+
 # where the fields came from (the drift alarm: archive.drift)
 THEME_READ = PREFIX + "theme/read"  # articles stored from their own page
 THEME_FIELDS = ("title", "body", "published")  # fields whose source the alarm watches

@@ -63,7 +63,7 @@ def _run(row) -> dict:
             "exit_status": exit_status, "new": new, "changed": changed, "unchanged": unchanged,
             "not_fetched_unchanged": get(o.SKIPPED_UNCHANGED), "failures": failures,
             "blocked_pages": blocked, "fell_back_to": fallback,
-            "images_not_kept": stats.get("ciudadano/images_failed", 0),
+            "images_not_kept": stats.get(o.media(IMAGE, o.MEDIA_FAILED), 0),
             "warning": stats.get(o.DRIFT_WARNING)}
 
 

@@ -24,6 +24,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from archive import outcomes as o
 from archive.db import open_for_writing, sqlite_message
 from archive.images import (
     BODY,
@@ -164,7 +165,7 @@ class ImagesPipeline:
             return
         target = self._target(url)
         if target is None:
-            self.stats.inc_value(f"ciudadano/{kind}s_not_the_sites")
+            self.stats.inc_value(o.media(kind, o.MEDIA_NOT_THE_SITES))
             return
         request = scrapy.Request(target, meta={"download_maxsize": self.maxsize,
                                                "handle_httpstatus_all": True})
@@ -178,24 +179,24 @@ class ImagesPipeline:
             return self._failed(url, kind, f"{type(err).__name__}: {err}".rstrip(": "))
         try:
             keep_media(self.db, url, kind, content_type, response.body, response.url,
-                       utc_now(), self.stats.get_value("ciudadano/run_id"))
+                       utc_now(), self.stats.get_value(o.RUN_ID))
         except sqlite3.Error as err:
             return self._not_stored(err)
         if kind == STYLESHEET:
             self.stylesheets.add(url)
-        self.stats.inc_value(f"ciudadano/{kind}s_kept")
-        self.stats.inc_value(f"ciudadano/{kind}s_bytes", len(response.body))
+        self.stats.inc_value(o.media(kind, o.MEDIA_KEPT))
+        self.stats.inc_value(o.media(kind, o.MEDIA_BYTES), len(response.body))
 
     def _failed(self, url: str, kind: str, reason: str) -> None:
         if len(self.failed) < FAILED_REMEMBERED:
             self.failed.add(url)
-        self.stats.inc_value(f"ciudadano/{kind}s_failed")
+        self.stats.inc_value(o.media(kind, o.MEDIA_FAILED))
         log.info("%s not kept: %s (%s)", kind, url, reason)
 
     def _not_stored(self, err: sqlite3.Error) -> None:
-        if not self.stats.get_value("ciudadano/media_not_stored"):
+        if not self.stats.get_value(o.MEDIA_NOT_STORED):
             log.error("could not keep images: %s", sqlite_message(self.archive_path, err))
-        self.stats.inc_value("ciudadano/media_not_stored")
+        self.stats.inc_value(o.MEDIA_NOT_STORED)
 
 
 def _header(response, name: bytes) -> str:

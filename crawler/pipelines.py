@@ -11,6 +11,7 @@ from scrapy.logformatter import LogFormatter
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import defer, threads
 
+from archive import outcomes as o
 from archive.db import sqlite_message
 from crawler import drift
 from archive.model import REQUIRED_FIELDS
@@ -42,7 +43,7 @@ class ValidatePipeline:
             return item
         if not item.get("is_article"):
             if self.stats is not None:
-                self.stats.inc_value("ciudadano/not_articles")
+                self.stats.inc_value(o.NOT_ARTICLES)
             return Failure(url=item["url"], reason=f"not an article: {item.get('reason')}")
         missing = [name for name in REQUIRED_FIELDS if not item.get(name)]
         if missing:  # the page may be mended: tried again by later runs
@@ -152,18 +153,18 @@ class StorePipeline:
         try:
             if keep_response(self.archive.db, asked, response.url, response.status, headers,
                              response.body, fetched_at, source, self.run_id, ready):
-                self.stats.inc_value("ciudadano/responses_kept")
+                self.stats.inc_value(o.RESPONSES_KEPT)
         except sqlite3.Error as err:  # the article itself may still be stored: say it once
-            if not self.stats.get_value("ciudadano/responses_not_kept"):
+            if not self.stats.get_value(o.RESPONSES_NOT_KEPT):
                 log.error("could not keep the page %s: %s", response.url,
                           sqlite_message(self.archive_path, err))
-            self.stats.inc_value("ciudadano/responses_not_kept")
+            self.stats.inc_value(o.RESPONSES_NOT_KEPT)
 
     def open_spider(self, spider=None):
         self.archive = Archive(self.archive_path)
         if self.own_run:
             self.run_id = self.archive.start_run(getattr(self.crawler.spider, "base_url", ""))
-        self.stats.set_value("ciudadano/run_id", self.run_id)
+        self.stats.set_value(o.RUN_ID, self.run_id)
 
     def spider_closed(self, spider, reason):
         """Scrapy's finish reason is known only now (after close_spider). The pages still
@@ -204,10 +205,10 @@ class StorePipeline:
             if not (item.get("provenance") or {}).get("page"):
                 self.archive.clear_retry(item["url"])
         except sqlite3.Error as err:
-            first = not self.stats.get_value("ciudadano/archive_errors")
-            self.stats.inc_value("ciudadano/archive_errors")
+            first = not self.stats.get_value(o.ARCHIVE_ERRORS)
+            self.stats.inc_value(o.ARCHIVE_ERRORS)
             if first:
-                self.stats.set_value("ciudadano/archive_error", sqlite_message(self.archive_path, err))
+                self.stats.set_value(o.ARCHIVE_ERROR, sqlite_message(self.archive_path, err))
                 log.error("%s", sqlite_message(self.archive_path, err))
                 deferred_from_coro(
                     self.crawler.engine.close_spider_async(reason="archive_write_failed"))
@@ -217,5 +218,4 @@ class StorePipeline:
 
     def _count(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1
-        self.stats.inc_value(f"ciudadano/articles_{key}" if key != "failures" else
-                             "ciudadano/failures")
+        self.stats.inc_value(o.FAILURES if key == "failures" else o.PREFIX + f"articles_{key}")
