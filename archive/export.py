@@ -26,6 +26,7 @@ from typing import IO
 
 from archive.db import ArchiveError, reader_uri, sqlite_message
 from archive.filters import FilterError, Slice
+from archive.listings import visible
 from archive.schema import ARTICLE_FIELDS, ARTICLES, article_columns, article_id_sql
 
 FORMATS = ("csv", "jsonl", "json", "parquet", "warc")
@@ -47,8 +48,11 @@ def export_columns() -> list[str]:
     return [name for name in article_columns() if name not in ("id", "content_hash", "run_id")]
 
 
-def _selection(where: Slice, language: str | None, query: str | None) -> tuple[str, list]:
+def _selection(where: Slice, language: str | None, query: str | None,
+               withdrawn: bool = False) -> tuple[str, list]:
     clauses, params = where.where(ARTICLES)
+    if not withdrawn:  # withdrawn from public view (archive.listings) unless asked for
+        clauses.append(visible(ARTICLES))
     if language:
         clauses.append(f"{ARTICLES}.language = ?")
         params.append(language)
@@ -62,16 +66,16 @@ def _selection(where: Slice, language: str | None, query: str | None) -> tuple[s
 
 
 def count_rows(uri: str, where: Slice, language: str | None = None,
-               query: str | None = None) -> int:
-    condition, params = _selection(where, language, query)
+               query: str | None = None, withdrawn: bool = False) -> int:
+    condition, params = _selection(where, language, query, withdrawn)
     with closing(sqlite3.connect(uri, uri=True)) as conn:
         return conn.execute(f"select count(*) from {ARTICLES}{condition}", params).fetchone()[0]
 
 
 def iter_rows(uri: str, where: Slice, language: str | None = None,
-              query: str | None = None) -> Iterator[dict]:
+              query: str | None = None, withdrawn: bool = False) -> Iterator[dict]:
     columns = export_columns()
-    condition, params = _selection(where, language, query)
+    condition, params = _selection(where, language, query, withdrawn)
     # by instant: -03:00 and -04:00 offsets make the ISO text misorder the hour repeated in April
     sql = (f"select {', '.join(columns)} from {ARTICLES}{condition} "
            "order by published_utc, url")
@@ -179,14 +183,15 @@ BINARY = {"parquet", "warc"}
 def export(db_path: str | Path, fmt: str, out_path: str | None = None,
            where: Slice | None = None, language: str | None = None, query: str | None = None,
            progress: Callable[[int], None] | None = None, bom: bool = False,
-           formulas: bool = False) -> int:
+           formulas: bool = False, withdrawn: bool = False) -> int:
     """Write the articles in where (and in language, and matching the search query) to
     out_path (stdout for None or "-"); returns the count. progress(n) is called as rows go.
+    Withdrawn articles only with withdrawn=True.
     Raises ExportError for what the user can change, ArchiveError for an unreadable archive."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     uri = reader_uri(db_path)
-    rows = iter_rows(uri, where or Slice(), language, query)
+    rows = iter_rows(uri, where or Slice(), language, query, withdrawn)
     if fmt == "warc":
         from archive.warc import warc_writer
 
@@ -218,8 +223,8 @@ def _export(rows: Iterator[dict], write, out_path: str | None, binary: bool = Fa
         return write(rows, sys.stdout)
     target = Path(out_path)
     real = Path(os.path.realpath(target))  # through symlinks: the link itself stays
-    try:
-        mode = os.stat(real).st_mode
+    try:  # the target's own path: /dev/stdout's link to a pipe names no file in /proc
+        mode = os.stat(target).st_mode
     except FileNotFoundError:
         mode = None
     except OSError as err:
@@ -229,9 +234,9 @@ def _export(rows: Iterator[dict], write, out_path: str | None, binary: bool = Fa
     try:
         if mode is not None and not stat.S_ISREG(mode):  # a device, a FIFO: never replaced
             if binary:
-                with open(real, "wb") as out:
+                with open(target, "wb") as out:
                     return write(rows, out)
-            with open(real, "w", encoding="utf-8", newline="") as out:
+            with open(target, "w", encoding="utf-8", newline="") as out:
                 return write(rows, out)
         return _write_in_place(real, lambda out: write(rows, out), binary)
     except OSError as err:

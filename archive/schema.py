@@ -263,8 +263,8 @@ def index_sql(where: str = "") -> str:
 
 
 # FTS5 keeps what it indexes in memory up to this many bytes, then writes a segment. Its default
-# (1 MB) suits one article at a time; an import indexes thousands in one statement, and writes
-# each batch as one segment instead of hundreds to merge (2.9x less time per article).
+# (1 MB) suits one article at a time; an import indexes thousands in one statement and writes
+# them as one segment instead of hundreds to merge (1.1 ms of CPU an article instead of 1.7).
 FTS_HASHSIZE_DEFAULT = 1024 * 1024
 FTS_HASHSIZE_BULK = 512 * 1024 * 1024
 

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import archive, audit, crawl, images, imports, parse
+from benchmarks import archive, audit, crawl, images, imports, parse, reading
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -17,9 +17,11 @@ def main() -> None:
               f"Python {platform.python_version()} on {platform.machine()}, "
               f"{platform.processor() or 'unknown CPU'}; a shared, noisy machine: compare "
               "ratios within one run, not times across runs.\n")
-    which = sys.argv[1:] or ["parse", "crawl", "archive", "audit", "images", "imports"]
+    which = sys.argv[1:] or ["parse", "crawl", "archive", "audit", "images", "imports",
+                             "reading"]
     sections = {"parse": parse.run, "crawl": crawl.run, "archive": archive.run,
-                "audit": audit.run, "images": images.run, "imports": imports.run}
+                "audit": audit.run, "images": images.run, "imports": imports.run,
+                "reading": reading.run}
     unknown = [name for name in which if name not in sections]
     if unknown:
         sys.exit(f"unknown benchmark {', '.join(unknown)}: choose from {', '.join(sections)}")

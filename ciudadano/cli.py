@@ -782,7 +782,7 @@ def _warnings_to_stderr():
         missing.setLevel(levels[1])
 
 
-import ciudadano.record  # noqa: E402, F401 (registers audit, withdraw, reinstate)
+import ciudadano.record  # noqa: F401 (registers audit, withdraw, reinstate)
 
 if __name__ == "__main__":
     main()
