@@ -48,10 +48,13 @@ def export_columns() -> list[str]:
     return [name for name in article_columns() if name not in ("id", "content_hash", "run_id")]
 
 
-def _selection(where: Slice, language: str | None, query: str | None,
+def _selection(conn, where: Slice, language: str | None, query: str | None,
                withdrawn: bool = False) -> tuple[str, list]:
     clauses, params = where.where(ARTICLES)
-    if not withdrawn:  # withdrawn from public view (archive.listings) unless asked for
+    # withdrawn from public view (archive.listings) unless asked for; an archive older than
+    # withdrawal (read-only, so never migrated) has no withdrawn article
+    if not withdrawn and any(row[1] == "withdrawn_at" for row in conn.execute(
+            f"PRAGMA table_info([{ARTICLES}])")):
         clauses.append(visible(ARTICLES))
     if language:
         clauses.append(f"{ARTICLES}.language = ?")
@@ -67,20 +70,21 @@ def _selection(where: Slice, language: str | None, query: str | None,
 
 def count_rows(uri: str, where: Slice, language: str | None = None,
                query: str | None = None, withdrawn: bool = False) -> int:
-    condition, params = _selection(where, language, query, withdrawn)
     with closing(sqlite3.connect(uri, uri=True)) as conn:
+        condition, params = _selection(conn, where, language, query, withdrawn)
         return conn.execute(f"select count(*) from {ARTICLES}{condition}", params).fetchone()[0]
 
 
 def iter_rows(uri: str, where: Slice, language: str | None = None,
               query: str | None = None, withdrawn: bool = False) -> Iterator[dict]:
     columns = export_columns()
-    condition, params = _selection(where, language, query, withdrawn)
-    # by instant: -03:00 and -04:00 offsets make the ISO text misorder the hour repeated in April
-    sql = (f"select {', '.join(columns)} from {ARTICLES}{condition} "
-           "order by published_utc, url")
     conn = sqlite3.connect(uri, uri=True)
     try:
+        condition, params = _selection(conn, where, language, query, withdrawn)
+        # by instant: -03:00 and -04:00 offsets make the ISO text misorder the hour repeated
+        # in April
+        sql = (f"select {', '.join(columns)} from {ARTICLES}{condition} "
+               "order by published_utc, url")
         for values in conn.execute(sql, params):
             yield dict(zip(columns, values, strict=True))
     except sqlite3.DatabaseError as err:

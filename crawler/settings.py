@@ -79,6 +79,9 @@ ITEM_PIPELINES = {
 # fetched in the same run under the same rules (crawler.images); -s IMAGES_ENABLED=False skips
 # them. An image or stylesheet larger than IMAGES_MAXSIZE bytes is not kept.
 IMAGES_ENABLED = True
+# What the last `ciudadano audit` found listed on the site and missing (or older) in the archive:
+# at most this many are fetched by a run, newest first (archive.listings.wanted_urls).
+LISTED_PER_RUN = 5000
 IMAGES_MAXSIZE = 8 * 1024 * 1024
 
 # The archive the pipelines write to (the CLI's --db sets it), and the run they write for (the
