@@ -210,9 +210,6 @@ REST_TOTAL_PAGES_HEADER = "X-WP-TotalPages"
 REST_MODIFIED_AFTER_FORMAT = "%Y-%m-%dT%H:%M:%S"
 # Custom fields that hold the standfirst, most trusted first.
 REST_SUBTITLE_FIELDS = ("bajada_titulo", "resume")
-# An AMP page has no standfirst block; a first paragraph this short, before the rest of the
-# body, is the standfirst the theme put there (the site's standfirsts are one sentence).
-AMP_LEAD_MAX_WORDS = 60
 
 # -- pages that are not articles -----------------------------------------------------------
 BLOCK_TITLES = {

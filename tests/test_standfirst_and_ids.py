@@ -47,6 +47,9 @@ def test_a_standfirst_from_rest_does_not_also_open_the_body():
     assert article["body_html"].startswith("<p>Dirigentes de Quintero")
     assert article["word_count"] == 26
     assert article["wp_id"] == 1201234
+    # a reparse of the same page keeps the standfirst out of the body (issue: reparse undid it)
+    again = merge_stored(page, article)
+    assert again["body"] == article["body"] and again["body_html"] == article["body_html"]
 
 
 def test_a_page_body_that_does_not_repeat_the_standfirst_is_left_whole():
@@ -59,13 +62,28 @@ def test_a_page_body_that_does_not_repeat_the_standfirst_is_left_whole():
     assert article["word_count"] == 26
 
 
-def test_an_amp_page_reads_its_standfirst_from_the_first_paragraph():
+def test_an_amp_page_takes_its_standfirst_from_the_rest_post_and_keeps_its_lede():
+    # the AMP template prints no standfirst block: alone, the page cannot tell a standfirst
+    # from a short lede, so its first paragraph stays the body's; its REST post tells
     folder = Path(__file__).parent / "fixtures" / "pages" / "amp-page"
-    article = parse_article((folder / "input.html").read_bytes(),
-                            (folder / "url.txt").read_text().strip())
-    assert article["subtitle"] == ("Vecinos acusan que la empresa minera no informó a tiempo "
-                                   "del incidente.")
+    url = (folder / "url.txt").read_text().strip()
+    page = parse_article((folder / "input.html").read_bytes(), url)
+    standfirst = "Vecinos acusan que la empresa minera no informó a tiempo del incidente."
+    assert page["subtitle"] is None
+    assert page["body"].startswith(standfirst + "\n\nLas comunidades de Tiltil")
+    rest = json.dumps([{
+        "id": 1170412, "date_gmt": "2025-07-15T02:30:00", "modified_gmt": "2025-07-15T03:10:00",
+        "link": url.removesuffix("amp/"), "title": {"rendered": page["title"]},
+        "content": {"rendered": f"<p>{standfirst}</p><p>Las comunidades de Tiltil...</p>"},
+        "excerpt": {"rendered": ""}, "acf": {"bajada_titulo": standfirst}}]).encode()
+    (post,) = parse_articles(rest, "https://www.elciudadano.com/wp-json/wp/v2/posts")
+    article = merge(page, post)
+    assert article["subtitle"] == standfirst
     assert article["body"].startswith("Las comunidades de Tiltil, en la Región Metropolitana")
+    # and a reparse of the kept AMP page keeps it so
+    again = merge_stored(page, article)
+    assert again["subtitle"] == standfirst
+    assert again["body"].startswith("Las comunidades de Tiltil, en la Región Metropolitana")
 
 
 def test_a_normal_page_never_takes_its_first_paragraph_as_standfirst():

@@ -156,7 +156,6 @@ class Page:
         self._category: list[tuple[str, str]] | None = None
         self._category_hrefs: set[str] = set()
         self._region: etree._Element | None | bool = False  # False: not looked for yet
-        self._blocks: list[text.Block] = []  # the body's, once read
 
     def region(self) -> etree._Element | None:
         """The smallest element around the first body container that also holds a headline,
@@ -270,7 +269,6 @@ class Page:
         found.add("excerpt", self._meta_first("og:description"), "meta:og:description")
         found.add("excerpt", self._meta_first("description"), "meta:description")
         found.add("excerpt", _decoded(node.get("description")), "json-ld")
-        found.add("excerpt", self._amp_lead, "html:amp-lead")
         self._add_body(found, url)
         found.add("image_url", self._meta_first("og:image"), "meta")
         found.add("image_url", _image(node.get("image")), "json-ld")
@@ -282,22 +280,10 @@ class Page:
         for selector, container in self.containers():
             blocks, embeds = content_blocks(container)
             if blocks:
-                self._blocks = blocks
                 found.add("body", blocks, f"html:{selector}")
                 found.add("body_html", body_html(container, url), f"html:{selector}")
                 found.add("embeds", embeds, f"html:{selector}")
                 return
-
-    def _amp_lead(self) -> str | None:
-        """An AMP page (the AMP plugin's template) prints no standfirst block: the standfirst
-        the theme adds to the content is the body's first paragraph, a short one before the
-        article proper."""
-        if "amp" not in self.root.attrib and "\u26a1" not in self.root.attrib:
-            return None
-        if len(self._blocks) < 3 or self._blocks[0][0] != "p":
-            return None
-        lead = self._blocks[0][1]
-        return lead if len(lead.split()) <= site.AMP_LEAD_MAX_WORDS else None
 
     def _meta_line(self, part: str) -> str | None:
         """The date ("date") or credit ("credit") of the meta line old themes print near the

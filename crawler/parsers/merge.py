@@ -60,12 +60,18 @@ def merge(page: dict | None, rest) -> dict:
             article[name] = rest[name]
             provenance[name] = rest_provenance.get(name, "rest")
     article["provenance"] = provenance
-    if article.get("subtitle") and not page.get("subtitle") and page.get("body"):
-        # the page printed the standfirst only as its body's first paragraph
-        from crawler.parsers.normalize import without_standfirst
+    return _standfirst_once(article, page)
 
-        article = without_standfirst(article, article["subtitle"])
-    return article
+
+def _standfirst_once(article: dict, page: dict) -> dict:
+    """A standfirst another source gave (the page had none: REST's ACF field, a feed's written
+    excerpt, the stored article's) is removed from the start of the page's body, where the
+    page printed it as the first paragraph."""
+    if not article.get("subtitle") or page.get("subtitle") or not page.get("body"):
+        return article
+    from crawler.parsers.normalize import without_standfirst
+
+    return without_standfirst(article, article["subtitle"])
 
 
 def _merge_dates(page: dict, cheap: dict) -> dict:
@@ -99,7 +105,7 @@ def merge_stored(page: dict, stored: dict) -> dict:
             if name in stored_provenance:  # where the stored value came from, as it said
                 provenance[name] = stored_provenance[name]
     article["provenance"] = provenance
-    return article
+    return _standfirst_once(article, page)
 
 
 def with_lastmod(article: dict | None, lastmod: str | None) -> dict | None:
