@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 
 import httpx
 import pytest
@@ -249,3 +250,40 @@ def test_an_archive_from_before_images_gets_their_tables_when_a_crawl_opens_it(t
     tables = {name for (name,) in rows(db, "select name from sqlite_master where type = 'table'")}
     assert {"media", "media_urls", "article_images"} <= tables
     assert rows(db, "pragma user_version") == [(5,)]
+
+
+def test_a_kept_page_the_archive_cannot_read_as_html_is_its_banner_not_an_error(crawl, tmp_path):
+    # pages are untrusted: a charset no codec knows, an empty body, an id past SQLite's
+    # integers, and the kept page of an article withdrawn from public view
+    import shutil
+    import sqlite3
+
+    from archive.raw import compress
+
+    db, base = tmp_path / "copia.db", crawl[1]
+    shutil.copy(crawl[0], db)
+    second = articles()[1]
+    with sqlite3.connect(db) as conn:
+        def kept(headers: dict, body: bytes) -> int:
+            return conn.execute(
+                "insert into responses (url, final_url, status, headers, fetched_at, source, "
+                "body_bytes, sha256, body) values (?, ?, 200, ?, '2025-11-21T14:05:09+00:00', "
+                "'html', ?, ?, ?)", [base + "/x/", base + "/x/", json.dumps(headers), len(body),
+                                     hashlib.sha256(body).hexdigest(), compress(body)]).lastrowid
+        odd_charset = kept({"Content-Type": ["text/html; charset=x-no-such"]},
+                           "<p>Año nuevo</p>".encode())
+        empty = kept({"Content-Type": ["text/html"]}, b"  \n ")
+        ((withdrawn_page,),) = conn.execute(
+            "select id from responses where source = 'html' and final_url = ?",
+            [base + second["path"]]).fetchall()
+    assert subprocess.run([*ciudadano(), "withdraw", base + second["path"], "--db", str(db),
+                           "--reason", "orden judicial"], capture_output=True).returncode == 0
+    with serving(db) as server:
+        answers = {name: httpx.get(f"{server}/-/ciudadano/kept/copia/{number}")
+                   for name, number in (("odd charset", odd_charset), ("empty", empty),
+                                        ("huge id", 2 ** 64), ("withdrawn", withdrawn_page))}
+    assert answers["odd charset"].status_code == 200
+    assert "Año nuevo" in answers["odd charset"].text  # read as UTF-8 all the same
+    assert answers["empty"].status_code == 200 and "Página archivada" in answers["empty"].text
+    assert answers["huge id"].status_code == 404
+    assert answers["withdrawn"].status_code == 404

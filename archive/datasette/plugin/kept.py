@@ -92,12 +92,21 @@ async def media(datasette, request):
 
 
 async def kept_page(datasette, request):
-    """A kept page as it was fetched, from the archive alone (see the module's docstring)."""
+    """A kept page as it was fetched, from the archive alone (see the module's docstring). The
+    page is parsed and rewritten off Datasette's SQL threads, which every page shares."""
+    import asyncio
+
     db = _database(datasette, request)
     database, response_id = request.url_vars["database"], int(request.url_vars["id"])
-    page = await db.execute_fn(lambda conn: _rendered(conn, database, response_id))
-    if page is None:
+    row = await db.execute_fn(lambda conn: _kept_row(conn, response_id))
+    if row is None:
         raise NotFound(f"no hay una página archivada {response_id} en {database}")
+    page_url, headers, fetched_at, blob, article_id = row
+    document, urls = await asyncio.to_thread(_parsed, blob, headers, page_url)
+    kept = await db.execute_fn(
+        lambda conn: media_by_url(conn, sorted(set(urls.values()))) if has_media(conn) else {})
+    page = await asyncio.to_thread(_rendered, document, urls, kept, database, page_url,
+                                   fetched_at, article_id)
     return Response.html(page, headers={**SAFE_HEADERS,
                                         "Content-Security-Policy": KEPT_PAGE_POLICY})
 
@@ -109,29 +118,74 @@ def _database(datasette, request):
         raise NotFound(f"no hay un archivo llamado {request.url_vars['database']}") from None
 
 
-def _rendered(conn, database: str, response_id: int) -> str | None:
+# A kept page larger than this is shown as its banner alone (the parser reads no more either).
+MAX_PAGE_BYTES = 10 * 1024 * 1024
+SQLITE_MAX_ID = 2 ** 63 - 1
+
+
+def _kept_row(conn, response_id: int):
+    """(url, headers, fetched_at, compressed body, article id) of a kept article page, or None
+    (none such, or its article withdrawn from public view)."""
+    if response_id > SQLITE_MAX_ID:
+        return None
     row = conn.execute(f"select final_url, headers, fetched_at, body from {RESPONSES} "
                        "where id = ? and source = 'html'", [response_id]).fetchone()
     if row is None:
         return None
-    page_url, headers, fetched_at, blob = row
+    withdrawal = ("withdrawn_at" if any(c[1] == "withdrawn_at" for c in conn.execute(
+        f"PRAGMA table_info([{ARTICLES}])")) else "null")
+    article = conn.execute(f"select id, {withdrawal} from {ARTICLES} where url = ?",
+                           [row[0]]).fetchone()
+    if article and article[1]:
+        return None
+    return (*row, article[0] if article else None)
+
+
+def _parsed(blob: bytes, headers: str | None, page_url: str):
+    """The kept page's document, stripped of what could run or load, and the URLs of the images
+    and stylesheets it names; an empty, unparseable or oversized page is an empty document."""
+    import lxml.html
+    from lxml import etree
+
+    body = decompress(blob)
+    document = None
+    if len(body) <= MAX_PAGE_BYTES:
+        try:
+            parser = lxml.html.HTMLParser(encoding=_charset(headers))
+            document = lxml.html.document_fromstring(body, parser=parser)
+        except (etree.ParserError, ValueError):
+            document = None
+    if document is None:
+        document = lxml.html.document_fromstring("<html><head></head><body></body></html>")
+    _strip(document)
+    return document, _media_urls(document, page_url)
+
+
+def _rendered(document, urls: dict, kept: dict, database: str, page_url: str,
+              fetched_at: str, article_id: int | None) -> str:
     import lxml.html
 
-    parser = lxml.html.HTMLParser(encoding=_charset(headers))
-    document = lxml.html.document_fromstring(decompress(blob), parser=parser)
-    _strip(document)
-    urls = _media_urls(document, page_url)
-    kept = media_by_url(conn, sorted(set(urls.values()))) if has_media(conn) else {}
     _rewrite(document, urls, {url: media_path(database, d) for url, d in kept.items()})
-    article = conn.execute(f"select id from {ARTICLES} where url = ?", [page_url]).fetchone()
-    _add_banner(document, page_url, fetched_at, database, article[0] if article else None)
+    _add_banner(document, page_url, fetched_at, database, article_id)
     return lxml.html.tostring(document, doctype="<!DOCTYPE html>", encoding="unicode")
 
 
 def _charset(headers: str | None) -> str | None:
-    for value in json.loads(headers or "{}").get("Content-Type", []):
-        if "charset=" in value.lower():
-            return value.lower().split("charset=")[1].split(";")[0].strip() or None
+    """The charset the page's Content-Type named (UTF-8, the site's, for a name Python does not
+    know); None when it names none, and lxml reads the page's own meta."""
+    import codecs
+
+    try:
+        values = json.loads(headers or "{}").get("Content-Type", [])
+    except (ValueError, AttributeError):
+        return None
+    for value in values if isinstance(values, list) else []:
+        if isinstance(value, str) and "charset=" in value.lower():
+            name = value.lower().split("charset=")[1].split(";")[0].strip().strip('"')
+            try:
+                return codecs.lookup(name).name if name else None
+            except LookupError:  # a name no codec has: the site writes UTF-8
+                return "utf-8"
     return None
 
 
