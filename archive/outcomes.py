@@ -122,4 +122,5 @@ EXIT_BLOCKED_FALLBACK = 8  # crawl: pages blocked; posts archived from the REST 
 
 def run_status(exit_status: int) -> str:
     """The status a crawl ending with exit_status is recorded with in the runs table."""
-    return {EXIT_INTERRUPTED: INTERRUPTED, EXIT_ARCHIVE: FAILED}.get(exit_status, FINISHED)
+    return {EXIT_INTERRUPTED: INTERRUPTED, EXIT_ARCHIVE: FAILED,
+            EXIT_USAGE: FAILED}.get(exit_status, FINISHED)

@@ -93,6 +93,8 @@ def _http_url(ctx, param, value):
 
     if value is None:
         return value
+    if isinstance(value, tuple):  # a repeatable option: each of its values
+        return tuple(_http_url(ctx, param, each) for each in value)
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 (raises for a port that is not a number)
@@ -125,7 +127,7 @@ def main() -> None:
               help="Where to discover articles: auto (REST API, sitemaps if it fails, and the "
                    "feed), html (sitemaps and feed), api (REST only), feed (RSS only).")
 @date_range
-@click.option("--url", "urls", multiple=True, metavar="URL",
+@click.option("--url", "urls", multiple=True, metavar="URL", callback=_http_url,
               help="Fetch just this article (repeatable); shortlinks ?p=ID and AMP URLs too.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting for this run (repeatable).")
@@ -203,11 +205,13 @@ def crawl(db_path, base_url, max_articles, feed_pages, full, source, date_from, 
         _hangup_is_terminate()
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(ElCiudadanoSpider)
+        not_started = []  # the crawl's own failure to start: a setting it cannot use
         process.crawl(crawler, base_url=base_url, max_articles=max_articles,
                       feed_pages=feed_pages, mode="full" if full else "incremental",
                       source=source, urls=list(urls),
                       since=where.date_from and first_day(where.date_from).isoformat(),
-                      until=where.date_to and last_day(where.date_to).isoformat())
+                      until=where.date_to and last_day(where.date_to).isoformat(),
+                      ).addErrback(not_started.append)
         # Scrapy's handler drops what is below LOG_LEVEL, but only after each logger made the
         # record (a few every page: "Crawled", "Scraped"); below the root's level none is made.
         # Scrapy sets the root's level to NOTSET as the crawl starts, so this comes after.
@@ -217,6 +221,10 @@ def crawl(db_path, base_url, max_articles, feed_pages, full, source, date_from, 
         process.start()
         stats = crawler.stats.get_stats()
         status, message = crawl_status(stats, base_url)
+        if not_started and stats.get(o.FINISH_REASON) is None:
+            status, message = o.EXIT_USAGE, (
+                f"the crawl could not start: {not_started[0].getErrorMessage()} (check the "
+                "-s settings)")
         warning = None
         try:
             warning = archive.finish_run(run_id, o.run_status(status), _counts(stats), stats,

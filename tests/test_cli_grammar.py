@@ -139,15 +139,34 @@ def test_a_second_import_is_told_an_import_is_writing(crawled, tmp_path):
     # the first import holds the archive's lock while it waits for its file to be written
     first = subprocess.Popen([*ciudadano(), "import", str(fifo), "--db", str(db)], cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        with open(fifo, "w"):  # opens once the first import opened it to read
-            from tests.conftest import wait_until
+    from tests.conftest import wait_until
 
-            wait_until(lambda: _holds_a_flock(first.pid))
-            second = subprocess.run([*ciudadano(), "import", "-", "--db", str(db)], cwd=ROOT,
-                                    input="", capture_output=True, text=True, timeout=60, check=False)
+    writer = None
+    try:
+        # opens once the first import opened it to read (never blocks: a first import that
+        # died fails the wait instead of hanging the suite)
+        def opened() -> bool:
+            nonlocal writer
+            assert first.poll() is None, first.communicate()
+            try:
+                writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:  # ENXIO: no reader yet
+                return False
+            return True
+
+        wait_until(opened)
+        wait_until(lambda: _holds_a_flock(first.pid))
+        second = subprocess.run([*ciudadano(), "import", "-", "--db", str(db)], cwd=ROOT,
+                                input="", capture_output=True, text=True, timeout=60, check=False)
     finally:
-        first.wait(timeout=60)
+        if writer is not None:
+            os.close(writer)  # the first import reads the end of its file
+        try:
+            first.wait(timeout=60)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
     assert second.returncode == 7, second.stderr
     assert second.stderr.splitlines() == [
         (f"error: an import (pid {first.pid}) is writing to {db} (it holds the archive's "
@@ -274,3 +293,24 @@ def test_the_sqlite_utils_pin_allows_only_versions_with_atomic():
     assert not pin.specifier.contains("3.36") and not pin.specifier.contains("3.38")
     assert pin.specifier.contains("4.0") and hasattr(sqlite_utils.Database, "atomic")
 
+
+
+def test_a_url_to_crawl_that_is_not_a_url_is_a_bad_option(tmp_path):
+    # it was crawled as a path of the site and the run exited 1
+    one_error(cli("crawl", "--db", str(tmp_path / "x.db"), "--url", "notaurl"), 2,
+              "'notaurl' is not an http(s) URL")
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_setting_the_crawl_cannot_use_is_a_bad_option_not_an_interruption(tmp_path):
+    # it exited 6, "interrupted by a signal", after a 50-line traceback
+    db = tmp_path / "x.db"
+    result = subprocess.run([*ciudadano(), "crawl", "--db", str(db), "--base-url",
+                             "http://127.0.0.1:9", "-s", "CONCURRENT_REQUESTS=abc"],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "Unhandled error" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "error: the crawl could not start: invalid literal for int() with base 10: 'abc' "
+        "(check the -s settings)")
+    assert rows(db, "select status, exit_status from runs") == [("failed", 2)]
