@@ -69,9 +69,23 @@ def keep_media(db, url: str, kind: str, content_type: str, body: bytes, fetched_
     db.execute(f"insert or ignore into {MEDIA} (sha256, kind, content_type, size, fetched_at, "
                "body) values (?, ?, ?, ?, ?, ?)",
                [digest, kind, content_type, len(body), fetched_at, body])
+    add_media_url(db, url, digest, fetched_url, fetched_at, run_id)
+    return digest
+
+
+def add_media_url(db, url: str, digest: str, fetched_url: str, fetched_at: str,
+                  run_id: int | None) -> None:
+    """Record that url names the content digest (kept already), fetched from fetched_url."""
     db.execute(f"insert or replace into {MEDIA_URLS} (url, sha256, fetched_url, fetched_at, "
                "run_id) values (?, ?, ?, ?, ?)", [url, digest, fetched_url, fetched_at, run_id])
-    return digest
+
+
+def kept_from(db, fetched_url: str) -> str | None:
+    """The SHA-256 of a content kept as fetched from fetched_url (the site's own copy of an
+    upload, whichever URL a page named it by), or None."""
+    row = db.execute(f"select sha256 from {MEDIA_URLS} where fetched_url = ? limit 1",
+                     [fetched_url]).fetchone()
+    return row[0] if row else None
 
 
 def kept_urls(db, kind: str) -> set[str]:

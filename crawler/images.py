@@ -27,6 +27,8 @@ from scrapy.exceptions import NotConfigured
 from archive import outcomes as o
 from archive.db import open_for_writing, sqlite_message
 from archive.images import (
+    add_media_url,
+    kept_from,
     BODY,
     IMAGE,
     LEAD,
@@ -93,6 +95,9 @@ class ImagesPipeline:
         # run meets 600,000: memory stays bounded)
         self.stylesheets: set[str] = set()
         self.fetching: dict[str, asyncio.Future] = {}  # URL -> its fetch going on
+        # the site's URL fetched -> its download going on: the URLs a page names one upload by
+        # (its own, Photon's resized ones) share one request
+        self.downloads: dict[str, asyncio.Future] = {}
         # not kept this run: not asked again until the next (the first FAILED_REMEMBERED)
         self.failed: set[str] = set()
 
@@ -167,25 +172,49 @@ class ImagesPipeline:
         if target is None:
             self.stats.inc_value(o.media(kind, o.MEDIA_NOT_THE_SITES))
             return
-        request = scrapy.Request(target, meta={"download_maxsize": self.maxsize,
-                                               "handle_httpstatus_all": True})
+        try:
+            digest = kept_from(self.db, target)
+            if digest is not None:  # the same upload, kept under another URL
+                add_media_url(self.db, url, digest, target, utc_now(),
+                              self.stats.get_value(o.RUN_ID))
+                return self._kept(url, kind)
+        except sqlite3.Error as err:
+            return self._not_stored(err)
+        download = self.downloads.get(target)
+        if download is None:
+            download = asyncio.ensure_future(self._download(target, kind))
+            self.downloads[target] = download
+            download.add_done_callback(lambda _: self.downloads.pop(target, None))
+        outcome = await download
+        if isinstance(outcome, str):
+            return self._failed(url, kind, outcome)
+        content_type, body, fetched_url = outcome
+        try:
+            keep_media(self.db, url, kind, content_type, body, fetched_url, utc_now(),
+                       self.stats.get_value(o.RUN_ID))
+        except sqlite3.Error as err:
+            return self._not_stored(err)
+        self._kept(url, kind)
+
+    async def _download(self, target: str, kind: str) -> tuple[str, bytes, str] | str:
+        """(content type, body, URL that answered) of the content at target, or why it is not
+        kept. Redirects are followed on the site alone, as for pages."""
+        request = scrapy.Request(target, meta={"download_maxsize": self.maxsize})
         try:
             response = await self.crawler.engine.download_async(request)
             content_type = media_type(kind, _header(response, b"Content-Type"),
                                       _checked(response, self.maxsize))
         except NotKept as reason:
-            return self._failed(url, kind, str(reason))
+            return str(reason)
         except Exception as err:  # noqa: BLE001 (robots.txt, too large, network: any is a reason)
-            return self._failed(url, kind, f"{type(err).__name__}: {err}".rstrip(": "))
-        try:
-            keep_media(self.db, url, kind, content_type, response.body, response.url,
-                       utc_now(), self.stats.get_value(o.RUN_ID))
-        except sqlite3.Error as err:
-            return self._not_stored(err)
+            return f"{type(err).__name__}: {err}".rstrip(": ")
+        self.stats.inc_value(o.media(kind, o.MEDIA_BYTES), len(response.body))
+        return content_type, response.body, response.url
+
+    def _kept(self, url: str, kind: str) -> None:
         if kind == STYLESHEET:
             self.stylesheets.add(url)
         self.stats.inc_value(o.media(kind, o.MEDIA_KEPT))
-        self.stats.inc_value(o.media(kind, o.MEDIA_BYTES), len(response.body))
 
     def _failed(self, url: str, kind: str, reason: str) -> None:
         if len(self.failed) < FAILED_REMEMBERED:

@@ -89,7 +89,8 @@ def test_a_crawl_keeps_each_image_once_across_the_articles_that_use_it(crawl):
     # asked once, though two articles use it; asked again after a 429, as pages are
     assert sum(1 for p in seen if p == SHARED) == 1
     assert sum(1 for p in seen if p == RETRIED) == 2
-    assert sum(1 for p in seen if p == CHART) == 2  # by its own URL and by Photon's
+    # named by its own URL and by Photon's, one upload: asked once
+    assert sum(1 for p in seen if p == CHART) == 1
     assert PRIVATE not in seen  # robots.txt rules images too
     links = rows(db, "select a.title, i.url, i.role from article_images i join articles a "
                      "on a.id = i.article_id order by a.title, i.role, i.url")
@@ -187,6 +188,20 @@ def test_the_setting_turns_images_off(tmp_path):
     assert rows(db, "select count(*) from articles") == [(3,)]
     assert rows(db, "select count(*) from media") == [(0,)]
     assert not any(p.startswith("/wp-content/") for p in seen)
+
+
+def test_an_image_moved_on_the_site_is_kept_from_where_it_moved(tmp_path):
+    # WordPress answers an upload's old address with a redirect; it was kept as "HTTP 301"
+    db = tmp_path / "movida.db"
+    first = new_article(1, "2025-11-21T10:00:00-03:00")
+    first.update(image=LIVE + UPLOADS + "antigua.jpg")
+    with StandInSite(articles=[first], redirects={UPLOADS + "antigua.jpg": SHARED}) as site:
+        result = run_crawl(db, site.base_url, source="auto")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert rows(db, "select url, fetched_url from media_urls where url like '%antigua%'") == [
+        (LIVE + UPLOADS + "antigua.jpg", site.base_url + SHARED)]
+    ((digest,),) = rows(db, "select sha256 from media_urls where url like '%antigua%'")
+    assert digest == hashlib.sha256(templates.image(SHARED)).hexdigest()
 
 
 def test_datasette_serves_a_kept_image_by_its_hash_and_nothing_else(crawl):
