@@ -16,6 +16,7 @@ import re
 import sqlite3
 import threading
 import time
+import weakref
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -362,7 +363,9 @@ def search(
 # The archive's authors, folded, per archive and state of it (PRAGMA data_version changes when
 # another connection commits): read once, a few thousand names, where every search by author
 # looks for its words without an index of folded names.
-_author_lists: dict[tuple[int, int], list[tuple[frozenset[str], str]]] = {}
+# Keyed by the connection itself (weakly: a closed and collected connection takes its entry
+# with it; an id() could be reused by the next connection, of another archive).
+_author_lists: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # The distinct names, one seek of the authors' index each (a few thousand), rather than a
 # scan of its every row (one per article and author: 330,000 rows, 3 to 4 times slower).
 _DISTINCT_AUTHORS = f"""with recursive names(author) as (
@@ -376,13 +379,13 @@ select author from names where author is not null"""
 def authors_named(conn: apsw.Connection, wanted: tuple[str, ...]) -> list[list[str]]:
     """For each wanted name, the credited authors whose name has all its words (case and
     accents ignored: muñoz finds Muñoz). SearchError for a name no author has."""
-    state = (id(conn), conn.execute("PRAGMA data_version").fetchone()[0])
-    names = _author_lists.get(state)
-    if names is None:
-        names = [(frozenset(fold(name).split()), name) for (name,) in conn.execute(
-            _DISTINCT_AUTHORS)]
-        _author_lists.clear()  # only the newest state of the connection is worth keeping
-        _author_lists[state] = names
+    version = conn.execute("PRAGMA data_version").fetchone()[0]
+    cached = _author_lists.get(conn)
+    if cached is None or cached[0] != version:
+        cached = (version, [(frozenset(fold(name).split()), name) for (name,) in conn.execute(
+            _DISTINCT_AUTHORS)])
+        _author_lists[conn] = cached  # only the newest state of each connection is kept
+    names = cached[1]
     found = []
     for text in wanted:
         words = set(fold(text).split())
@@ -422,15 +425,19 @@ def _by_authors(conns: list[apsw.Connection], expression: str | None, where: Sli
     return found
 
 
+def credited_sql(names: int) -> str:
+    """The index keys of the articles credited to one of so many names (the authors' index
+    finds them: tests/test_query_language.py reads its plan)."""
+    return (f"select {fts_key_sql('a')} from {AUTHORS} au join {ARTICLES} a "
+            f"on a.id = au.article_id where au.author in ({', '.join('?' * names)})")
+
+
 def _author_keys(conn: apsw.Connection, authors: list[list[str]], where: Slice) -> list[int]:
     """Index keys of the articles in where credited to one of each list of authors (author:a
     author:b: to both), newest first; by the index on article_authors."""
     keys = None
     for names in authors:
-        found = {k for (k,) in conn.execute(
-            f"select {fts_key_sql('a')} from {AUTHORS} au join {ARTICLES} a "
-            f"on a.id = au.article_id where au.author in ({', '.join('?' * len(names))})",
-            names)}
+        found = {k for (k,) in conn.execute(credited_sql(len(names)), names)}
         keys = found if keys is None else keys & found
     low, high = _key_range(where)
     keys = sorted((k for k in keys if low <= k < high), reverse=True)
