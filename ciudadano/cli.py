@@ -270,9 +270,13 @@ def _is_network_error(exc: BaseException) -> bool:
 
 
 def _network_errors_in_one_line() -> None:
-    """_OneLineNetworkErrors on the handlers Scrapy has put on the root logger."""
+    """_OneLineNetworkErrors on the handlers Scrapy has put on the root logger. Scrapy's
+    robots.txt middleware is not heard on the terminal: when robots.txt cannot be fetched it
+    logs an ERROR naming the request that happened to ask first (a REST page), and the crawl
+    says what it could not fetch itself, robots.txt included (a log file keeps both)."""
     for handler in logging.root.handlers:
         handler.addFilter(_OneLineNetworkErrors())
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
 
 
 def _hangup_is_terminate() -> None:
