@@ -59,21 +59,11 @@ def metadata(db_name: str) -> dict:
 
 
 def front_page(db: str) -> str:
-    """The archive's home: a search box and the ways in."""
-    links = [("articles", "every article, newest first"), ("articles_per_month", "per month"),
-             ("articles_per_section", "per section"), ("articles_per_author", "per author"),
-             ("latest_runs", "the latest crawls"), ("open_failures", "pages still failing")]
-    return (
-        "<p>Articles of the Chilean news site El Ciudadano, crawled and normalised by "
-        "ciudadano-archive.</p>"
-        f'<form action="/{db}/search" method="get" class="core">'
-        '<p><input type="search" name="q" size="50" aria-label="Search the archive" '
-        'placeholder="elecciones, &quot;segunda vuelta&quot;, pensi*, boric OR kast"> '
-        '<input type="submit" value="Search"></p></form>'
-        "<p>Case, accents and word forms are ignored: politica finds Política, elecciones "
-        "finds elección.</p><p>"
-        + " · ".join(f'<a href="/{db}/{path}">{label}</a>' for path, label in links)
-        + "</p>")
+    """The archive's description where Datasette shows it: where to search, in Spanish (the
+    home page itself is the plugin's index.html)."""
+    return ("<p>Los artículos del medio chileno El Ciudadano, archivados y normalizados por "
+            f'ciudadano-archive. <a href="/-/buscar/{db}">Buscar en el archivo</a> · '
+            f'<a href="/-/cobertura/{db}">Cobertura</a></p>')
 
 
 def _all_versions() -> str:
@@ -168,8 +158,10 @@ def canned_queries() -> dict:
     }
 
 
-def serve(db_path: str | Path, port: int = 8001, host: str = "127.0.0.1") -> int:
+def serve(db_path: str | Path, port: int = 8001, host: str = "127.0.0.1", sock=None) -> int:
     """Run Datasette on the archive in this process until stopped; returns the exit status.
+    sock: a socket already listening (the CLI binds it first, to refuse a busy port in one
+    line before saying anything started); then host and port are its own.
 
     In this process, not a child: stopping `ciudadano serve` (Ctrl-C, SIGTERM) stops the
     server, and nothing is left running. The archive is opened read-only, as immutable on
@@ -199,6 +191,8 @@ def serve(db_path: str | Path, port: int = 8001, host: str = "127.0.0.1") -> int
     asyncio.run(ds.invoke_startup())
     config = uvicorn.Config(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
+    if sock is not None:
+        host, port = sock.getsockname()[:2]
     print(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr, flush=True)
-    server.run()
+    server.run(sockets=[sock] if sock is not None else None)
     return 0 if server.started else 1

@@ -1,114 +1,240 @@
-"""What the archivist sees, in a real browser: headless Chromium (Debian's package) against a
-real `ciudadano serve`. Screenshots of the home page, a search result page and an article page
-are saved under screenshots/<this run's UTC time>/ for people to look at; the DOM Chromium
-built (scripts run) is checked for what a reader relies on."""
+"""The reading room as a person uses it, in a real browser: Playwright driving Debian's Chromium
+(no browser download) against a real `ciudadano serve` on an archive crawled from the stand-in.
+
+Typed queries, a facet picked, the next page, an article, a diff of two versions, a kept page,
+the coverage chart; on each of our pages: Spanish, `lang="es"`, no horizontal scrolling at
+390 px, axe-core (npm, installed by `make test-browser`) without serious or critical
+violations, and no request leaving 127.0.0.1. Screenshots at 1280 and 390 px are saved under
+screenshots/<this run's UTC time>/ for people to look at."""
 
 from __future__ import annotations
 
-import os
+import json
+import re
 import shutil
-import signal
-import struct
 import subprocess
-import tempfile
 from datetime import datetime, timezone
-from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree
 
 import pytest
 
 from archive.store import Archive
-from tests.conftest import ROOT, rows, run_crawl, serving
-from standin.articles import by_key, edited
+from standin.articles import ARTICLES, by_key, new_article
 from standin.server import StandInSite
+from tests.conftest import ROOT, ciudadano, rows, run_crawl, serving
 
+playwright = pytest.importorskip("playwright.sync_api", reason="`make test-browser` installs "
+                                 "pytest-playwright")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium: `make test-browser` "
-                                "installs Debian's package")
+AXE = ROOT / "tests" / "browser" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+pytestmark = pytest.mark.skipif(CHROMIUM is None or not AXE.exists(), reason=(
+    "no chromium or axe-core: `make test-browser` installs Debian's chromium and npm's axe-core"))
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run"]
 RUN = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 SHOTS = ROOT / "screenshots" / RUN
-WIDTH, HEIGHT = 1280, 900
-
-
-def chromium(*args: str, url: str) -> str:
-    """Run headless Chromium once on url; its stdout. Its whole process group is stopped."""
-    with tempfile.TemporaryDirectory(prefix="ciudadano-chromium-") as profile:
-        command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                   "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking",
-                   "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                   f"--user-data-dir={profile}", f"--window-size={WIDTH},{HEIGHT}",
-                   "--virtual-time-budget=3000", *args, url]
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                 start_new_session=True, text=True)
-        try:
-            out, _ = child.communicate(timeout=90)
-        finally:
-            try:
-                os.killpg(child.pid, signal.SIGKILL)  # its zygote and renderers too
-            except ProcessLookupError:
-                pass
-            child.wait()
-    return out
-
-
-def screenshot(url: str, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    target = SHOTS / f"{name}.png"
-    chromium(f"--screenshot={target}", url=url)
-    header = target.read_bytes()[:24]
-    assert header[:8] == b"\x89PNG\r\n\x1a\n", name
-    assert struct.unpack(">II", header[16:24]) == (WIDTH, HEIGHT)
-    assert target.stat().st_size > 20_000, f"{name}: an almost empty picture"
-    return target
+HUMAN_DATE = re.compile(r"\b\d{1,2} de (enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
+                        r"septiembre|octubre|noviembre|diciembre) de \d{4}\b")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# 25 short notes published over 2018-2024 besides the stand-in's articles: note n on day
+# n % 27 + 1 of month n % 12 + 1 of year 2018 + n % 7.
+NOTES = [new_article(n, f"{2018 + n % 7}-{n % 12 + 1:02d}-{n % 27 + 1:02d}T1{n % 10}:05:00-03:00")
+         for n in range(1, 26)]
+LATE = new_article(99, "2025-11-20T10:00:00-03:00")  # listed by the site, never crawled
+NEW_TITLE = "La reforma de pensiones vuelve al Senado con cambios"
+ADDED = "La votación quedó para marzo."
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
     db = tmp_path_factory.mktemp("browser") / "elciudadano.db"
-    with StandInSite() as site:
+    with StandInSite(articles=ARTICLES + NOTES) as site:
         assert run_crawl(db, site.base_url, source="auto").returncode == 0
-    # one article corrected after publication: two versions
+        # then the site publishes one more, and an audit reads what the site lists
+        site.articles = site.articles + [LATE]
+        audit = subprocess.run([*ciudadano(), "audit", "--db", str(db), "--base-url",
+                                site.base_url], capture_output=True, text=True, timeout=300,
+                               check=False)
+        assert audit.returncode == 0, audit.stderr
+    # one article corrected after publication: a new headline and a sentence added
     pensiones = by_key("politica-pensiones-senado")
     (row,) = rows(db, "select url from articles where wp_id = ?", pensiones["wp_id"])
     store = Archive(db)
-    current = dict(zip(("url", "title", "body", "published", "published_date", "subtitle",
-                        "section", "authors"), store.db.execute(
-        "select url, title, body, published, published_date, subtitle, section, authors "
-        "from articles where url = ?", [row[0]]).fetchone()))
-    import json
-
-    current.update(authors=json.loads(current["authors"]), is_article=True,
-                   title=edited(pensiones, "2025-09-08T10:00:00-03:00",
-                                "La reforma de pensiones vuelve al Senado con cambios")["title"])
+    cursor = store.db.execute("select * from articles where url = ?", [row[0]])
+    current = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    for name in ("authors", "tags", "categories", "embeds", "provenance"):
+        current[name] = json.loads(current[name]) if current[name] else current[name]
+    paragraphs = current["body"].split("\n\n")
+    paragraphs[1] += " " + ADDED
+    current.update(is_article=True, title=NEW_TITLE, body="\n\n".join(paragraphs))
     store.store_article(current)
     store.close()
     return db
 
 
-def test_home_search_and_article_pages_as_a_reader_sees_them(archive):
-    (article_id,) = rows(archive, "select id from articles where wp_id = 1181002")[0]
-    with serving(archive) as base:
-        home = chromium("--dump-dom", url=f"{base}/")
-        assert 'name="q"' in home and "Archivo de El Ciudadano" in home
-        screenshot(f"{base}/", "home")
+@pytest.fixture(scope="module")
+def base(archive):
+    with serving(archive) as url:
+        yield url
 
-        found = chromium("--dump-dom", url=f"{base}/elciudadano/search?q=pensiones")
-        assert "[pensiones]" in found
-        assert f'href="/-/article/elciudadano/{article_id}"' in found  # the title is a link
-        screenshot(f"{base}/elciudadano/search?q=pensiones", "search")
 
-        table = chromium("--dump-dom", url=f"{base}/elciudadano/articles")
-        # the articles come first: the column descriptions are folded away
-        assert "<summary>What the columns mean</summary>" in table
-        assert table.index("<details>") < table.index("column-descriptions")
-        screenshot(f"{base}/elciudadano/articles", "articles")
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
-        page = chromium("--dump-dom", url=f"{base}/-/article/elciudadano/{article_id}")
-        assert "<h1>La reforma de pensiones vuelve al Senado con cambios</h1>" in page
-        assert ('<p class="standfirst">El oficialismo busca votar en general antes de fin '
-                "de mes.</p>") in page
-        assert "Por Felipe Soto, Daniela Muñoz" in page
-        assert page.count("<p>") >= 3  # the body as paragraphs
-        assert "La política de pensiones vuelve al Senado tras el receso" in page  # version 1
-        assert "qué cambió" in page
-        screenshot(f"{base}/-/article/elciudadano/{article_id}", "article")
-    print(f"screenshots in {SHOTS}")
+
+@pytest.fixture
+def page(browser):
+    """A page in Spanish (Chile) whose every request off 127.0.0.1 is refused and recorded."""
+    context = browser.new_context(locale="es-CL", viewport={"width": 1280, "height": 900})
+    off_host: list[str] = []
+
+    def guard(route):
+        url = route.request.url
+        if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "about:")):
+            route.continue_()
+        else:
+            off_host.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    tab = context.new_page()
+    yield tab
+    context.close()
+    assert off_host == [], f"requests left 127.0.0.1: {off_host}"
+
+
+def check_for_everyone(page, name: str) -> None:
+    """Spanish declared, no horizontal scrolling at 390 px, axe-core clean of serious and
+    critical violations; screenshots at 1280 and 390 px."""
+    assert page.evaluate("document.documentElement.lang") == "es", name
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=SHOTS / f"{name}-1280.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 390, f"{name}: {wide} px wide at 390 px (horizontal scrolling)"
+    page.screenshot(path=SHOTS / f"{name}-390.png", full_page=True)
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+           for v in found["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{name}: {bad}"
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_search_facet_next_page_and_an_article(page, base, archive):
+    page.goto(f"{base}/")
+    assert page.locator("h1").inner_text() == "Archivo de El Ciudadano"
+    check_for_everyone(page, "inicio")
+    page.get_by_label("Buscar en el archivo").fill("nota")
+    page.get_by_label("Buscar en el archivo").press("Enter")
+    page.wait_for_url(re.compile(r"/-/buscar/"))
+    page.get_by_label("Orden").select_option(label="Más recientes primero")
+    page.get_by_role("button", name="Buscar").click()
+    page.wait_for_url(re.compile(r"sort=date"))
+    assert page.locator("#cuantos").inner_text() == "25 artículos · página 1 de 2"
+    results = page.locator("article.resultado")
+    assert results.count() == 20
+    # the newest note: number 20, of 21 September 2024
+    first = results.nth(0)
+    assert first.locator("h3").inner_text() == "Nota nueva número 20"
+    assert first.locator("time").inner_text() == "21 de septiembre de 2024"
+    assert "Chile" in first.inner_text() and "Redacción" in first.inner_text()
+    for i in range(20):  # every snippet marks the word searched for
+        assert results.nth(i).locator("mark").first.inner_text().lower() == "nota"
+    check_for_everyone(page, "resultados")
+    # the same search as a feed to subscribe to (newest first) and as JSON
+    def linked(name: str):
+        href = page.get_by_role("link", name=name).get_attribute("href")
+        return page.request.get(urljoin(page.url, href))
+
+    feed = ElementTree.fromstring(linked("canal Atom").body())
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = feed.findall(f"{atom}entry")
+    assert len(entries) == 25
+    assert entries[0].findtext(f"{atom}title") == "Nota nueva número 20"
+    assert linked("JSON").json()["total"] == 25
+
+    page.get_by_role("link", name="Siguiente →").click()
+    assert page.locator("#cuantos").inner_text() == "25 artículos · página 2 de 2"
+    assert page.locator("article.resultado").count() == 5
+    # the oldest note: number 14, of 15 March 2018
+    assert page.locator("article.resultado h3").last.inner_text() == "Nota nueva número 14"
+
+    # the year facet: notes 4, 11, 18 and 25 are of 2022
+    page.locator("aside").get_by_role("link", name="2022", exact=True).click()
+    assert page.locator("#cuantos").inner_text() == "4 artículos"
+    titles = page.locator("article.resultado h3").all_inner_texts()
+    assert titles == ["Nota nueva número 11", "Nota nueva número 18", "Nota nueva número 4",
+                      "Nota nueva número 25"]
+    assert page.get_by_label("Desde").input_value() == "2022-01-01"
+
+    page.get_by_role("link", name="Nota nueva número 18").click()
+    assert page.locator("h1").inner_text() == "Nota nueva número 18"
+    byline = page.locator("p.byline").nth(1).inner_text()
+    assert "Por Redacción" in byline
+    # published 18:05 at UTC-3, that is 17:05 in Santiago, UTC-4 in July
+    assert "19 de julio de 2022, 17:05 (hora de Chile)" in byline
+    assert not ISO_DATE.search(page.locator("main").inner_text())
+    check_for_everyone(page, "articulo")
+
+
+def test_versions_a_diff_and_the_kept_page(page, base):
+    page.goto(f"{base}/-/buscar/elciudadano")
+    page.get_by_label("Palabras").fill("pensiones")
+    page.get_by_label("Autor").fill("muñoz")  # Daniela Muñoz, one of its two authors
+    page.get_by_role("button", name="Buscar").click()
+    assert page.locator("#cuantos").inner_text() == "1 artículo"
+    page.get_by_role("link", name=NEW_TITLE).click()
+    versions = page.locator("ol.versiones li")
+    assert versions.count() == 2
+    assert "primera versión archivada" in versions.nth(0).inner_text()
+    assert "cambió título, cuerpo (cuerpo: +5 / −0 palabras)" in versions.nth(1).inner_text()
+    assert HUMAN_DATE.search(versions.nth(1).inner_text())
+    assert page.locator("figure img").count() == 0 or page.locator(
+        "figure img").get_attribute("src").startswith("/-/ciudadano/media/")
+
+    versions.nth(1).get_by_role("link", name="ver los cambios").click()
+    assert page.locator("h1").inner_text().startswith("Qué cambió en «")
+    title = page.locator("p.cambio").first
+    assert title.locator("del").all_inner_texts() == ["política", "tras el receso"]
+    assert title.locator("ins").all_inner_texts() == ["reforma", "con cambios"]
+    assert page.locator("main ins").last.inner_text() == ADDED
+    folded = page.locator("details.plegado summary")
+    assert folded.count() == 1 and folded.inner_text().endswith("párrafos sin cambios")
+    check_for_everyone(page, "cambios")
+
+    page.get_by_role("link", name="← Volver al artículo").click()
+    check_for_everyone(page, "articulo-versiones")
+    page.locator("ol.versiones li").nth(0).get_by_role("link", name="página archivada").click()
+    assert "Página archivada" in page.locator("#ciudadano-archivo").inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "pagina-archivada-1280.png")
+
+
+def test_coverage_at_a_glance(page, base):
+    page.goto(f"{base}/-/cobertura/elciudadano")
+    assert page.locator("h1").inner_text() == "Cobertura del archivo"
+    chart = page.locator("svg.grafico")
+    assert chart.get_attribute("role") == "img"
+    # 2015-03 to 2025-11: one bar or gap mark a month, 129 months
+    assert chart.locator("rect.barra").count() + chart.locator("rect.hueco").count() == 129
+    check_for_everyone(page, "cobertura")
+    # the site's own counts beside ours: the note published after the crawl is one the site
+    # lists for 2025 and the archive lacks
+    site = page.locator("main").inner_text()
+    assert "que el sitio lista en sus sitemaps" in site and "Faltan" in site
+    year = page.locator("table").first.locator("tr", has_text="2025").locator("td")
+    assert int(year.nth(1).inner_text()) == int(year.nth(2).inner_text()) + 1
+    page.get_by_label("Sección").select_option(label="Política (1)")
+    page.get_by_role("button", name="Ver").click()
+    assert page.locator("h1").inner_text() == "Cobertura del archivo: Política"
+    assert page.locator("svg.grafico rect.barra").count() == 1

@@ -6,6 +6,11 @@
 - Searches are checked before Datasette sees them (archive.query's grammar and bounds, the
   filters' dates): a bad one gets HTTP 400 and one line, never a stalled server.
 - The articles table's own `_search` box is sent to the ranked, stemmed search page.
+- The reading room, in Spanish: the results page (results.py, /-/buscar/DB), the article page
+  and its versions' diffs (article.py, diff.py), coverage at a glance (coverage.py), kept pages
+  (kept.py); every HTML page declares `lang="es"`.
+- Every SQL function registered here bounds its own work: SQLite's time limit cannot interrupt
+  Python (ciudadano_diff: diff.py's step budget; ciudadano_search: archive.search's deadline).
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ import json
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
-from datasette.utils.asgi import Response
 
+from archive.datasette.plugin.article import article_path
+from archive.datasette.plugin.diff import word_diff_text
 from archive.filters import FilterError, Slice
 from archive.query import SearchError, fts_query
-from archive.schema import ARTICLES, VERSIONS
-from archive.versions import word_diff
+from archive.schema import ARTICLES
 
 # Query-string parameters that carry a full-text query.
 SEARCH_PARAMS = ("_search", "q")
@@ -31,7 +36,8 @@ SEARCH_SECONDS = 2.0
 
 @hookimpl
 def prepare_connection(conn, database, datasette):
-    conn.create_function(DIFF_FUNCTION, 2, word_diff, deterministic=True)
+    # bounded (a Python function escapes SQLite's time limit): issue "hostile input", item 11
+    conn.create_function(DIFF_FUNCTION, 2, word_diff_text, deterministic=True)
     db = datasette.databases.get(database)
     path = getattr(db, "path", None)
     if not path:
@@ -48,79 +54,15 @@ def prepare_connection(conn, database, datasette):
                            for h in hits], ensure_ascii=False)
 
     conn.create_function(SEARCH_FUNCTION, 5, ciudadano_search)
-    conn.create_function(DIFF_FUNCTION, 2, word_diff, deterministic=True)
-
-
-ARTICLE_ROUTE = r"^/-/article/(?P<database>[^/]+)/(?P<id>[0-9]+)$"
-
-
-def article_path(database: str, article_id) -> str:
-    return f"/-/article/{database}/{article_id}"
 
 
 @hookimpl
 def register_routes(datasette):
-    return [(ARTICLE_ROUTE, article_page)]
+    from archive.datasette.plugin import article, coverage, kept, results
 
-
-async def article_page(datasette, request):
-    """An article as it reads: title, standfirst, byline, image, body, tags, source, versions;
-    its raw columns one click away."""
-    from datasette.utils.asgi import NotFound
-
-    database = request.url_vars["database"]
-    article_id = int(request.url_vars["id"])
-    try:
-        db = datasette.get_database(database)
-    except KeyError:
-        raise NotFound(f"no archive named {database}") from None
-    found = await db.execute(f"select * from {ARTICLES} where id = ?", [article_id])
-    row = found.first()
-    if row is None:
-        raise NotFound(f"no article {article_id} in {database}")
-    article = dict(row)
-    for name in ("authors", "tags", "categories"):
-        try:
-            article[name] = json.loads(article.get(name) or "[]")
-        except ValueError:
-            article[name] = []
-    article["paragraphs"] = [p.strip() for p in (article.get("body") or "").split("\n\n")
-                             if p.strip()]
-    if article.get("body_html"):
-        # cleaned when parsed; cleaned again here, since an import may have brought it
-        from markupsafe import Markup
-
-        from archive.body import clean_html
-
-        article["body_markup"] = Markup(clean_html(article["body_html"]))
-    article["published_label"] = _when(article.get("published"))
-    article["modified_label"] = _when(article.get("modified"))
-    versions = []
-    if await db.table_exists(VERSIONS):
-        versions = [dict(v) for v in (await db.execute(
-            f"select version, fetched_at, title from {VERSIONS} where article_id = ? "
-            "order by version", [article_id])).rows]
-    return Response.html(await datasette.render_template(
-        "ciudadano_article.html",
-        {"article": article, "versions": versions, "database": database},
-        request=request))
-
-
-def _when(iso: str | None) -> str:
-    """'2025-09-07T01:30:00-03:00' -> '7 de septiembre de 2025, 01:30 (UTC-03:00)'."""
-    from datetime import datetime
-
-    if not iso:
-        return ""
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    months = ("enero febrero marzo abril mayo junio julio agosto septiembre octubre "
-              "noviembre diciembre").split()
-    offset = moment.strftime("%z")
-    zone = f" (UTC{offset[:3]}:{offset[3:]})" if offset else ""
-    return f"{moment.day} de {months[moment.month - 1]} de {moment.year}, {moment:%H:%M}{zone}"
+    return [(article.ARTICLE_ROUTE, article.article_page), (article.DIFF_ROUTE, article.diff_page),
+            (results.ROUTE, results.results_page), (coverage.ROUTE, coverage.coverage_page),
+            (kept.KEPT_ROUTE, kept.kept_page), (kept.MEDIA_ROUTE, kept.media)]
 
 
 LIST_COLUMNS = ("authors", "tags", "categories")
@@ -169,7 +111,9 @@ def asgi_wrapper(datasette):
         async def checked(scope, receive, send):
             if scope.get("type") == "http":
                 query_string = scope.get("query_string", b"")
-                problem = _search_problem(query_string)
+                # the reading room's own pages (/-/...) answer a bad search themselves
+                own = scope.get("path", "").startswith("/-/")
+                problem = None if own else _search_problem(query_string)
                 if problem:
                     await _refuse(send, scope, problem)
                     return
@@ -177,11 +121,41 @@ def asgi_wrapper(datasette):
                 if target:
                     await _redirect(send, target)
                     return
+                send = _in_spanish(send)
             await app(scope, receive, send)
 
         return checked
 
     return wrap
+
+
+def _in_spanish(send):
+    """send, with every HTML page declaring its language: `<html lang="es">` (Datasette's own
+    pages too). An HTML response's start is held until its first body part, where the tag is."""
+    held = []
+
+    async def sending(message):
+        if message["type"] == "http.response.start":
+            headers = dict(message.get("headers") or [])
+            if headers.get(b"content-type", b"").startswith(b"text/html"):
+                held.append(message)
+                return
+        elif message["type"] == "http.response.body" and held:
+            start = held.pop()
+            body = message.get("body", b"")
+            if _HTML in body[:1024]:
+                grown = len(_LANG) - len(_HTML)
+                start = {**start, "headers": [
+                    (k, str(int(v) + grown).encode() if k.lower() == b"content-length" else v)
+                    for k, v in start["headers"]]}
+                message = {**message, "body": body.replace(_HTML, _LANG, 1)}
+            await send(start)
+        await send(message)
+
+    return sending
+
+
+_HTML, _LANG = b"<html>", b'<html lang="es">'
 
 
 def _search_problem(query_string: bytes) -> str | None:
@@ -232,9 +206,10 @@ async def _refuse(send, scope, message: str) -> None:
         body = json.dumps({"ok": False, "error": message, "status": 400}).encode()
         content_type = b"application/json; charset=utf-8"
     else:
-        body = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Search error"
-                f"</title></head><body><h1>Search error</h1><p>{_escape(message)}</p>"
-                "<p><a href='javascript:history.back()'>Back</a></p></body></html>").encode()
+        body = (f"<!DOCTYPE html><html lang='es'><head><meta charset='utf-8'><title>Error en "
+                f"la búsqueda</title></head><body><h1>Error en la búsqueda</h1><p>"
+                f"{_escape(message)}</p><p><a href='/'>Volver al inicio</a></p></body></html>"
+                ).encode()
         content_type = b"text/html; charset=utf-8"
     await send({"type": "http.response.start", "status": 400,
                 "headers": [(b"content-type", content_type),
