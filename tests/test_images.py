@@ -302,3 +302,20 @@ def test_a_kept_page_the_archive_cannot_read_as_html_is_its_banner_not_an_error(
     assert answers["empty"].status_code == 200 and "Página archivada" in answers["empty"].text
     assert answers["huge id"].status_code == 404
     assert answers["withdrawn"].status_code == 404
+
+
+def test_the_article_page_shows_body_images_from_the_archive_and_asks_no_one_else(crawl):
+    # the body's images loaded from the live site (and told it who reads what)
+    db = crawl[0]
+    chart = hashlib.sha256(templates.image(CHART)).hexdigest()
+    ids = dict(rows(db, "select title, id from articles"))
+    with serving(db) as server:
+        first = httpx.get(f"{server}/-/article/elciudadano/{ids['Nota nueva número 1']}")
+        third = httpx.get(f"{server}/-/article/elciudadano/{ids['Nota nueva número 3']}")
+    assert first.status_code == 200 and third.status_code == 200
+    assert f'<img src="/-/ciudadano/media/elciudadano/{chart}" alt="Gráfico">' in first.text
+    # none of the third's body images is kept: shown absent, no address to load
+    assert f'data-ausente="{ELSEWHERE}"' in third.text
+    for page in (first, third):
+        assert "img-src 'self' data:" in page.headers["content-security-policy"]
+        assert 'src="http' not in page.text and "src='http" not in page.text

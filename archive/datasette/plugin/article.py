@@ -4,7 +4,9 @@ with one line each on what changed, a word-by-word diff bounded in time."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
@@ -107,7 +109,8 @@ async def article_page(datasette, request):
         # cleaned when parsed; cleaned again here, since an import may have brought it
         from archive.body import clean_html
 
-        article["body_markup"] = Markup(clean_html(article["body_html"]))
+        body = clean_html(article["body_html"])
+        article["body_markup"] = Markup(await _images_from_the_archive(db, database, body))
     image = article.get("image_url")
     # the lead image only as the archive keeps it: never a request to the site
     article["image_path"] = ((await kept.kept_media_paths(db, database, [image])).get(image)
@@ -131,7 +134,29 @@ async def article_page(datasette, request):
         {"article": article, "versions": versions, "pages": pages, "dates": dates,
          "database": database,
          "diff_path": lambda a, b: diff_path(database, article["id"], a, b)},
-        request=request))
+        request=request), headers={"Content-Security-Policy": ARTICLE_POLICY})
+
+
+_IMG_SRC = re.compile(r'(<img\b[^>]*?)\ssrc="([^"]*)"')
+# Our pages load images from this server alone, whatever an article's HTML names.
+ARTICLE_POLICY = "img-src 'self' data:; media-src 'none'; frame-src 'none'; object-src 'none'"
+
+
+async def _images_from_the_archive(db, database: str, body_html: str) -> str:
+    """body_html (clean: nh3 wrote its attributes double-quoted) with each image's src the
+    archive's copy, or none at all (alt says why) when the archive does not keep it: the page
+    never asks the site, nor anyone else, for anything."""
+    urls = sorted({html.unescape(m.group(2)) for m in _IMG_SRC.finditer(body_html)})
+    if not urls:
+        return body_html
+    paths = await kept.kept_media_paths(db, database, urls)
+
+    def local(match: re.Match) -> str:
+        path = paths.get(html.unescape(match.group(2)))
+        if path:
+            return f'{match.group(1)} src="{html.escape(path)}"'
+        return f'{match.group(1)} data-ausente="{match.group(2)}"'  # no src: nothing asked
+    return _IMG_SRC.sub(local, body_html)
 
 
 def _version_numbers(request, versions: list[dict]) -> tuple[int, int]:
