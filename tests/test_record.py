@@ -200,6 +200,15 @@ def test_withdraw_hides_an_article_from_search_export_and_serve_and_reinstate_sh
         assert httpx.get(f"{base}/-/article/{db.stem}/{article_id}").status_code == 404
         hits = httpx.get(f"{base}/{db.stem}/search.json?q=Tiltil&_shape=array").json()
         assert hits == []
+        # nor in the articles table's pages, its row page, or the results page
+        table = httpx.get(f"{base}/{db.stem}/articles.json?_shape=array&_size=max").json()
+        assert len(table) == len(ARTICLES) - 1 and url not in {a["url"] for a in table}
+        assert httpx.get(f"{base}/{db.stem}/articles/{article_id}").status_code == 404
+        assert httpx.get(f"{base}/{db.stem}/articles/{article_id}.json").status_code == 404
+        listed = httpx.get(f"{base}/-/buscar/{db.stem}.json?q=Tiltil")
+        assert listed.status_code == 200 and url not in json.dumps(listed.json())
+        # and the kept images' bytes are not a table page of blobs
+        assert httpx.get(f"{base}/{db.stem}/media").status_code == 403
     back = command("reinstate", url, "--db", str(db))
     assert back.returncode == 0, back.stderr
     assert searched() == [url]

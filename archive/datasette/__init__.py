@@ -11,6 +11,7 @@ from archive.schema import (
     ARTICLES,
     AUTHORS,
     FAILURES,
+    MEDIA,
     RETRIES,
     RUNS,
     VERSIONED_FIELDS,
@@ -48,6 +49,9 @@ def metadata(db_name: str) -> dict:
                     },
                     RUNS: {"description": "Every crawl run and its counts.", "sort_desc": "id"},
                     f"{ARTICLES}_fts": {"hidden": True},
+                    # the kept images' bytes, up to 8 MB a row: served one by one by the
+                    # plugin's media route, never a page of them
+                    MEDIA: {"hidden": True, "allow": False},
                     AUTHORS: {"description": "Each article's credited authors, one per row."},
                     VERSIONS: {"description": "Earlier versions of articles that changed: "
                                "see the canned queries article_versions and version_diff."},

@@ -121,6 +121,12 @@ def asgi_wrapper(datasette):
                 if target:
                     await _redirect(send, target)
                     return
+                shown = await _without_withdrawn(datasette, scope)
+                if shown is None:
+                    await _refuse(send, scope, "Este artículo fue retirado de la vista "
+                                  "pública.", status=404, title="Artículo retirado")
+                    return
+                scope = shown
                 send = _in_spanish(send)
             await app(scope, receive, send)
 
@@ -200,18 +206,39 @@ async def _redirect(send, location: str) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def _refuse(send, scope, message: str) -> None:
+async def _without_withdrawn(datasette, scope: dict) -> dict | None:
+    """scope, with the articles table's pages (HTML, JSON, CSV) filtered to the articles in
+    public view; None for the row page of a withdrawn article (ciudadano withdraw). Arbitrary
+    SQL can still read them: the file holds them, by design."""
+    parts = scope.get("path", "").strip("/").split("/")
+    db = datasette.databases.get(parts[0]) if len(parts) in (2, 3) else None
+    if db is None or parts[1].split(".")[0] != ARTICLES:
+        return scope
+    if "withdrawn_at" not in await db.table_columns(ARTICLES):
+        return scope  # an archive from before withdrawal
+    if len(parts) == 3:
+        row = parts[2].split(".")[0]
+        withdrawn = row.isdigit() and (await db.execute(
+            f"select withdrawn_at is not null from {ARTICLES} where id = ?", [int(row)])).first()
+        return None if withdrawn and withdrawn[0] else scope
+    query = scope.get("query_string", b"")
+    hidden = b"withdrawn_at__isnull=1"
+    return {**scope, "query_string": query + (b"&" if query else b"") + hidden}
+
+
+async def _refuse(send, scope, message: str, status: int = 400,
+                  title: str = "Error en la búsqueda") -> None:
     wants_json = scope.get("path", "").endswith(".json")
     if wants_json:
-        body = json.dumps({"ok": False, "error": message, "status": 400}).encode()
+        body = json.dumps({"ok": False, "error": message, "status": status}).encode()
         content_type = b"application/json; charset=utf-8"
     else:
-        body = (f"<!DOCTYPE html><html lang='es'><head><meta charset='utf-8'><title>Error en "
-                f"la búsqueda</title></head><body><h1>Error en la búsqueda</h1><p>"
+        body = (f"<!DOCTYPE html><html lang='es'><head><meta charset='utf-8'><title>{title}"
+                f"</title></head><body><h1>{title}</h1><p>"
                 f"{_escape(message)}</p><p><a href='/'>Volver al inicio</a></p></body></html>"
                 ).encode()
         content_type = b"text/html; charset=utf-8"
-    await send({"type": "http.response.start", "status": 400,
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", content_type),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
