@@ -64,7 +64,7 @@ def _lookup(conn, ref: str):
 def render_article(article: dict) -> str:
     """The article as text for a reader: headline, when (as a Chilean reader writes it),
     section and authors, the standfirst, the body's paragraphs, and where it was published."""
-    from archive.datasette.plugin.dates import day_label, when
+    from archive.dates import day_label, when
 
     published = (day_label(article["published_date"]) if article.get("date_precision") == "day"
                  else when(article.get("published")))

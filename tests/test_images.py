@@ -241,7 +241,7 @@ def test_the_kept_page_comes_from_the_archive_alone(crawl):
     html = page.text
     assert "Página archivada" in html
     assert f"{base}{first['path']}" in html
-    assert "21-11-2025 a las 11:05 (hora de Chile)" in html
+    assert "21 de noviembre de 2025, 11:05 (hora de Chile)" in html
     assert "<script" not in html and "<iframe" not in html
     assert f'src="/-/ciudadano/media/elciudadano/{shared}"' in html
     assert f'src="/-/ciudadano/media/elciudadano/{chart}"' in html

@@ -7,7 +7,7 @@ import httpx
 
 from archive.model import empty_article
 from archive.store import Archive
-from archive.versions import word_diff
+from archive.datasette.plugin.diff import word_diff_text as word_diff
 from tests.conftest import rows, serving
 
 URL = "https://www.elciudadano.com/politica/reforma/11/20/"

@@ -12,7 +12,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
 
 from archive.datasette.plugin import kept
-from archive.datasette.plugin.dates import day_label, number, when
+from archive.dates import day_label, number, when
 from archive.datasette.plugin.diff import Budget, text_diff, words_changed
 from archive.schema import ARTICLES, RESPONSES, VERSIONED_FIELDS, VERSIONS
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
-from archive.datasette.plugin.dates import SANTIAGO, month_label, number
+from archive.dates import SANTIAGO, month_label, number
 from archive.schema import ARTICLES, FTS_SECTION, KEY_ID_BITS, section_token
 
 ROUTE = r"^/-/cobertura/(?P<database>[^/]+)$"

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from html import escape
 from urllib.parse import urljoin
-from zoneinfo import ZoneInfo
 
 from datasette.utils.asgi import NotFound, Response
 
+from archive.dates import when
 from archive.images import has_media, media_by_url, media_content
 from archive.raw import decompress
 from archive.schema import ARTICLES, RESPONSES
@@ -43,7 +42,6 @@ MEDIA_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 # (no Cross-Origin-Resource-Policy: a sandboxed kept page has an opaque origin, and its
 # images and stylesheets come from this server all the same)
 SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
-SANTIAGO = ZoneInfo("America/Santiago")
 
 # Removed with their content: whatever could run, load, frame or redirect.
 _DROPPED = {"script", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet",
@@ -69,12 +67,6 @@ async def kept_media_paths(db, database: str, urls: list[str]) -> dict[str, str]
     Datasette database). For the article page's lead image, instead of the live site."""
     found = await db.execute_fn(lambda conn: media_by_url(conn, urls) if has_media(conn) else {})
     return {url: media_path(database, digest) for url, digest in found.items()}
-
-
-def chilean_time(fetched_at: str) -> str:
-    """'2025-11-21T14:05:09+00:00' -> '21-11-2025 a las 11:05 (hora de Chile)'."""
-    moment = datetime.fromisoformat(fetched_at).astimezone(SANTIAGO)
-    return f"{moment:%d-%m-%Y} a las {moment:%H:%M} (hora de Chile)"
 
 
 async def media(datasette, request):
@@ -272,7 +264,7 @@ def _add_banner(document, page_url: str, fetched_at: str, database: str,
         "background:#1b3a5c;color:#fff;font:15px/1.4 system-ui,sans-serif;padding:10px 16px;"
         'border-bottom:3px solid #f2c14e">'
         f"<strong>Página archivada</strong> de <span>{escape(page_url)}</span>, obtenida el "
-        f"{escape(chilean_time(fetched_at))}. Se muestra desde el archivo, sin scripts ni "
+        f"{escape(when(fetched_at))}. Se muestra desde el archivo, sin scripts ni "
         f"conexiones a otros sitios; las imágenes no archivadas aparecen ausentes.{back}</div>")
     body = document.find("body")
     if body is None:

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from datasette.utils.asgi import NotFound, Response
 
-from archive.datasette.plugin.dates import day_label, number
+from archive.dates import day_label, number
 from archive.export import neutralise
 from archive.filters import FilterError, Slice
 from archive.results import MAX_COUNTED, MAX_RANKED_AMONG, Page, results, sections
