@@ -217,8 +217,8 @@ class Archive:
     def _insert_indexed(self, rows: list[dict]) -> None:
         """rows, articles the archive does not hold, inserted in one statement and indexed in
         one pass (archive.schema.index_sql), the index's insert trigger set aside meanwhile:
-        3x faster than a trigger indexing each. In the caller's transaction, so a kill leaves
-        the trigger as it was."""
+        1.3 ms of CPU an article instead of 2.3 with the trigger. In the caller's transaction,
+        so a kill leaves the trigger as it was."""
         if not rows:
             return
         trigger = f"{ARTICLES}_ai"

@@ -141,7 +141,8 @@ def test_import_skips_lines_that_are_not_articles_and_names_them(tmp_path):
     result = cli("import", str(source), "--db", str(db))
     assert result.exit_code == 1
     assert "line 2: not JSON" in result.output
-    assert "line 3: not an article: no title, published, published_date" in result.output
+    assert "line 3: title: missing; published: missing; published_date: missing" in \
+        result.output
     assert "1 new" in result.output
     assert rows(db, "select title from articles") == [("Antes del cambio de hora",)]
 
