@@ -15,6 +15,7 @@ from pathlib import Path
 
 from archive.db import CrawlLock
 from archive.filters import Slice
+from archive.model import article_problems
 from archive.raw import latest_page
 from archive.schema import ARTICLE_FIELDS, ARTICLES, PAGE_ONLY_FIELDS
 from archive.store import CHANGED, Archive
@@ -89,6 +90,11 @@ def _reparse_one(archive: Archive, article_id: int, report: ReparseReport) -> No
         return
     article = merge_stored(parsed, stored)
     article["url"] = stored["url"]
+    problems = article_problems(article)  # the archive's one model, as a crawl and an import
+    if problems:  # the stored version stays
+        report.not_articles.append(f"{stored['url']}: invalid: " + "; ".join(
+            f"{name}: {wrong}" for name, wrong in problems))
+        return
     changed = [name for name in COMPARED if _norm(article.get(name)) != _norm(stored.get(name))]
     if not changed or archive.store_article(article) != CHANGED:
         report.unchanged += 1

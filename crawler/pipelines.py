@@ -14,7 +14,7 @@ from twisted.internet import defer, threads
 from archive import outcomes as o
 from archive.db import sqlite_message
 from crawler import drift
-from archive.model import REQUIRED_FIELDS
+from archive.model import article_problems
 from archive.raw import keep_response, prepared
 from archive.store import Archive, utc_now
 from crawler.items import Article, Failure
@@ -45,9 +45,14 @@ class ValidatePipeline:
             if self.stats is not None:
                 self.stats.inc_value(o.NOT_ARTICLES)
             return Failure(url=item["url"], reason=f"not an article: {item.get('reason')}")
-        missing = [name for name in REQUIRED_FIELDS if not item.get(name)]
+        # the archive's one model: the same rules as an import's and a reparse's
+        problems = article_problems(item)
+        missing = [name for name, wrong in problems if wrong == "missing"]
         if missing:  # the page may be mended: tried again by later runs
             return Failure(url=item["url"], reason=f"missing {', '.join(missing)}", retry="later")
+        if problems:
+            return Failure(url=item["url"], reason="invalid: " + "; ".join(
+                f"{name}: {wrong}" for name, wrong in problems))
         return item
 
 
