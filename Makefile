@@ -18,8 +18,13 @@ $(STAMP): pyproject.toml
 crawl: $(STAMP)
 	$(BIN)/ciudadano crawl --db $(DB) $(ARGS)
 
+# The suite in TEST_WORKERS processes at once (pytest-xdist; TEST_WORKERS=0: in this one), a
+# test file to one process, so the crawls a file's tests share are made once (loadgroup's
+# marks are lost on pytest 9); ARGS go to pytest after these (ARGS="-x -k crawl", "-n 4").
+TEST_WORKERS ?= 3
 test: $(STAMP)
-	$(BIN)/python -m pytest --ignore=tests/wordpress --ignore=tests/browser $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -p no:playwright \
+	  --ignore=tests/wordpress --ignore=tests/browser $(ARGS)
 
 # The crawl against a real WordPress from Debian's packages (installed here when missing; as
 # root, as CI runs): MariaDB and PHP's built-in server on 127.0.0.1, started and stopped by
@@ -34,12 +39,20 @@ test-wordpress: $(STAMP)
 	    --no-install-recommends $(WORDPRESS_PACKAGES); fi
 	$(BIN)/python -m pytest tests/wordpress $(ARGS)
 
-# What the archivist sees, in headless Chromium (Debian's package, installed here when missing;
-# as root, as CI runs): screenshots under screenshots/<run time>/.
+# The reading room as a person uses it: Playwright (the test extra) drives Debian's Chromium
+# (installed here when missing, as root, as CI runs; Playwright downloads no browser), axe-core
+# from npm checks each page (into tests/browser/node/, gitignored). Screenshots under
+# screenshots/<run time>/.
+AXE := tests/browser/node/node_modules/axe-core/axe.min.js
 test-browser: $(STAMP)
 	@if ! command -v chromium >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends chromium fonts-dejavu-core; fi
+	@if ! test -f $(AXE); then \
+	  if ! command -v npm >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends npm; fi; \
+	  npm install --silent --no-audit --no-fund --prefix tests/browser/node axe-core@4; fi
 	$(BIN)/python -m pytest tests/browser $(ARGS)
 
 serve: $(STAMP)

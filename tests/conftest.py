@@ -1,7 +1,23 @@
-"""Shared test set-up: the stand-in site on 127.0.0.1 and real crawls into real SQLite files."""
+"""Shared test set-up: the stand-in site on 127.0.0.1 and real crawls into real SQLite files.
+
+A crawl is a subprocess of about 2 s of CPU (Python, Scrapy, a parser process), so crawls
+that several tests only read are made once per session (per xdist worker) and shared:
+
+    crawled           the stand-in's sitemaps and feed (source html): (archive, process)
+    first_run         a first nightly run through the REST API (source auto)
+    after_first_run   (site, archive copy) for a test that changes the site and crawls again
+    crawled_served    `ciudadano serve` on the crawled archive
+    big_archive       30,000 articles, built once for all workers
+
+A test that writes to a shared archive copies it first (copy_archive). A test that needs its
+own site starts one (`with StandInSite(...) as site:`, a thread in the test process, on a
+free port) and crawls it with run_crawl; the stand-in's delay is only for tests that must
+catch a crawl mid-way.
+"""
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import sqlite3
@@ -124,6 +140,112 @@ def crawled(stand_in, tmp_path_factory):
     db = tmp_path_factory.mktemp("archive") / "elciudadano.db"
     result = run_crawl(db, stand_in.base_url)
     return db, result
+
+
+@pytest.fixture(scope="session")
+def crawled_served(crawled):
+    """`ciudadano serve` on the shared crawl, for tests that only read pages: (base URL,
+    database name in its URLs)."""
+    db, _ = crawled
+    with serving(db) as base:
+        yield base, db.stem
+
+
+def copy_archive(source: Path, target: Path) -> Path:
+    """A copy of a finished archive (and its write-ahead log, if one was left), for a test
+    that writes to an archive a shared fixture made."""
+    for suffix in ("", "-wal"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copy(f"{source}{suffix}", f"{target}{suffix}")
+    return target
+
+
+@pytest.fixture(scope="session")
+def first_run_site():
+    """The stand-in the `first_run` crawl read; `after_first_run` sets it back after a test."""
+    with StandInSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def first_run(first_run_site, tmp_path_factory):
+    """One first nightly run of the stand-in, through its REST API (source auto), shared:
+    (archive path, process, the request paths it made). Read it; copy it to write."""
+    db = tmp_path_factory.mktemp("first-run") / "elciudadano.db"
+    result = run_crawl(db, first_run_site.base_url, source="auto")
+    assert result.returncode == 0, result.stderr[-2000:]
+    return db, result, list(first_run_site.requests)
+
+
+@pytest.fixture
+def after_first_run(first_run, first_run_site, tmp_path):
+    """(site, archive): the stand-in as the first run left it and a copy of that run's
+    archive, for a test that changes the site and crawls again (the second night) without
+    paying for the first crawl. The site's articles and settings are set back afterwards;
+    its request log goes on (count from len(site.requests) taken before the crawl)."""
+    site = first_run_site
+    saved = {name: copy.deepcopy(value) for name, value in vars(site).items()
+             if not name.startswith("_") and name not in ("requests", "times")}
+    articles = list(site.articles)
+    yield site, copy_archive(first_run[0], tmp_path / "elciudadano.db")
+    for name, value in saved.items():
+        setattr(site, name, value)
+    site.articles = articles
+
+
+@contextmanager
+def built_once(path: Path):
+    """For a large input several tests read: yields True to the one process (of all the
+    xdist workers) that must build path, False to the others, which find it built. Put
+    path under shared_dir()."""
+    import fcntl
+
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait here while one builds
+        done = Path(f"{path}.done")
+        build = not done.exists()
+        yield build
+        if build:
+            done.touch()
+
+
+def shared_dir(tmp_path_factory) -> Path:
+    """A folder of this test session that every xdist worker sees (each worker's own
+    basetemp is a sub-folder of it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def big_archive(tmp_path_factory) -> Path:
+    """An archive of 30,000 short articles (10,000 with "alfa" in the title), written as the
+    store writes rows; built once per session, by one xdist worker, and only read (copy it
+    to write). Its size is its row count: a search ranking 10,000 rows, an export that
+    runs for a while."""
+    path = shared_dir(tmp_path_factory) / "big-30000.db"
+    with built_once(path) as build:
+        if build:
+            write_big_archive(path, 30_000)
+    return path
+
+
+def write_big_archive(path: Path, count: int) -> Path:
+    """count articles "Noticia n" of two sentences each, every third with "alfa" in its
+    title (each word is indexed twice, as written and stemmed: longer bodies only cost time)."""
+    from archive.db import open_for_writing
+
+    conn = open_for_writing(path)  # the connection the store writes through (it stems)
+    body = "Texto de prueba con palabras comunes del archivo. Otra frase del mismo texto."
+    conn.execute("begin")
+    conn.executemany(
+        "insert into articles (url, title, body, published, published_date, year) "
+        "values (?, ?, ?, ?, ?, 2025)",
+        ((f"https://www.elciudadano.com/chile/n{i}/01/01/",
+          f"Noticia {i}" + (" alfa" if i % 3 == 0 else ""), body,
+          "2025-01-01T10:00:00-03:00", "2025-01-01") for i in range(count)))
+    conn.commit()
+    conn.close()
+    return path
 
 
 def on_a_terminal(command: list[str]) -> tuple[int, str]:

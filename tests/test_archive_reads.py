@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from ciudadano.cli import main
-from tests.conftest import rows, serving
+from tests.conftest import rows
 
 POLITICA = "La política de pensiones vuelve al Senado tras el receso"
 
@@ -113,10 +113,8 @@ def test_export_to_an_unwritable_place_fails_cleanly(crawled, tmp_path):
 
 
 @pytest.fixture
-def datasette(crawled):
-    db, _ = crawled
-    with serving(db) as base:
-        yield base, db.stem
+def datasette(crawled_served):
+    return crawled_served
 
 
 def test_datasette_searches_without_accents_and_facets(datasette):

@@ -6,7 +6,9 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlsplit
 
-from tests.conftest import rows, run_crawl
+import pytest
+
+from tests.conftest import copy_archive, rows, run_crawl
 from standin.articles import ARTICLES
 from standin.server import (
     BLOCKED_PATH,
@@ -83,14 +85,13 @@ def test_exit_status_and_summary_tell_the_operator(crawled):
     assert run == ("finished", 10, 5, 1)
 
 
-def test_a_second_crawl_fetches_no_unchanged_article_and_changes_nothing(tmp_path):
-    db = tmp_path / "twice.db"
-    with StandInSite() as site:
-        run_crawl(db, site.base_url)
-        before = rows(db, "select * from articles order by url")
-        fetched = len(site.requests)
-        second = run_crawl(db, site.base_url)
-        again = site.requests[fetched:]
+def test_a_second_crawl_fetches_no_unchanged_article_and_changes_nothing(crawled, stand_in,
+                                                                          tmp_path):
+    db = copy_archive(crawled[0], tmp_path / "twice.db")
+    before = rows(db, "select * from articles order by url")
+    fetched = len(stand_in.requests)
+    second = run_crawl(db, stand_in.base_url)
+    again = stand_in.requests[fetched:]
     # every archived article's sitemap lastmod is what the archive has: no page fetched
     assert not any(urlsplit(p).path in {a["path"] for a in VALID} for p in again), again
     assert "0 new, 0 changed, 0 unchanged, 10 not fetched (unchanged)" in second.stderr
@@ -98,9 +99,10 @@ def test_a_second_crawl_fetches_no_unchanged_article_and_changes_nothing(tmp_pat
     assert rows(db, "select count(*) from runs") == [(2,)]
 
 
-def test_max_articles_limits_the_crawl(stand_in, tmp_path):
+def test_max_articles_limits_the_crawl(tmp_path):
     db = tmp_path / "three.db"
-    result = run_crawl(db, stand_in.base_url, "--max-articles", "3", "--feed-pages", "1")
+    with StandInSite() as site:  # not the shared one: its request log is read above
+        result = run_crawl(db, site.base_url, "--max-articles", "3", "--feed-pages", "1")
     assert rows(db, "select count(*) from articles") == [(3,)], result.stderr[-2000:]
 
 
@@ -145,7 +147,7 @@ def test_an_unreachable_site_exits_3_with_a_clear_message(tmp_path):
     assert result.returncode == 3, result.stderr[-2000:]
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert errors == [f"error: could not reach http://127.0.0.1:{port}: no robots.txt, sitemap "
-                      "or feed answered (see the log above)"]
+                      "or feed answered (connection refused)"]
     assert "Dumping Scrapy stats" not in result.stderr  # no page of statistics on a terminal
     stats = json.loads(rows(db, "select stats from runs")[0][0])
     # each refused request is retried once, not up the backoff ladder (2+4+8+16 s): half the
@@ -162,27 +164,34 @@ def test_an_unusable_archive_exits_5_before_crawling(stand_in, tmp_path):
     assert bad.read_bytes() == b"this is not an SQLite file" * 100  # left as it was
 
 
-def test_wordpress_core_sitemaps_are_found_when_yoast_is_absent(tmp_path):
-    db = tmp_path / "core.db"
+@pytest.fixture(scope="session")  # once, even if xdist interleaves modules
+def core_sitemaps_quiet_run(tmp_path_factory):
+    """A quiet crawl (for cron, its log in a file) of a WordPress without Yoast, whose only
+    sitemaps are core's, and without the feed: (site, archive, process, log file)."""
+    folder = tmp_path_factory.mktemp("core-sitemaps")
+    db, log = folder / "core.db", folder / "crawl.log"
     with StandInSite(core_sitemaps=True) as core:
-        result = run_crawl(db, core.base_url, "--feed-pages", "0")
-        assert core.fetched("/sitemap_index.xml") == 1 and core.fetched("/wp-sitemap.xml") == 1
-        assert core.fetched("/wp-sitemap-posts-page-1.xml") == 0  # pages are not articles
-    assert result.returncode == 0, result.stderr[-2000:]
+        result = run_crawl(db, core.base_url, "--feed-pages", "0", "--quiet", "--log-file",
+                           str(log))
+    return core, db, result, log
+
+
+def test_wordpress_core_sitemaps_are_found_when_yoast_is_absent(core_sitemaps_quiet_run):
+    core, db, result, log = core_sitemaps_quiet_run
+    assert core.fetched("/sitemap_index.xml") == 1 and core.fetched("/wp-sitemap.xml") == 1
+    assert core.fetched("/wp-sitemap-posts-page-1.xml") == 0  # pages are not articles
+    assert result.returncode == 0, log.read_text()[-2000:]
     # without the feed, and with no lastmod in WordPress core's sitemaps, the page that lost
     # its date has nothing to take it from: a failure
     dated = [a for a in ARTICLES if a.get("template") != "nodate"]
     assert rows(db, "select count(*) from articles") == [(len(dated),)]
 
 
-def test_quiet_crawls_print_nothing_on_success_for_cron(tmp_path):
-    db = tmp_path / "quiet.db"
-    with StandInSite(core_sitemaps=True) as core:
-        result = run_crawl(db, core.base_url, "--feed-pages", "0", "--quiet",
-                           "--log-file", str(tmp_path / "crawl.log"))
+def test_quiet_crawls_print_nothing_on_success_for_cron(core_sitemaps_quiet_run):
+    _, _, result, log = core_sitemaps_quiet_run
     assert result.returncode == 0
     assert result.stdout == "" and "crawl run" not in result.stderr
-    assert "Spider closed (finished)" in (tmp_path / "crawl.log").read_text()
+    assert "Spider closed (finished)" in log.read_text()
 
 
 def test_a_page_no_source_dates_takes_its_sitemap_lastmod_and_says_so(tmp_path):

@@ -94,7 +94,7 @@ def article(**changes) -> dict:
 
 
 def test_store_writes_only_what_changed(tmp_path):
-    archive = Archive(tmp_path / "sub" / "a.db")  # creates the folder
+    archive = Archive(tmp_path / "a.db")
     assert archive.store_article(article()) == NEW
     first = archive.db.execute("select last_changed, first_seen, year from articles").fetchone()
     assert archive.store_article(article()) == UNCHANGED

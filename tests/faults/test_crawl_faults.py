@@ -37,30 +37,40 @@ def test_articles_redirected_off_the_site_are_failures_and_the_run_says_so(tmp_p
     assert stored(tmp_path / "moved.db") == 0
 
 
-def test_a_redirect_within_the_site_is_followed_to_the_new_canonical_url(tmp_path):
-    article = VALID[1]
-    old_path = "/chile/slug-antiguo-del-articulo/07/14/"
-    with StandInSite(redirects={old_path: _path(article)}, extra_urls=[old_path]) as site:
-        result = run_crawl(tmp_path / "slug.db", site.base_url, "--feed-pages", "0")
-        base = site.base_url
-        assert site.fetched(old_path) == 1
-    assert result.returncode == 1, result.stderr[-2000:]  # the stand-in's traps
-    urls = [u for (u,) in rows(tmp_path / "slug.db", "select url from articles")]
-    assert base + _path(article) in urls and base + old_path not in urls
+OLD_SLUG = "/chile/slug-antiguo-del-articulo/07/14/"
+LOOP_A, LOOP_B = "/chile/bucle-a/01/01/", "/chile/bucle-b/01/01/"
+CHAIN = [f"/chile/cadena-{i}/01/01/" for i in range(13)]
 
 
-def test_redirect_loops_and_long_chains_are_failures_with_their_own_reason(tmp_path):
-    loop_a, loop_b = "/chile/bucle-a/01/01/", "/chile/bucle-b/01/01/"
-    chain = [f"/chile/cadena-{i}/01/01/" for i in range(13)]
-    redirects = {loop_a: loop_b, loop_b: loop_a}
-    redirects.update({chain[i]: chain[i + 1] for i in range(12)})
-    with StandInSite(redirects=redirects, extra_urls=[loop_a, chain[0]]) as site:
-        run_crawl(tmp_path / "loops.db", site.base_url, "--feed-pages", "0")
-        base = site.base_url
-    failures = dict(rows(tmp_path / "loops.db", "select url, reason from failures"))
-    assert failures[base + loop_a].startswith(f"redirect loop: {base}{loop_a} -> {base}{loop_b}")
-    assert failures[base + chain[0]].startswith("more than 10 redirects")
-    assert "robots.txt" not in failures[base + chain[0]]
+@pytest.fixture(scope="session")  # once, even if xdist interleaves modules
+def redirected_run(tmp_path_factory):
+    """One crawl of a site whose sitemap lists an old slug redirected to an article, a
+    redirect loop and a chain of 12 redirects: (site, archive, process)."""
+    redirects = {OLD_SLUG: _path(VALID[1]), LOOP_A: LOOP_B, LOOP_B: LOOP_A}
+    redirects.update({CHAIN[i]: CHAIN[i + 1] for i in range(12)})
+    db = tmp_path_factory.mktemp("redirects") / "redirects.db"
+    with StandInSite(redirects=redirects, extra_urls=[OLD_SLUG, LOOP_A, CHAIN[0]]) as site:
+        result = run_crawl(db, site.base_url, "--feed-pages", "0")
+    return site, db, result
+
+
+def test_a_redirect_within_the_site_is_followed_to_the_new_canonical_url(redirected_run):
+    site, db, result = redirected_run
+    base = site.base_url
+    assert site.fetched(OLD_SLUG) == 1
+    assert result.returncode == 1, result.stderr[-2000:]  # the stand-in's traps (and loops)
+    urls = [u for (u,) in rows(db, "select url from articles")]
+    assert base + _path(VALID[1]) in urls and base + OLD_SLUG not in urls
+    assert base + OLD_SLUG not in dict(rows(db, "select url, reason from failures"))
+
+
+def test_redirect_loops_and_long_chains_are_failures_with_their_own_reason(redirected_run):
+    site, db, _ = redirected_run
+    base = site.base_url
+    failures = dict(rows(db, "select url, reason from failures"))
+    assert failures[base + LOOP_A].startswith(f"redirect loop: {base}{LOOP_A} -> {base}{LOOP_B}")
+    assert failures[base + CHAIN[0]].startswith("more than 10 redirects")
+    assert "robots.txt" not in failures[base + CHAIN[0]]
 
 
 def _refresh_page(target: str) -> bytes:
@@ -154,17 +164,21 @@ def test_a_sigkilled_run_is_shown_as_died_by_the_next_run(tmp_path):
 # -- one crawl at a time ------------------------------------------------------------------------
 def test_a_second_crawl_on_the_same_archive_exits_7_at_once(tmp_path):
     db = tmp_path / "busy.db"
-    with StandInSite(delay=0.3) as slow:
-        first = start_crawl(db, slow.base_url, "-s", "CONCURRENT_REQUESTS=1")
+    # the first crawl stays busy, however long the second takes to start: one of its pages
+    # never answers (for a minute), until the test has done with it
+    hanging = "/chile/pagina-que-no-termina/11/20/"
+    with StandInSite(hang={hanging}, extra_urls=[hanging]) as slow:
+        first = start_crawl(db, slow.base_url, "-s", "DOWNLOAD_TIMEOUT=60")
         try:
             wait_until(lambda: stored(db) >= 1)
             second = run_crawl(db, slow.base_url)
             assert second.returncode == 7, second.stderr[-2000:]
             assert second.stderr.strip().splitlines() == [
-                f"error: another crawl is writing to {db} (it holds the archive's lock); "
-                "this run did nothing"]
+                f"error: a crawl (pid {first.pid}) is writing to {db} (it holds the archive's "
+                "lock); nothing was done"]
             first.kill()  # a dead run must not leave the lock stuck
             first.wait()
+            slow.hang.clear()  # the page is missing now (404): one more of the traps
             third = run_crawl(db, slow.base_url, "--feed-pages", "0")
         finally:
             first.kill()
@@ -211,7 +225,6 @@ def test_a_parser_process_that_dies_fails_its_page_alone(tmp_path):
     # page is a failure (and kept as it came), the run goes on parsing in threads, every other
     # article is archived
     import os
-    import time
 
     from archive.raw import decompress
     from tests.faults.test_reader_faults import children_of
@@ -223,9 +236,12 @@ def test_a_parser_process_that_dies_fails_its_page_alone(tmp_path):
         crawl = start_crawl(db, site.base_url, "--feed-pages", "0")
         try:
             wait_until(lambda: site.fetched(slow) >= 1, timeout=60, every=0.01)
-            time.sleep(0.3)  # the 7 MB page is being parsed (it takes seconds)
             workers = children_of(crawl.pid)
             assert workers, "no parser process"
+            # the 7 MB page is being parsed (it takes seconds) once the parser has spent 0.3 s
+            # of CPU since it was fetched: the site's other pages take milliseconds each
+            spent = cpu_seconds(workers)
+            wait_until(lambda: cpu_seconds(workers) - spent >= 0.3, timeout=120, every=0.01)
             for pid in workers:
                 os.kill(pid, signal.SIGKILL)
             _, stderr = crawl.communicate(timeout=120)
@@ -239,6 +255,21 @@ def test_a_parser_process_that_dies_fails_its_page_alone(tmp_path):
     dated = [a for a in ARTICLES if a.get("template") != "nodate"]
     assert stored(db) >= len(dated), stderr[-2000:]
     assert "the parser process died" in stderr
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time the processes have used so far (0 for one that is gone)."""
+    import os
+
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
 
 
 def test_a_page_that_never_answers_times_out_and_is_tried_again_later(tmp_path):

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from ciudadano.cli import main
-from tests.conftest import ROOT, ciudadano, free_port, rows, serving, wait_until
+from tests.conftest import ROOT, ciudadano, free_port, rows, wait_until
 
 
 def cli(*args: str, **kwargs):
@@ -53,28 +53,26 @@ def test_impossible_options_are_one_line(crawled, tmp_path):
     one_line(cli("parse", str(page), "--url", "http://[::1"), 2, "is not a URL")
 
 
-def test_a_search_past_its_time_limit_is_stopped_with_a_message(tmp_path):
+def test_a_search_past_its_time_limit_is_stopped_with_a_message(big_archive):
     from archive.search import SearchError, search
 
-    db = big_archive(tmp_path / "big.db", 30_000)
     # "alfa", in a third of the titles, is ranked: bm25 over 10,000 matches takes some ms
     with pytest.raises(SearchError, match="took longer than"):
-        search(db, "alfa", limit=10_000, time_limit=0.001)
-    assert search(db, "alfa", limit=5)  # the same query with its time: answered
+        search(big_archive, "alfa", limit=10_000, time_limit=0.001)
+    assert search(big_archive, "alfa", limit=5)  # the same query with its time: answered
 
 
-def test_datasette_refuses_a_query_past_the_bounds_and_keeps_answering(crawled):
-    db, _ = crawled
-    with serving(db) as base:
-        query = " OR ".join(f"pa{i}*" for i in range(1000))
-        refused = httpx.get(f"{base}/{db.stem}/articles.json",
-                            params={"_search": query, "_searchmode": "raw"}, timeout=30)
-        assert refused.status_code == 400 and "at most 500" in refused.json()["error"]
-        page = httpx.get(f"{base}/{db.stem}/articles", params={"_search": "p*"}, timeout=30)
-        assert page.status_code == 400 and "too short a prefix" in page.text
-        fine = httpx.get(f"{base}/{db.stem}/articles.json", follow_redirects=True,
-                         params={"_search": "politica", "_shape": "objects"}, timeout=30)
-        assert fine.status_code == 200 and fine.json()["rows"]
+def test_datasette_refuses_a_query_past_the_bounds_and_keeps_answering(crawled_served):
+    base, name = crawled_served
+    query = " OR ".join(f"pa{i}*" for i in range(1000))
+    refused = httpx.get(f"{base}/{name}/articles.json",
+                        params={"_search": query, "_searchmode": "raw"}, timeout=30)
+    assert refused.status_code == 400 and "at most 500" in refused.json()["error"]
+    page = httpx.get(f"{base}/{name}/articles", params={"_search": "p*"}, timeout=30)
+    assert page.status_code == 400 and "too short a prefix" in page.text
+    fine = httpx.get(f"{base}/{name}/articles.json", follow_redirects=True,
+                     params={"_search": "politica", "_shape": "objects"}, timeout=30)
+    assert fine.status_code == 200 and fine.json()["rows"]
 
 
 # -- export targets ---------------------------------------------------------------------------------
@@ -132,16 +130,15 @@ def test_export_dash_writes_to_standard_output(crawled):
 
 
 @pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 6), (signal.SIGKILL, -9)])
-def test_an_interrupted_export_leaves_the_target_as_it_was_and_nothing_beside(tmp_path, sig,
-                                                                               status):
-    db = big_archive(tmp_path / "big.db", 30_000)
+def test_an_interrupted_export_leaves_the_target_as_it_was_and_nothing_beside(
+        big_archive, tmp_path, sig, status):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     target = out_dir / "articles.jsonl"
     target.write_text("the previous export\n")
-    export = subprocess.Popen([*ciudadano(), "export", "--format", "jsonl", "--db", str(db),
-                               "--out", str(target)], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    export = subprocess.Popen([*ciudadano(), "export", "--format", "jsonl", "--db",
+                               str(big_archive), "--out", str(target)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # caught in the act: stopped once it has its output file in out_dir open, signalled, resumed
     wait_until(lambda: writing_into(export.pid, out_dir), timeout=30, every=0.001)
     export.send_signal(signal.SIGSTOP)
@@ -166,24 +163,6 @@ def writing_into(pid: int, folder) -> bool:
         except OSError:
             continue
     return False
-
-
-def big_archive(path, count: int):
-    """An archive of count articles of about 2 KB each, written as the store writes rows."""
-    from archive.db import open_for_writing
-
-    conn = open_for_writing(path)  # the connection the store writes through (it stems)
-    body = ("Texto de prueba con palabras comunes del archivo. " * 40).strip()
-    conn.execute("begin")
-    conn.executemany(
-        "insert into articles (url, title, body, published, published_date, year) "
-        "values (?, ?, ?, ?, ?, 2025)",
-        ((f"https://www.elciudadano.com/chile/n{i}/01/01/",
-          f"Noticia {i}" + (" alfa" if i % 3 == 0 else ""), body,
-          "2025-01-01T10:00:00-03:00", "2025-01-01") for i in range(count)))
-    conn.commit()
-    conn.close()
-    return path
 
 
 # -- serve stops with everything it started -------------------------------------------------------
