@@ -105,8 +105,7 @@ def _walk(el: etree._Element, out: list[Block], quote: bool, depth: int = 0) -> 
     def flush() -> None:
         text = collapse("".join(inline))
         inline.clear()
-        if text:
-            out.append(("quote" if quote else "p", text))
+        _emit(out, "quote" if quote else "p", text)
 
     inline.append(el.text or "")
     for child in el:
@@ -145,6 +144,8 @@ def _walk(el: etree._Element, out: list[Block], quote: bool, depth: int = 0) -> 
 
 def _emit(out: list[Block], kind: str, text: str) -> None:
     if text:
+        if len(out) >= MAX_BLOCKS:  # siblings too: a container of 600,000 <p> is cut as well
+            raise _Full
         out.append((kind, text))
 
 

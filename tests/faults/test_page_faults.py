@@ -72,3 +72,5 @@ def test_a_page_of_tens_of_thousands_of_paragraphs_is_cut_not_stalled():
     article = parse_article(page(body), URL)
     assert article["is_article"]
     assert article["body"].startswith("palabra palabra")  # hard wraps joined
+    # cut at MAX_BLOCKS paragraphs of one word each, though they are siblings in one container
+    assert article["word_count"] == MAX_BLOCKS
