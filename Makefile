@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/elciudadano.db
 ARGS ?=
 
-.PHONY: crawl test test-wordpress test-browser serve bench demo clean
+.PHONY: crawl test lint test-wordpress test-browser serve bench demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ TEST_WORKERS ?= 3
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -p no:playwright \
 	  --ignore=tests/wordpress --ignore=tests/browser $(ARGS)
+
+# ruff's rules (pyproject.toml) and its formatter, both clean; `ruff format .` mends the format
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The crawl against a real WordPress from Debian's packages (installed here when missing; as
 # root, as CI runs): MariaDB and PHP's built-in server on 127.0.0.1, started and stopped by

@@ -7,8 +7,20 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 SANTIAGO = ZoneInfo("America/Santiago")
-MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-          "octubre", "noviembre", "diciembre")
+MONTHS = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
 
 
 def _moment(iso: str | None) -> datetime | None:
@@ -40,8 +52,7 @@ def when(iso: str | None) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(SANTIAGO)
         zone = " (hora de Chile)"
-    return (f"{moment.day} de {MONTHS[moment.month - 1]} de {moment.year}, "
-            f"{moment:%H:%M}{zone}")
+    return f"{moment.day} de {MONTHS[moment.month - 1]} de {moment.year}, {moment:%H:%M}{zone}"
 
 
 def month_label(month: str) -> str:

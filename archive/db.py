@@ -79,8 +79,12 @@ def check_file(path: Path, must_exist: bool) -> bool:
 def _identity(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = {name for (name,) in conn.execute(
-        "select name from sqlite_master where type in ('table', 'view')")}
+    tables = {
+        name
+        for (name,) in conn.execute(
+            "select name from sqlite_master where type in ('table', 'view')"
+        )
+    }
     return app_id, version, tables
 
 
@@ -90,7 +94,8 @@ def _classify(path: Path, app_id: int, version: int, tables: set[str]) -> str:
         if version > SCHEMA_VERSION:
             raise ArchiveError(
                 f"{path} was written by a newer ciudadano-archive (schema {version}; this one "
-                f"knows {SCHEMA_VERSION}): upgrade ciudadano-archive")
+                f"knows {SCHEMA_VERSION}): upgrade ciudadano-archive"
+            )
         return "current" if version == SCHEMA_VERSION else "old"
     if app_id == 0 and not tables and version == 0:
         return "empty"
@@ -100,7 +105,8 @@ def _classify(path: Path, app_id: int, version: int, tables: set[str]) -> str:
     listed = ", ".join(sorted(tables)[:6]) or "none"
     raise ArchiveError(
         f"{path} is an SQLite database of another program, not a ciudadano archive "
-        f"(application id {app_id:#x}, schema {version}, tables: {listed}); it was left as it was")
+        f"(application id {app_id:#x}, schema {version}, tables: {listed}); it was left as it was"
+    )
 
 
 def open_for_writing(path: str | Path) -> sqlite3.Connection:
@@ -113,20 +119,24 @@ def open_for_writing(path: str | Path) -> sqlite3.Connection:
     if path.is_dir():
         raise ArchiveError(f"{path} is a folder, not an archive file")
     if not path.parent.is_dir():
-        raise ArchiveError(f"cannot create the archive {path}: there is no folder "
-                           f"{path.parent} (create it first, or give another --db)")
+        raise ArchiveError(
+            f"cannot create the archive {path}: there is no folder "
+            f"{path.parent} (create it first, or give another --db)"
+        )
     try:
         conn = sqlite3.connect(path, timeout=5, isolation_level=None)
     except (OSError, sqlite3.Error) as err:
-        raise ArchiveError(f"cannot create the archive {path}: "
-                           f"{_unwritable(path) or describe(err)}") from err
+        raise ArchiveError(
+            f"cannot create the archive {path}: {_unwritable(path) or describe(err)}"
+        ) from err
     try:
         try:
             identity = _identity(conn)
         except sqlite3.DatabaseError as err:
             if "not a database" in str(err):
                 raise ArchiveError(
-                    f"{path} is not an SQLite database (nor a ciudadano archive)") from None
+                    f"{path} is not an SQLite database (nor a ciudadano archive)"
+                ) from None
             raise
         kind = _classify(path, *identity)
         # the full-text index's triggers stem the text they index
@@ -136,8 +146,7 @@ def open_for_writing(path: str | Path) -> sqlite3.Connection:
         if kind == "empty":
             conn.executescript("BEGIN IMMEDIATE;\n" + create_schema_sql() + stemmer + "COMMIT;")
         elif kind == "old":
-            conn.executescript("BEGIN IMMEDIATE;\n" + migration_sql(conn) + stemmer
-                               + "COMMIT;")
+            conn.executescript("BEGIN IMMEDIATE;\n" + migration_sql(conn) + stemmer + "COMMIT;")
         elif _meta(conn, "stemmer") != STEMMER_VERSION:
             # stems of other rules would not match the queries' stems: index the text anew
             conn.executescript("BEGIN IMMEDIATE;\n" + reindex_sql() + stemmer + "COMMIT;")
@@ -226,8 +235,10 @@ def _unwritable(path: Path) -> str | None:
         return None
     for where in (folder, path):
         if where.exists() and not os.access(where, os.W_OK):
-            return (f"{where} is read-only for this user (SQLite writes the archive and its "
-                    "-wal and -shm files beside it)")
+            return (
+                f"{where} is read-only for this user (SQLite writes the archive and its "
+                "-wal and -shm files beside it)"
+            )
     return None
 
 
@@ -263,7 +274,8 @@ class CrawlLock:
             if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
                 raise LockHeld(
                     f"{lock_holder(self.path)} is writing to {self.path} (it holds the "
-                    "archive's lock); nothing was done") from None
+                    "archive's lock); nothing was done"
+                ) from None
             raise ArchiveError(f"cannot lock {self.path}: {describe(err)}") from err
         self.fd = fd
 
@@ -291,8 +303,11 @@ def lock_holder(path: str | Path) -> str:
         stat = os.stat(path)
         inode = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
         with open("/proc/locks") as table:
-            pids = [fields[4] for fields in map(str.split, table)
-                    if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == inode]
+            pids = [
+                fields[4]
+                for fields in map(str.split, table)
+                if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == inode
+            ]
         with open(f"/proc/{pids[0]}/cmdline", "rb") as cmdline:
             words = cmdline.read().decode(errors="replace").split("\0")
     except (OSError, IndexError):

@@ -33,8 +33,10 @@ def warning(db: sqlite3.Connection, run_id: int, stats: dict) -> str | None:
         return None
     recent = []
     for (text,) in db.execute(
-            "select stats from runs where id < ? and status = ? and stats is not null "
-            "order by id desc limit ?", [run_id, o.FINISHED, RECENT_RUNS * 4]):
+        "select stats from runs where id < ? and status = ? and stats is not null "
+        "order by id desc limit ?",
+        [run_id, o.FINISHED, RECENT_RUNS * 4],
+    ):
         try:
             before = shares(json.loads(text))
         except (TypeError, ValueError):
@@ -52,5 +54,8 @@ def warning(db: sqlite3.Connection, run_id: int, stats: dict) -> str | None:
             falls.append(f"{LABELS[field]} {now[field]:.0%} (recent runs {usual:.0%})")
     if not falls:
         return None
-    return ("the site's markup may have changed: read from the theme's own markup: "
-            + ", ".join(falls) + "; articles are being read by the fallbacks")
+    return (
+        "the site's markup may have changed: read from the theme's own markup: "
+        + ", ".join(falls)
+        + "; articles are being read by the fallbacks"
+    )

@@ -48,13 +48,15 @@ def export_columns() -> list[str]:
     return [name for name in article_columns() if name not in ("id", "content_hash", "run_id")]
 
 
-def _selection(conn, where: Slice, language: str | None, query: str | None,
-               withdrawn: bool = False) -> tuple[str, list]:
+def _selection(
+    conn, where: Slice, language: str | None, query: str | None, withdrawn: bool = False
+) -> tuple[str, list]:
     clauses, params = where.where(ARTICLES)
     # withdrawn from public view (archive.listings) unless asked for; an archive older than
     # withdrawal (read-only, so never migrated) has no withdrawn article
-    if not withdrawn and any(row[1] == "withdrawn_at" for row in conn.execute(
-            f"PRAGMA table_info([{ARTICLES}])")):
+    if not withdrawn and any(
+        row[1] == "withdrawn_at" for row in conn.execute(f"PRAGMA table_info([{ARTICLES}])")
+    ):
         clauses.append(visible(ARTICLES))
     if language:
         clauses.append(f"{ARTICLES}.language = ?")
@@ -62,29 +64,40 @@ def _selection(conn, where: Slice, language: str | None, query: str | None,
     if query:
         from archive.query import fts_query
 
-        clauses.append(f"{ARTICLES}.id in (select {article_id_sql('rowid')} from "
-                       f"{ARTICLES}_fts where {ARTICLES}_fts match ?)")
+        clauses.append(
+            f"{ARTICLES}.id in (select {article_id_sql('rowid')} from "
+            f"{ARTICLES}_fts where {ARTICLES}_fts match ?)"
+        )
         params.append(fts_query(query))
     return (" where " + " and ".join(clauses) if clauses else ""), params
 
 
-def count_rows(uri: str, where: Slice, language: str | None = None,
-               query: str | None = None, withdrawn: bool = False) -> int:
+def count_rows(
+    uri: str,
+    where: Slice,
+    language: str | None = None,
+    query: str | None = None,
+    withdrawn: bool = False,
+) -> int:
     with closing(sqlite3.connect(uri, uri=True)) as conn:
         condition, params = _selection(conn, where, language, query, withdrawn)
         return conn.execute(f"select count(*) from {ARTICLES}{condition}", params).fetchone()[0]
 
 
-def iter_rows(uri: str, where: Slice, language: str | None = None,
-              query: str | None = None, withdrawn: bool = False) -> Iterator[dict]:
+def iter_rows(
+    uri: str,
+    where: Slice,
+    language: str | None = None,
+    query: str | None = None,
+    withdrawn: bool = False,
+) -> Iterator[dict]:
     columns = export_columns()
     conn = sqlite3.connect(uri, uri=True)
     try:
         condition, params = _selection(conn, where, language, query, withdrawn)
         # by instant: -03:00 and -04:00 offsets make the ISO text misorder the hour repeated
         # in April
-        sql = (f"select {', '.join(columns)} from {ARTICLES}{condition} "
-               "order by published_utc, url")
+        sql = f"select {', '.join(columns)} from {ARTICLES}{condition} order by published_utc, url"
         for values in conn.execute(sql, params):
             yield dict(zip(columns, values, strict=True))
     except sqlite3.DatabaseError as err:
@@ -100,8 +113,7 @@ def neutralise(cell):
     return cell
 
 
-def write_csv(rows: Iterator[dict], out: IO[str], bom: bool = False,
-              formulas: bool = False) -> int:
+def write_csv(rows: Iterator[dict], out: IO[str], bom: bool = False, formulas: bool = False) -> int:
     """Lists and dicts stay JSON text in their cell, so nothing is lost. Cells that a
     spreadsheet would run as formulas are neutralised unless formulas is true."""
     if bom:
@@ -144,8 +156,14 @@ def write_json(rows: Iterator[dict], out: IO[str]) -> int:
 def parquet_schema():
     import pyarrow as pa
 
-    types = {str: pa.string(), int: pa.int64(), bool: pa.bool_(), float: pa.float64(),
-             list: pa.list_(pa.string()), dict: pa.string()}  # provenance: JSON text
+    types = {
+        str: pa.string(),
+        int: pa.int64(),
+        bool: pa.bool_(),
+        float: pa.float64(),
+        list: pa.list_(pa.string()),
+        dict: pa.string(),
+    }  # provenance: JSON text
     columns = article_columns()
     return pa.schema([(name, types[columns[name]]) for name in export_columns()])
 
@@ -184,10 +202,18 @@ WRITERS: dict[str, Callable[..., int]] = {
 BINARY = {"parquet", "warc"}
 
 
-def export(db_path: str | Path, fmt: str, out_path: str | None = None,
-           where: Slice | None = None, language: str | None = None, query: str | None = None,
-           progress: Callable[[int], None] | None = None, bom: bool = False,
-           formulas: bool = False, withdrawn: bool = False) -> int:
+def export(
+    db_path: str | Path,
+    fmt: str,
+    out_path: str | None = None,
+    where: Slice | None = None,
+    language: str | None = None,
+    query: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    bom: bool = False,
+    formulas: bool = False,
+    withdrawn: bool = False,
+) -> int:
     """Write the articles in where (and in language, and matching the search query) to
     out_path (stdout for None or "-"); returns the count. progress(n) is called as rows go.
     Withdrawn articles only with withdrawn=True.
@@ -203,8 +229,10 @@ def export(db_path: str | Path, fmt: str, out_path: str | None = None,
     else:
         write = WRITERS[fmt]
     if fmt == "csv":
+
         def write(rows, out, _csv=write):
             return _csv(rows, out, bom=bom, formulas=formulas)
+
     with closing(rows):  # the archive connection is closed here, whatever happens to the output
         counted = _counted(rows, progress) if progress else rows
         return _export(counted, write, out_path, binary=fmt in BINARY)
@@ -260,8 +288,9 @@ def _write_in_place(target: Path, write: Callable[[IO], int], binary: bool = Fal
         partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
         fd = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     try:
-        with (os.fdopen(fd, "wb") if binary else
-              os.fdopen(fd, "w", encoding="utf-8", newline="")) as out:
+        with (
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        ) as out:
             count = write(out)
             out.flush()
             os.fsync(out.fileno())

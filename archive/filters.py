@@ -59,12 +59,14 @@ class Slice:
             if value is None:
                 continue
             if not _DATE.match(value) or not _real_date(value):
-                raise FilterError(f"{label} {value!r}: use a real date as YYYY, YYYY-MM or "
-                                  "YYYY-MM-DD")
-        if self.date_from and self.date_to and first_day(self.date_from) > last_day(
-                self.date_to):
-            raise FilterError(f"--since {self.date_from} is after --until {self.date_to}: "
-                              "no article can be in that range")
+                raise FilterError(
+                    f"{label} {value!r}: use a real date as YYYY, YYYY-MM or YYYY-MM-DD"
+                )
+        if self.date_from and self.date_to and first_day(self.date_from) > last_day(self.date_to):
+            raise FilterError(
+                f"--since {self.date_from} is after --until {self.date_to}: "
+                "no article can be in that range"
+            )
 
     def where(self, alias: str = "articles") -> tuple[list[str], list]:
         """SQL conditions and their parameters, on the article table named alias."""
@@ -88,7 +90,11 @@ class Slice:
         if not self.section:
             return
         clauses, params = Slice(self.section).where(table)
-        if conn.execute(f"select 1 from {table} where {clauses[0]} limit 1",
-                        params).fetchone() is None:
-            raise FilterError(f"--section {self.section!r}: no article of the archive is in a "
-                              "section of that name or slug (`ciudadano sections` lists them)")
+        if (
+            conn.execute(f"select 1 from {table} where {clauses[0]} limit 1", params).fetchone()
+            is None
+        ):
+            raise FilterError(
+                f"--section {self.section!r}: no article of the archive is in a "
+                "section of that name or slug (`ciudadano sections` lists them)"
+            )

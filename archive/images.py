@@ -61,38 +61,57 @@ def media_type(kind: str, declared: str, body: bytes) -> str:
     return "text/css"
 
 
-def keep_media(db, url: str, kind: str, content_type: str, body: bytes, fetched_url: str,
-               fetched_at: str, run_id: int | None) -> str:
+def keep_media(
+    db,
+    url: str,
+    kind: str,
+    content_type: str,
+    body: bytes,
+    fetched_url: str,
+    fetched_at: str,
+    run_id: int | None,
+) -> str:
     """Store body (once for its SHA-256) as fetched from url; returns its SHA-256. db: an
     sqlite3 connection in autocommit mode (each statement is its own transaction)."""
     digest = hashlib.sha256(body).hexdigest()
-    db.execute(f"insert or ignore into {MEDIA} (sha256, kind, content_type, size, fetched_at, "
-               "body) values (?, ?, ?, ?, ?, ?)",
-               [digest, kind, content_type, len(body), fetched_at, body])
+    db.execute(
+        f"insert or ignore into {MEDIA} (sha256, kind, content_type, size, fetched_at, "
+        "body) values (?, ?, ?, ?, ?, ?)",
+        [digest, kind, content_type, len(body), fetched_at, body],
+    )
     add_media_url(db, url, digest, fetched_url, fetched_at, run_id)
     return digest
 
 
-def add_media_url(db, url: str, digest: str, fetched_url: str, fetched_at: str,
-                  run_id: int | None) -> None:
+def add_media_url(
+    db, url: str, digest: str, fetched_url: str, fetched_at: str, run_id: int | None
+) -> None:
     """Record that url names the content digest (kept already), fetched from fetched_url."""
-    db.execute(f"insert or replace into {MEDIA_URLS} (url, sha256, fetched_url, fetched_at, "
-               "run_id) values (?, ?, ?, ?, ?)", [url, digest, fetched_url, fetched_at, run_id])
+    db.execute(
+        f"insert or replace into {MEDIA_URLS} (url, sha256, fetched_url, fetched_at, "
+        "run_id) values (?, ?, ?, ?, ?)",
+        [url, digest, fetched_url, fetched_at, run_id],
+    )
 
 
 def kept_from(db, fetched_url: str) -> str | None:
     """The SHA-256 of a content kept as fetched from fetched_url (the site's own copy of an
     upload, whichever URL a page named it by), or None."""
-    row = db.execute(f"select sha256 from {MEDIA_URLS} where fetched_url = ? limit 1",
-                     [fetched_url]).fetchone()
+    row = db.execute(
+        f"select sha256 from {MEDIA_URLS} where fetched_url = ? limit 1", [fetched_url]
+    ).fetchone()
     return row[0] if row else None
 
 
 def kept_urls(db, kind: str) -> set[str]:
     """The URLs of kind already kept (a crawl fetches them no more)."""
-    return {url for (url,) in db.execute(
-        f"select u.url from {MEDIA_URLS} u join {MEDIA} m using (sha256) where m.kind = ?",
-        [kind])}
+    return {
+        url
+        for (url,) in db.execute(
+            f"select u.url from {MEDIA_URLS} u join {MEDIA} m using (sha256) where m.kind = ?",
+            [kind],
+        )
+    }
 
 
 def is_kept(db, url: str) -> bool:
@@ -105,33 +124,43 @@ def link_images(db, article_url: str, images: list[tuple[str, str]]) -> int:
     row = db.execute(f"select id from {ARTICLES} where url = ?", [article_url]).fetchone()
     if row is None:
         return 0
-    return sum(db.execute(f"insert or ignore into {ARTICLE_IMAGES} (article_id, url, role) "
-                          "values (?, ?, ?)", [row[0], url, role]).rowcount
-               for url, role in images)
+    return sum(
+        db.execute(
+            f"insert or ignore into {ARTICLE_IMAGES} (article_id, url, role) values (?, ?, ?)",
+            [row[0], url, role],
+        ).rowcount
+        for url, role in images
+    )
 
 
 def media_by_url(conn, urls: list[str]) -> dict[str, str]:
     """url -> SHA-256 of those of urls the archive keeps."""
     found: dict[str, str] = {}
     for start in range(0, len(urls), 500):
-        chunk = urls[start:start + 500]
-        found.update(conn.execute(
-            f"select url, sha256 from {MEDIA_URLS} where url in "
-            f"({', '.join('?' * len(chunk))})", chunk).fetchall())
+        chunk = urls[start : start + 500]
+        found.update(
+            conn.execute(
+                f"select url, sha256 from {MEDIA_URLS} where url in "
+                f"({', '.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+        )
     return found
 
 
 def media_content(conn, digest: str) -> tuple[str, bytes] | None:
     """(content type, bytes) of the kept content with that SHA-256, or None."""
-    row = conn.execute(f"select content_type, body from {MEDIA} where sha256 = ?",
-                       [digest]).fetchone()
+    row = conn.execute(
+        f"select content_type, body from {MEDIA} where sha256 = ?", [digest]
+    ).fetchone()
     return (row[0], bytes(row[1])) if row else None
 
 
 def has_media(conn) -> bool:
     """Whether the archive has the media tables (an archive older than them has not)."""
-    return conn.execute("select 1 from sqlite_master where name = ?", [MEDIA]).fetchone() \
-        is not None
+    return (
+        conn.execute("select 1 from sqlite_master where name = ?", [MEDIA]).fetchone() is not None
+    )
 
 
 def media_totals(conn) -> dict[str, dict[str, int]]:
@@ -140,7 +169,8 @@ def media_totals(conn) -> dict[str, dict[str, int]]:
     if not has_media(conn):
         return totals
     for kind, count, size in conn.execute(
-            f"select kind, count(*), coalesce(sum(size), 0) from {MEDIA} group by kind"):
+        f"select kind, count(*), coalesce(sum(size), 0) from {MEDIA} group by kind"
+    ):
         totals[kind] = {"count": count, "bytes": size}
     return totals
 
@@ -152,15 +182,27 @@ def media_of_articles(conn, article_urls: list[str]) -> Iterator[tuple[str, str,
         return
     urls: set[str] = set()
     for start in range(0, len(article_urls), 500):
-        chunk = article_urls[start:start + 500]
-        urls.update(url for (url,) in conn.execute(
-            f"select i.url from {ARTICLE_IMAGES} i join {ARTICLES} a on a.id = i.article_id "
-            f"where a.url in ({', '.join('?' * len(chunk))})", chunk))
-    urls.update(url for (url,) in conn.execute(
-        f"select u.url from {MEDIA_URLS} u join {MEDIA} m using (sha256) where m.kind = ?",
-        [STYLESHEET]))
+        chunk = article_urls[start : start + 500]
+        urls.update(
+            url
+            for (url,) in conn.execute(
+                f"select i.url from {ARTICLE_IMAGES} i join {ARTICLES} a on a.id = i.article_id "
+                f"where a.url in ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+        )
+    urls.update(
+        url
+        for (url,) in conn.execute(
+            f"select u.url from {MEDIA_URLS} u join {MEDIA} m using (sha256) where m.kind = ?",
+            [STYLESHEET],
+        )
+    )
     for url in sorted(urls):
-        row = conn.execute(f"select u.fetched_at, m.content_type, m.body from {MEDIA_URLS} u "
-                           f"join {MEDIA} m using (sha256) where u.url = ?", [url]).fetchone()
+        row = conn.execute(
+            f"select u.fetched_at, m.content_type, m.body from {MEDIA_URLS} u "
+            f"join {MEDIA} m using (sha256) where u.url = ?",
+            [url],
+        ).fetchone()
         if row is not None:
             yield url, row[0], row[1], bytes(row[2])

@@ -42,8 +42,7 @@ def http_url(value) -> str | None:
 
 
 def whole_number(value, least: int = 0) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool) and \
-            least <= value <= BIGGEST_INTEGER:
+    if isinstance(value, int) and not isinstance(value, bool) and least <= value <= BIGGEST_INTEGER:
         return None
     return f"not a whole number from {least} to 2**63-1: {_shown(value)}"
 
@@ -70,8 +69,7 @@ def moment(value) -> str | None:
 def day(value) -> str | None:
     """An ISO 8601 day, YYYY-MM-DD, in YEARS."""
     try:
-        parsed = date.fromisoformat(value) if isinstance(value, str) and \
-            len(value) == 10 else None
+        parsed = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
     except ValueError:
         parsed = None
     if parsed is None:
@@ -81,8 +79,12 @@ def day(value) -> str | None:
 
 def one_of(*choices: str) -> Callable[[object], str | None]:
     def rule(value) -> str | None:
-        return None if value in choices and isinstance(value, str) else \
-            f"not one of {', '.join(choices)}: {_shown(value)}"
+        return (
+            None
+            if value in choices and isinstance(value, str)
+            else f"not one of {', '.join(choices)}: {_shown(value)}"
+        )
+
     return rule
 
 
@@ -95,6 +97,7 @@ def list_of(item: Callable[[object], str | None]) -> Callable[[object], str | No
             if wrong:
                 return f"item {n + 1}: {wrong}"
         return None
+
     return rule
 
 
@@ -116,23 +119,43 @@ class Field:
 
 
 ARTICLE_FIELDS: tuple[Field, ...] = (
-    Field("url", str, "Canonical URL of the article (unique in the archive)", required=True,
-          rule=http_url),
+    Field(
+        "url",
+        str,
+        "Canonical URL of the article (unique in the archive)",
+        required=True,
+        rule=http_url,
+    ),
     Field("wp_id", int, "WordPress post id", rule=post_id),
-    Field("is_article", bool, "Whether the page is an article (false for listings, block pages)",
-          rule=boolean),
+    Field(
+        "is_article",
+        bool,
+        "Whether the page is an article (false for listings, block pages)",
+        rule=boolean,
+    ),
     Field("reason", str, "Why a page is not an article"),
     Field("title", str, "Headline", required=True),
     Field("subtitle", str, "Standfirst (bajada) shown under the title"),
-    Field("published", str, "Publication time, ISO 8601 with the America/Santiago offset",
-          required=True, rule=moment),
-    Field("published_date", str, "Publication day in Santiago (YYYY-MM-DD)", required=True,
-          rule=day),
-    Field("date_precision", str, "How precise published is: datetime, or day (the source "
-          "gave only the date; the time shown is the day's first hour)",
-          rule=one_of(*DATE_PRECISIONS)),
-    Field("modified", str, "Last modification time, ISO 8601 with the Santiago offset",
-          rule=moment),
+    Field(
+        "published",
+        str,
+        "Publication time, ISO 8601 with the America/Santiago offset",
+        required=True,
+        rule=moment,
+    ),
+    Field(
+        "published_date", str, "Publication day in Santiago (YYYY-MM-DD)", required=True, rule=day
+    ),
+    Field(
+        "date_precision",
+        str,
+        "How precise published is: datetime, or day (the source "
+        "gave only the date; the time shown is the day's first hour)",
+        rule=one_of(*DATE_PRECISIONS),
+    ),
+    Field(
+        "modified", str, "Last modification time, ISO 8601 with the Santiago offset", rule=moment
+    ),
     Field("section", str, "Display name of the primary category"),
     Field("section_slug", str, "Slug of the primary category"),
     Field("categories", list, "All category names", rule=list_of(text)),
@@ -140,14 +163,21 @@ ARTICLE_FIELDS: tuple[Field, ...] = (
     Field("authors", list, "Credited authors", rule=list_of(text)),
     Field("language", str, "Language of the article: es, en or de", rule=one_of(*LANGUAGES)),
     Field("body", str, "Plain text body, paragraphs separated by a blank line", required=True),
-    Field("body_html", str, "The body as clean, safe HTML: paragraphs, subheads, lists, "
-          "quotes, links, emphasis, images and captions (no scripts, styles or tracking)"),
+    Field(
+        "body_html",
+        str,
+        "The body as clean, safe HTML: paragraphs, subheads, lists, "
+        "quotes, links, emphasis, images and captions (no scripts, styles or tracking)",
+    ),
     Field("image_url", str, "Main image", rule=http_url),
     Field("word_count", int, "Words in the body", rule=whole_number),
-    Field("embeds", list, "URLs of tweets, videos and other embeds removed from the body",
-          rule=list_of(http_url)),
-    Field("provenance", dict, "Where title, date, section and body were read from",
-          rule=text_map),
+    Field(
+        "embeds",
+        list,
+        "URLs of tweets, videos and other embeds removed from the body",
+        rule=list_of(http_url),
+    ),
+    Field("provenance", dict, "Where title, date, section and body were read from", rule=text_map),
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in ARTICLE_FIELDS)
@@ -163,8 +193,9 @@ class ArticleError(ValueError):
 
     def __init__(self, problems: list[tuple[str, str]]):
         self.problems = problems
-        super().__init__("; ".join(f"{name}: {wrong}" if name else wrong
-                                   for name, wrong in problems))
+        super().__init__(
+            "; ".join(f"{name}: {wrong}" if name else wrong for name, wrong in problems)
+        )
 
 
 def article_problems(article: dict) -> list[tuple[str, str]]:
@@ -207,8 +238,9 @@ def checked_article(record: dict) -> dict:
 def empty_article(url: str) -> dict:
     """An article dict with every field present and empty, as the parser starts it."""
     article: dict = {name: None for name in FIELD_NAMES}
-    article.update(url=url, is_article=False, categories=[], tags=[], authors=[], embeds=[],
-                   provenance={})
+    article.update(
+        url=url, is_article=False, categories=[], tags=[], authors=[], embeds=[], provenance={}
+    )
     return article
 
 

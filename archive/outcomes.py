@@ -62,6 +62,7 @@ def media(kind: str, suffix: str) -> str:
     """The stat of kind ("image", "stylesheet"): media("image", MEDIA_KEPT) is images kept."""
     return PREFIX + kind + suffix
 
+
 # where the fields came from (the drift alarm: archive.drift)
 THEME_READ = PREFIX + "theme/read"  # articles stored from their own page
 THEME_FIELDS = ("title", "body", "published")  # fields whose source the alarm watches
@@ -71,6 +72,7 @@ DRIFT_WARNING = PREFIX + "drift_warning"  # the alarm's words, when it rang (a s
 def from_theme(field: str) -> str:
     """The stat counting articles whose field came from the theme's own markup."""
     return PREFIX + "theme/" + field
+
 
 # Scrapy's own reason for closing the spider: "finished", "shutdown" (a signal), or ours:
 FINISH_REASON = "finish_reason"
@@ -122,5 +124,6 @@ EXIT_BLOCKED_FALLBACK = 8  # crawl: pages blocked; posts archived from the REST 
 
 def run_status(exit_status: int) -> str:
     """The status a crawl ending with exit_status is recorded with in the runs table."""
-    return {EXIT_INTERRUPTED: INTERRUPTED, EXIT_ARCHIVE: FAILED,
-            EXIT_USAGE: FAILED}.get(exit_status, FINISHED)
+    return {EXIT_INTERRUPTED: INTERRUPTED, EXIT_ARCHIVE: FAILED, EXIT_USAGE: FAILED}.get(
+        exit_status, FINISHED
+    )

@@ -84,18 +84,24 @@ def _tokens(query: str) -> list[_Token]:
             tokens.append(_Token("term", '"' + " ".join(phrase) + '"'))
         elif match["near"]:
             if not match["near"].endswith("("):
-                raise SearchError("NEAR takes its words in parentheses: NEAR(kast milei), or "
-                                  "NEAR(kast milei, 5) for at most 5 words apart")
+                raise SearchError(
+                    "NEAR takes its words in parentheses: NEAR(kast milei), or "
+                    "NEAR(kast milei, 5) for at most 5 words apart"
+                )
             near, pos = _near(query, pos)
             tokens.append(near)
         elif match["lead"]:
             word = re.match(r"\w+", query[pos:])[0]
-            raise SearchError(f"*{word}: a word cannot start with *; the index finds words by "
-                              f"their beginning ({word}* finds the words starting with {word})")
+            raise SearchError(
+                f"*{word}: a word cannot start with *; the index finds words by "
+                f"their beginning ({word}* finds the words starting with {word})"
+            )
         elif match["inner"]:
-            raise SearchError(f"{match['word']}*{match['inner']}: * may only end a word (a "
-                              f"prefix: {match['word']}*); the index cannot find a word by its "
-                              "middle")
+            raise SearchError(
+                f"{match['word']}*{match['inner']}: * may only end a word (a "
+                f"prefix: {match['word']}*); the index cannot find a word by its "
+                "middle"
+            )
         elif match["column"] and match["column"].lower() == AUTHOR:
             name, pos = _author_name(query, pos)
             tokens.append(_Token(AUTHOR, name))
@@ -106,8 +112,10 @@ def _tokens(query: str) -> list[_Token]:
         elif match["column"]:
             column = match["column"].lower()
             if column not in FTS_COLUMNS:
-                raise SearchError(f"{match['column']}: is not a searchable column (use "
-                                  f"{', '.join(c + ':' for c in FTS_COLUMNS)})")
+                raise SearchError(
+                    f"{match['column']}: is not a searchable column (use "
+                    f"{', '.join(c + ':' for c in FTS_COLUMNS)})"
+                )
             tokens.append(_Token("column", column))
         elif match["word"]:
             word = match["word"]
@@ -119,8 +127,8 @@ def _tokens(query: str) -> list[_Token]:
             elif match["star"]:
                 if len(word) < MIN_PREFIX_LETTERS:
                     raise SearchError(
-                        f"{word}* is too short a prefix: give at least {MIN_PREFIX_LETTERS} "
-                        "letters")
+                        f"{word}* is too short a prefix: give at least {MIN_PREFIX_LETTERS} letters"
+                    )
                 tokens.append(_Token("term", f'"{word}"*', prefix=True))
             else:
                 tokens.append(_Token("term", f'"{stem(word)}"', stemmed=True, written=word))
@@ -150,11 +158,13 @@ def _near(query: str, pos: int) -> tuple[_Token, int]:
         distance = int(found[1])
         if distance > MAX_NEAR_DISTANCE:
             raise SearchError(f"NEAR(..., {distance}): at most {MAX_NEAR_DISTANCE} words apart")
-        inside = inside[:found.start()]
+        inside = inside[: found.start()]
     parts = [t for t in _tokens(inside) if t.kind == "term"]
     if len(parts) < 2 or len(parts) != len(_tokens(inside)):
-        raise SearchError("NEAR(...) takes two words or more (or \"phrases\", prefix*), "
-                          "nothing else: NEAR(kast milei) or NEAR(kast milei, 5)")
+        raise SearchError(
+            'NEAR(...) takes two words or more (or "phrases", prefix*), '
+            "nothing else: NEAR(kast milei) or NEAR(kast milei, 5)"
+        )
     as_written = [_Token("term", f'"{p.written}"') if p.stemmed else p for p in parts]
     text = f"NEAR({' '.join(p.text for p in as_written)}, {distance})"
     return _Token("term", text, parts=tuple(as_written)), end + 1
@@ -192,8 +202,10 @@ class _Parser:
         expr = self.or_(None)
         token = self.peek()
         if token is not None:
-            raise SearchError(f"unexpected {token.text!s} in the query"
-                              + (": a ( is missing" if token.kind == "close" else ""))
+            raise SearchError(
+                f"unexpected {token.text!s} in the query"
+                + (": a ( is missing" if token.kind == "close" else "")
+            )
         return expr
 
     def or_(self, column: str | None) -> str:
@@ -206,8 +218,8 @@ class _Parser:
     def and_(self, column: str | None) -> str:
         parts = [self.not_(column)]
         while (token := self.peek()) is not None and (
-                (token.kind == "op" and token.text == "AND") or token.kind in ("term", "open",
-                                                                               "column")):
+            (token.kind == "op" and token.text == "AND") or token.kind in ("term", "open", "column")
+        ):
             if token.kind == "op":
                 self.take()
             parts.append(self.not_(column))
@@ -261,8 +273,10 @@ def fts_query(query: str) -> str:
     """The FTS5 MATCH expression for a query of words (no author:), or SearchError."""
     parsed = parse_query(query)
     if parsed.authors:
-        raise SearchError("author: is understood by `ciudadano search` (parse_query), not "
-                          "here: give words only, and the author as a filter")
+        raise SearchError(
+            "author: is understood by `ciudadano search` (parse_query), not "
+            "here: give words only, and the author as a filter"
+        )
     return parsed.expression
 
 
@@ -277,10 +291,13 @@ def _without_authors(tokens: list[_Token]) -> tuple[tuple[str, ...], list[_Token
             continue
         before = tokens[i - 1] if i else None
         after = tokens[i + 1] if i + 1 < len(tokens) else None
-        if depth or any(t is not None and t.kind == "op" and t.text != "AND"
-                        for t in (before, after)):
-            raise SearchError(f"author:{token.text} filters the whole query: it cannot be "
-                              "inside ( ) nor beside OR or NOT (kast author:muñoz)")
+        if depth or any(
+            t is not None and t.kind == "op" and t.text != "AND" for t in (before, after)
+        ):
+            raise SearchError(
+                f"author:{token.text} filters the whole query: it cannot be "
+                "inside ( ) nor beside OR or NOT (kast author:muñoz)"
+            )
         if rest and rest[-1].kind == "op":  # "kast AND author:x": the AND goes with it
             rest.pop()
         authors.append(token.text)
@@ -293,8 +310,9 @@ def _checked_tokens(query: str) -> list[_Token]:
     if not query or not query.strip():
         raise SearchError("the search query is empty")
     if len(query) > MAX_QUERY_CHARS:
-        raise SearchError(f"the query is {len(query)} characters long; at most "
-                          f"{MAX_QUERY_CHARS} are searched")
+        raise SearchError(
+            f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS} are searched"
+        )
     tokens = _tokens(query)
     terms = [part for t in tokens if t.kind == "term" for part in t.terms()]
     if not terms and not any(t.kind == AUTHOR for t in tokens):
@@ -303,8 +321,9 @@ def _checked_tokens(query: str) -> list[_Token]:
         raise SearchError(f"the query has {len(terms)} terms; at most {MAX_TERMS}")
     prefixes = [t for t in terms if t.prefix]
     if len(prefixes) > MAX_PREFIXES:
-        raise SearchError(f"the query has {len(prefixes)} prefix terms (word*); at most "
-                          f"{MAX_PREFIXES}")
+        raise SearchError(
+            f"the query has {len(prefixes)} prefix terms (word*); at most {MAX_PREFIXES}"
+        )
     return tokens
 
 
@@ -322,8 +341,7 @@ def _letter_classes() -> dict[str, str]:
     classes: dict[str, str] = {}
     for code in range(0xC0, 0x250):
         base = unicodedata.normalize("NFKD", chr(code))
-        if len(base) > 1 and base[0].isascii() and all(unicodedata.combining(c)
-                                                       for c in base[1:]):
+        if len(base) > 1 and base[0].isascii() and all(unicodedata.combining(c) for c in base[1:]):
             key = base[0].lower()
             classes[key] = classes.get(key, key) + chr(code)
     return classes
@@ -334,8 +352,9 @@ _LETTER_CLASSES = _letter_classes()
 
 def _accent_free(word: str) -> str:
     """A regular expression for a folded word in any of its written forms."""
-    return "".join(f"[{re.escape(_LETTER_CLASSES[c])}]" if c in _LETTER_CLASSES
-                   else re.escape(c) for c in word)
+    return "".join(
+        f"[{re.escape(_LETTER_CLASSES[c])}]" if c in _LETTER_CLASSES else re.escape(c) for c in word
+    )
 
 
 @lru_cache(maxsize=256)
@@ -358,14 +377,20 @@ def _highlighter(query: str):
     if not (stems or exact or prefixes):
         return None, None
     starts = {s[:_STEM_KEPT] for s in stems} | exact | set(prefixes)
-    pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(
-        _accent_free(s) for s in sorted(starts, key=len, reverse=True)) + r")[^\W_]*",
-        re.IGNORECASE)
+    pattern = re.compile(
+        r"(?<![^\W_])(?:"
+        + "|".join(_accent_free(s) for s in sorted(starts, key=len, reverse=True))
+        + r")[^\W_]*",
+        re.IGNORECASE,
+    )
 
     def hit(word: str) -> bool:
         folded = fold(word)
-        return (folded in exact or folded.startswith(tuple(prefixes))
-                or (bool(stems) and stem(folded) in stems))
+        return (
+            folded in exact
+            or folded.startswith(tuple(prefixes))
+            or (bool(stems) and stem(folded) in stems)
+        )
 
     return pattern, hit
 
@@ -389,8 +414,14 @@ def snippet(text: str | None, query: str, words: int = 16) -> str | None:
         spans.pop()  # a word the window cut
     starts = {m.start() for m in pattern.finditer(text, low, high) if hit(m.group())}
     hits = {i for i, (a, _) in enumerate(spans) if a in starts}
-    return _passage(text, spans, hits, words, more_before=low > 0 and bool(
-        _SNIPPET_WORD.search(text, 0, low)), more_after=high < len(text))
+    return _passage(
+        text,
+        spans,
+        hits,
+        words,
+        more_before=low > 0 and bool(_SNIPPET_WORD.search(text, 0, low)),
+        more_after=high < len(text),
+    )
 
 
 # Characters read on each side of the first hit, per word wanted: more than any word with its
@@ -405,8 +436,14 @@ def _word_start(text: str, at: int) -> int:
     return at
 
 
-def _passage(text: str, spans: list[tuple[int, int]], hits: set[int], words: int,
-             more_before: bool = False, more_after: bool = False) -> str:
+def _passage(
+    text: str,
+    spans: list[tuple[int, int]],
+    hits: set[int],
+    words: int,
+    more_before: bool = False,
+    more_after: bool = False,
+) -> str:
     first = max(0, min(hits) - words // 4)
     last = min(len(spans), first + words)
     out, pos = [], spans[first][0]
@@ -417,6 +454,7 @@ def _passage(text: str, spans: list[tuple[int, int]], hits: set[int], words: int
         pos = b
     passage = " ".join("".join(out).split())
     before = first > 0 or more_before
-    after = last < len(spans) or (more_after and _SNIPPET_WORD.search(text, spans[last - 1][1])
-                                  is not None)
+    after = last < len(spans) or (
+        more_after and _SNIPPET_WORD.search(text, spans[last - 1][1]) is not None
+    )
     return ("…" if before else "") + passage + ("…" if after else "")

@@ -31,13 +31,18 @@ def find_article(db_path: str | Path, ref: str, withdrawn: bool = False) -> dict
     finally:
         conn.close()
     if row is None:
-        raise FilterError(f"no article {ref!r} in the archive: give its id (as `ciudadano "
-                          "search --json` prints it) or its URL")
+        raise FilterError(
+            f"no article {ref!r} in the archive: give its id (as `ciudadano "
+            "search --json` prints it) or its URL"
+        )
     if row[0] in hidden:
-        raise FilterError(f"article {row[0]} was withdrawn from public view "
-                          "(--include-withdrawn shows it)")
-    return {name: (json.loads(value) if name in JSON_FIELDS and value else value)
-            for name, value in zip(COLUMNS, row)}
+        raise FilterError(
+            f"article {row[0]} was withdrawn from public view (--include-withdrawn shows it)"
+        )
+    return {
+        name: (json.loads(value) if name in JSON_FIELDS and value else value)
+        for name, value in zip(COLUMNS, row, strict=False)
+    }
 
 
 def _lookup(conn, ref: str):
@@ -50,14 +55,18 @@ def _lookup(conn, ref: str):
         return conn.execute(f"{select} where wp_id = ?", [int(shortlink)]).fetchone()
     bare = ref.rstrip("/")
     for url in (ref, bare, bare + "/"):
-        row = conn.execute(f"{select} where url = ? or url = (select article_url from "
-                           f"{ALIASES} where url = ?)", [url, url]).fetchone()
+        row = conn.execute(
+            f"{select} where url = ? or url = (select article_url from {ALIASES} where url = ?)",
+            [url, url],
+        ).fetchone()
         if row:
             return row
     if parts.path.strip("/"):  # the same path on another host: a scan, the last resort
         path = "/" + parts.path.strip("/") + "/"
-        return conn.execute(f"{select} where url like ? or url like ? limit 1",
-                            ["%://%" + path, "%://%" + path.rstrip("/")]).fetchone()
+        return conn.execute(
+            f"{select} where url like ? or url like ? limit 1",
+            ["%://%" + path, "%://%" + path.rstrip("/")],
+        ).fetchone()
     return None
 
 
@@ -66,10 +75,16 @@ def render_article(article: dict) -> str:
     section and authors, the standfirst, the body's paragraphs, and where it was published."""
     from archive.dates import day_label, when
 
-    published = (day_label(article["published_date"]) if article.get("date_precision") == "day"
-                 else when(article.get("published")))
-    byline = " · ".join(part for part in (published, article.get("section"),
-                                           ", ".join(article.get("authors") or [])) if part)
+    published = (
+        day_label(article["published_date"])
+        if article.get("date_precision") == "day"
+        else when(article.get("published"))
+    )
+    byline = " · ".join(
+        part
+        for part in (published, article.get("section"), ", ".join(article.get("authors") or []))
+        if part
+    )
     blocks = [_wrapped(article["title"]), _wrapped(byline)]
     if article.get("subtitle"):
         blocks.append(_wrapped(article["subtitle"]))
@@ -91,7 +106,8 @@ def sections(db_path: str | Path) -> list[dict]:
         rows = conn.execute(
             f"select section_slug, max(section), count(*) from {ARTICLES} where id not in "
             "(select value from json_each(?)) group by section_slug order by 3 desc, 1",
-            [json.dumps(sorted(withdrawn_ids(conn)))]).fetchall()
+            [json.dumps(sorted(withdrawn_ids(conn)))],
+        ).fetchall()
     finally:
         conn.close()
     return [{"section": name, "slug": slug, "articles": count} for slug, name, count in rows]

@@ -66,17 +66,25 @@ class Page:
         return max(1, -(-shown // self.per_page))
 
 
-def results(db_path: str | Path, query: str, where: Slice | None = None,
-            author: str | None = None, sort: str = "relevance", page: int = 1,
-            per_page: int = PER_PAGE, time_limit: float = TIME_LIMIT_SECONDS) -> Page:
+def results(
+    db_path: str | Path,
+    query: str,
+    where: Slice | None = None,
+    author: str | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    time_limit: float = TIME_LIMIT_SECONDS,
+) -> Page:
     """One page of the articles matching query (archive.query's language) in where, by author
     when given; SearchError for a query or page that cannot be run."""
     parsed = parse_query(query)
     if sort not in SORTS:
         raise SearchError(f"sort {sort!r}: use {' or '.join(SORTS)}")
     if not 1 <= per_page <= 100 or page < 1 or (page - 1) * per_page >= MAX_COUNTED:
-        raise SearchError(f"only the first {MAX_COUNTED:,} results can be paged through: "
-                          "narrow the search")
+        raise SearchError(
+            f"only the first {MAX_COUNTED:,} results can be paged through: narrow the search"
+        )
     key, conns = _take_readers(db_path)
     deadline = time.monotonic() + time_limit
     for each in conns:
@@ -84,11 +92,14 @@ def results(db_path: str | Path, query: str, where: Slice | None = None,
     try:
         asked = (author, getattr(where, "author", None))
         names = list(parsed.authors) + [a.strip() for a in asked if a and a.strip()]
-        return _page(conns, query, parsed.expression, where or Slice(), names, sort, page,
-                     per_page, deadline)
+        return _page(
+            conns, query, parsed.expression, where or Slice(), names, sort, page, per_page, deadline
+        )
     except apsw.InterruptError:
-        raise SearchError(f"the search took longer than {time_limit:g} s and was stopped: "
-                          "use rarer words or a section or date filter") from None
+        raise SearchError(
+            f"the search took longer than {time_limit:g} s and was stopped: "
+            "use rarer words or a section or date filter"
+        ) from None
     except apsw.Error as err:
         raise ArchiveError(_apsw_message(db_path, err)) from err
     finally:
@@ -111,9 +122,11 @@ def _page(conns, query, expression, where, names, sort, page, per_page, deadline
         out.total, sort = len(keys), "date"
         complete = len(keys) <= MAX_COUNTED
     else:
-        keys = [k for k in _matching_keys(conn, match, low, high, among,
-                                          MAX_COUNTED + 1 + len(hidden))
-                if k & KEY_ID_MASK not in hidden]
+        keys = [
+            k
+            for k in _matching_keys(conn, match, low, high, among, MAX_COUNTED + 1 + len(hidden))
+            if k & KEY_ID_MASK not in hidden
+        ]
         complete = len(keys) <= MAX_COUNTED
         out.total = len(keys)
         if not complete:
@@ -128,12 +141,12 @@ def _page(conns, query, expression, where, names, sort, page, per_page, deadline
     if among is not None and sort != "date" and len(keys) > MAX_RANKED_AMONG:
         sort = out.sorted_by = "date"  # bm25 of each of that many, one by one: too slow
     if sort == "date":
-        ids = [k & KEY_ID_MASK for k in keys[offset:offset + per_page]]
+        ids = [k & KEY_ID_MASK for k in keys[offset : offset + per_page]]
     elif among is not None:
         ids = _ranked_among(conn, match, keys, offset, per_page)
     else:
         ranked = ranked_ids(conns, expression, where, offset + per_page + len(hidden), sort)
-        ids = [i for i, _ in ranked if i not in hidden][offset:offset + per_page]
+        ids = [i for i, _ in ranked if i not in hidden][offset : offset + per_page]
     out.hits = _hits(conn, ids, query)
     return out
 
@@ -152,15 +165,26 @@ def _by_authors(conn, names: list[str], where: Slice) -> list[int] | None:
     for name in names:
         words = set(fold(name).split())
         matching = [a for a in _authors(conn) if words <= set(fold(a).split())]
-        found = {i for (i,) in conn.execute(
-            f"select article_id from {AUTHORS} where author in (select value from json_each(?))",
-            [json.dumps(matching)])}
+        found = {
+            i
+            for (i,) in conn.execute(
+                f"select article_id from {AUTHORS} where author in (select value from json_each(?))",
+                [json.dumps(matching)],
+            )
+        }
         ids = found if ids is None else ids & found
     clauses, params = where.where("a")
-    return sorted((k for (k,) in conn.execute(
-        f"select {fts_key_sql('a')} from json_each(?) j cross join {ARTICLES} a "
-        "on a.id = j.value" + "".join(f" and {c}" for c in clauses),
-        [json.dumps(sorted(ids)), *params])), reverse=True)
+    return sorted(
+        (
+            k
+            for (k,) in conn.execute(
+                f"select {fts_key_sql('a')} from json_each(?) j cross join {ARTICLES} a "
+                "on a.id = j.value" + "".join(f" and {c}" for c in clauses),
+                [json.dumps(sorted(ids)), *params],
+            )
+        ),
+        reverse=True,
+    )
 
 
 def _authors(conn) -> list[str]:
@@ -168,29 +192,35 @@ def _authors(conn) -> list[str]:
     return [a for (a,) in conn.execute(f"select distinct author from {AUTHORS}")]
 
 
-def _matching_keys(conn, match: str, low: int, high: int, among: list[int] | None,
-                   limit: int) -> list[int]:
+def _matching_keys(
+    conn, match: str, low: int, high: int, among: list[int] | None, limit: int
+) -> list[int]:
     """Keys of the matches, newest first, at most limit."""
     if among is None:
-        sql = (f"select rowid from {FTS} where {FTS} match ? and rowid >= ? and rowid < ? "
-               "order by rowid desc limit ?")
+        sql = (
+            f"select rowid from {FTS} where {FTS} match ? and rowid >= ? and rowid < ? "
+            "order by rowid desc limit ?"
+        )
         return [k for (k,) in conn.execute(sql, [match, low, high, limit])]
-    sql = (f"select rowid from {FTS} where {FTS} match ? and rowid in "
-           "(select value from json_each(?)) and rowid >= ? and rowid < ? "
-           "order by rowid desc limit ?")
+    sql = (
+        f"select rowid from {FTS} where {FTS} match ? and rowid in "
+        "(select value from json_each(?)) and rowid >= ? and rowid < ? "
+        "order by rowid desc limit ?"
+    )
     return [k for (k,) in conn.execute(sql, [match, json.dumps(among), low, high, limit])]
 
 
-def _bounded_count(conn, match: str, low: int, high: int, among, deadline: float
-                   ) -> int | None:
+def _bounded_count(conn, match: str, low: int, high: int, among, deadline: float) -> int | None:
     """All the matches counted, or None when that takes longer than COUNT_SECONDS."""
     if among is not None:
         return None  # more than MAX_COUNTED of an author's: said so, not counted
     stop = time.monotonic() + COUNT_SECONDS
     conn.set_progress_handler(lambda: time.monotonic() > stop, PROGRESS_STEPS)
     try:
-        return conn.execute(f"select count(*) from {FTS} where {FTS} match ? and rowid >= ? "
-                            "and rowid < ?", [match, low, high]).fetchone()[0]
+        return conn.execute(
+            f"select count(*) from {FTS} where {FTS} match ? and rowid >= ? and rowid < ?",
+            [match, low, high],
+        ).fetchone()[0]
     except apsw.InterruptError:
         return None
     finally:  # the search's own deadline again
@@ -199,10 +229,13 @@ def _bounded_count(conn, match: str, low: int, high: int, among, deadline: float
 
 def _ranked_among(conn, match: str, keys: list[int], offset: int, per_page: int) -> list[int]:
     """The best by bm25 among keys, newest first on ties."""
-    sql = (f"select rowid from {FTS} where {FTS} match ? and rowid in "
-           f"(select value from json_each(?)) order by {RANK_SQL}, rowid desc limit ? offset ?")
-    return [k & KEY_ID_MASK for (k,) in conn.execute(sql, [match, json.dumps(keys), per_page,
-                                                            offset])]
+    sql = (
+        f"select rowid from {FTS} where {FTS} match ? and rowid in "
+        f"(select value from json_each(?)) order by {RANK_SQL}, rowid desc limit ? offset ?"
+    )
+    return [
+        k & KEY_ID_MASK for (k,) in conn.execute(sql, [match, json.dumps(keys), per_page, offset])
+    ]
 
 
 def _facets(conn, ids: list[int]) -> dict[str, list[dict]]:
@@ -213,22 +246,31 @@ def _facets(conn, ids: list[int]) -> dict[str, list[dict]]:
     names: dict[str, str] = {}
     years: Counter = Counter()
     for name, slug, year in conn.execute(
-            f"select a.section, a.section_slug, a.year from json_each(?) j "
-            f"cross join {ARTICLES} a on a.id = j.value", [listed]):
+        f"select a.section, a.section_slug, a.year from json_each(?) j "
+        f"cross join {ARTICLES} a on a.id = j.value",
+        [listed],
+    ):
         sections[slug or ""] += 1
         names.setdefault(slug or "", name or "Sin sección")
         if year is not None:
             years[year] += 1
-    authors = [{"label": name, "value": name, "count": n} for name, n in conn.execute(
-        f"select au.author, count(*) from json_each(?) j cross join {AUTHORS} au "
-        "on au.article_id = j.value group by au.author order by 2 desc, 1 limit ?",
-        [listed, FACET_SIZE])]
+    authors = [
+        {"label": name, "value": name, "count": n}
+        for name, n in conn.execute(
+            f"select au.author, count(*) from json_each(?) j cross join {AUTHORS} au "
+            "on au.article_id = j.value group by au.author order by 2 desc, 1 limit ?",
+            [listed, FACET_SIZE],
+        )
+    ]
     return {
-        "section": [{"label": names[slug], "value": names[slug] if slug else "", "count": n}
-                    for slug, n in sorted(sections.items(), key=lambda i: (-i[1], names[i[0]]))
-                    ][:FACET_SIZE],
-        "year": [{"label": str(year), "value": str(year), "count": years[year]}
-                 for year in sorted(years, reverse=True)],
+        "section": [
+            {"label": names[slug], "value": names[slug] if slug else "", "count": n}
+            for slug, n in sorted(sections.items(), key=lambda i: (-i[1], names[i[0]]))
+        ][:FACET_SIZE],
+        "year": [
+            {"label": str(year), "value": str(year), "count": years[year]}
+            for year in sorted(years, reverse=True)
+        ],
         "author": authors,
     }
 
@@ -236,19 +278,34 @@ def _facets(conn, ids: list[int]) -> dict[str, list[dict]]:
 def _hits(conn, ids: list[int], query: str) -> list[dict]:
     if not ids:
         return []
-    rows = {row[0]: row for row in conn.execute(
-        f"select id, url, title, section, section_slug, published, authors, subtitle, body "
-        f"from {ARTICLES} where id in ({', '.join('?' * len(ids))})", ids)}
+    rows = {
+        row[0]: row
+        for row in conn.execute(
+            f"select id, url, title, section, section_slug, published, authors, subtitle, body "
+            f"from {ARTICLES} where id in ({', '.join('?' * len(ids))})",
+            ids,
+        )
+    }
     hits = []
     for article_id in ids:
         _, url, title, section, slug, published, authors, subtitle, body = rows[article_id]
-        hits.append({
-            "id": article_id, "url": url, "title": title, "section": section,
-            "section_slug": slug, "published": published,
-            "authors": json.loads(authors) if authors else [],
-            "snippet": (marked_snippet(body, query) or marked_snippet(subtitle, query)
-                        or marked_snippet(title, query) or [(_lead(body) or "", False)]),
-        })
+        hits.append(
+            {
+                "id": article_id,
+                "url": url,
+                "title": title,
+                "section": section,
+                "section_slug": slug,
+                "published": published,
+                "authors": json.loads(authors) if authors else [],
+                "snippet": (
+                    marked_snippet(body, query)
+                    or marked_snippet(subtitle, query)
+                    or marked_snippet(title, query)
+                    or [(_lead(body) or "", False)]
+                ),
+            }
+        )
     return hits
 
 
@@ -292,9 +349,13 @@ def sections(db_path: str | Path) -> list[dict]:
         return seen[1]
     key, conns = _take_readers(path)
     try:
-        found = [{"label": name, "value": name, "count": n} for name, n in conns[0].execute(
-            f"select section, count(*) from {ARTICLES} where section is not null "
-            "group by section order by 2 desc, 1")]
+        found = [
+            {"label": name, "value": name, "count": n}
+            for name, n in conns[0].execute(
+                f"select section, count(*) from {ARTICLES} where section is not null "
+                "group by section order by 2 desc, 1"
+            )
+        ]
     except apsw.Error as err:
         raise ArchiveError(_apsw_message(db_path, err)) from err
     finally:

@@ -70,29 +70,62 @@ APPLICATION_ID = 0x43495544
 SCHEMA_VERSION = 5  # 4: the record (listings, audits, article_events); 5: media
 
 RUN_COLUMNS: dict[str, type] = {
-    "id": int, "started_at": str, "finished_at": str, "base_url": str,
+    "id": int,
+    "started_at": str,
+    "finished_at": str,
+    "base_url": str,
     # running, finished, interrupted (a signal stopped it), failed (archive errors), died
     # (found still "running" by a later run: killed, or the machine went down)
-    "status": str, "exit_status": int, "pid": int,
-    "articles_new": int, "articles_changed": int, "articles_unchanged": int,
-    "failures": int, "stats": str,
+    "status": str,
+    "exit_status": int,
+    "pid": int,
+    "articles_new": int,
+    "articles_changed": int,
+    "articles_unchanged": int,
+    "failures": int,
+    "stats": str,
     "warning": str,  # the drift alarm (archive.drift): the theme's markup may have changed
 }
 FAILURE_COLUMNS: dict[str, type] = {
-    "id": int, "run_id": int, "url": str, "reason": str, "status": int, "at": str,
+    "id": int,
+    "run_id": int,
+    "url": str,
+    "reason": str,
+    "status": int,
+    "at": str,
 }
 ALIAS_COLUMNS: dict[str, type] = {"url": str, "article_url": str, "since": str}
 RESPONSE_COLUMNS: dict[str, type] = {
-    "id": int, "url": str, "final_url": str, "status": int, "headers": str, "fetched_at": str,
-    "source": str, "run_id": int, "body_bytes": int, "sha256": str, "body": bytes,
+    "id": int,
+    "url": str,
+    "final_url": str,
+    "status": int,
+    "headers": str,
+    "fetched_at": str,
+    "source": str,
+    "run_id": int,
+    "body_bytes": int,
+    "sha256": str,
+    "body": bytes,
 }
 RETRY_COLUMNS: dict[str, type] = {
-    "url": str, "attempts": int, "first_failed": str, "last_failed": str, "next_try": str,
-    "reason": str, "given_up": int,
+    "url": str,
+    "attempts": int,
+    "first_failed": str,
+    "last_failed": str,
+    "next_try": str,
+    "reason": str,
+    "given_up": int,
 }
-_SQL_TYPES = {str: "TEXT", int: "INTEGER", bool: "INTEGER", float: "REAL", list: "TEXT",
-              bytes: "BLOB",
-              dict: "TEXT"}
+_SQL_TYPES = {
+    str: "TEXT",
+    int: "INTEGER",
+    bool: "INTEGER",
+    float: "REAL",
+    list: "TEXT",
+    bytes: "BLOB",
+    dict: "TEXT",
+}
 
 
 def article_columns() -> dict[str, type]:
@@ -116,16 +149,26 @@ def _table_sql(name: str, columns: dict[str, type], pk: str, autoincrement: bool
     defs = []
     for column, typ in columns.items():
         if column == pk:
-            defs.append(f"[{column}] {_SQL_TYPES[typ]} PRIMARY KEY"
-                        + (" NOT NULL" if not autoincrement else ""))
+            defs.append(
+                f"[{column}] {_SQL_TYPES[typ]} PRIMARY KEY"
+                + (" NOT NULL" if not autoincrement else "")
+            )
         else:
             defs.append(f"[{column}] {_SQL_TYPES[typ]}")
     return f"CREATE TABLE IF NOT EXISTS [{name}] (\n   " + ",\n   ".join(defs) + "\n);\n"
 
 
 # Behind every filter, facet and default sort of the archive's readers.
-ARTICLE_INDEXES = (("wp_id",), ("section_slug",), ("section",), ("published_date",), ("year",),
-                   ("published_utc",), ("language",), ("section collate nocase",))
+ARTICLE_INDEXES = (
+    ("wp_id",),
+    ("section_slug",),
+    ("section",),
+    ("published_date",),
+    ("year",),
+    ("published_utc",),
+    ("language",),
+    ("section collate nocase",),
+)
 
 
 # The index's key for an article: its publication instant (UTC seconds since 1970) and its id,
@@ -138,8 +181,10 @@ KEY_ID_MASK = (1 << KEY_ID_BITS) - 1
 
 def fts_key_sql(row: str) -> str:
     """The index key of an articles row (new, old, or a table alias), in SQL."""
-    return (f"((max(0, coalesce(cast(strftime('%s', {row}.published) as integer), 0)) "
-            f"<< {KEY_ID_BITS}) | {row}.id)")
+    return (
+        f"((max(0, coalesce(cast(strftime('%s', {row}.published) as integer), 0)) "
+        f"<< {KEY_ID_BITS}) | {row}.id)"
+    )
 
 
 def article_id_sql(key: str) -> str:
@@ -149,9 +194,11 @@ def article_id_sql(key: str) -> str:
 def median_key_sql() -> str:
     """archive_meta's median_key anew: the index key of the middle article in publication
     order, where searches cut the index in two halves to read at once (archive.search)."""
-    return (f"INSERT OR REPLACE INTO [{META}] (key, value) SELECT 'median_key', "
-            f"{fts_key_sql('a')} FROM [{ARTICLES}] a ORDER BY a.published_utc "
-            f"LIMIT 1 OFFSET (SELECT count(*) / 2 FROM [{ARTICLES}]);\n")
+    return (
+        f"INSERT OR REPLACE INTO [{META}] (key, value) SELECT 'median_key', "
+        f"{fts_key_sql('a')} FROM [{ARTICLES}] a ORDER BY a.published_utc "
+        f"LIMIT 1 OFFSET (SELECT count(*) / 2 FROM [{ARTICLES}]);\n"
+    )
 
 
 # How searches tell a query that matches most of the archive (archive.search): by counting its
@@ -177,7 +224,8 @@ def sample_keys_sql() -> str:
         "json_group_array(json_array("
         f"(SELECT {fts_key_sql('a')} FROM [{ARTICLES}] a WHERE a.id = first), "
         f"(SELECT {fts_key_sql('a')} + 1 FROM [{ARTICLES}] a WHERE a.id = last), n)) "
-        "FROM firsts JOIN lasts USING (g);\n")
+        "FROM firsts JOIN lasts USING (g);\n"
+    )
 
 
 def section_token(slug: str) -> str:
@@ -193,9 +241,11 @@ FTS_ALL_COLUMNS = FTS_COLUMNS + FTS_STEM_COLUMNS + (FTS_SECTION,)
 
 
 def _fts_values(row: str) -> str:
-    return ", ".join([f"{row}.[{c}]" for c in FTS_COLUMNS]
-                     + [f"{STEM_FUNCTION}({row}.[{c}])" for c in FTS_COLUMNS]
-                     + [f"replace({row}.[{FTS_SECTION}], '-', '')"])
+    return ", ".join(
+        [f"{row}.[{c}]" for c in FTS_COLUMNS]
+        + [f"{STEM_FUNCTION}({row}.[{c}])" for c in FTS_COLUMNS]
+        + [f"replace({row}.[{FTS_SECTION}], '-', '')"]
+    )
 
 
 def _fts_sql() -> str:
@@ -225,8 +275,10 @@ END;
 def _authors_sql() -> str:
     """article_authors: the authors of each article as rows, so counting articles per author
     reads an index instead of every article's JSON."""
-    fill = (f"INSERT INTO [{AUTHORS}] (article_id, author) SELECT new.id, value "
-            "FROM json_each(new.authors) WHERE json_valid(new.authors) AND value != '';")
+    fill = (
+        f"INSERT INTO [{AUTHORS}] (article_id, author) SELECT new.id, value "
+        "FROM json_each(new.authors) WHERE json_valid(new.authors) AND value != '';"
+    )
     return f"""
 CREATE TABLE IF NOT EXISTS [{AUTHORS}] (
    [article_id] INTEGER NOT NULL REFERENCES [{ARTICLES}]([id]),
@@ -258,8 +310,10 @@ def index_sql(where: str = "") -> str:
     trigger indexes one."""
     fts = f"{ARTICLES}_fts"
     cols = ", ".join(f"[{c}]" for c in FTS_ALL_COLUMNS)
-    return (f"INSERT INTO [{fts}] (rowid, {cols}) SELECT {fts_key_sql('a')}, "
-            f"{_fts_values('a')} FROM [{ARTICLES}] a" + (f" WHERE {where}" if where else ""))
+    return (
+        f"INSERT INTO [{fts}] (rowid, {cols}) SELECT {fts_key_sql('a')}, "
+        f"{_fts_values('a')} FROM [{ARTICLES}] a" + (f" WHERE {where}" if where else "")
+    )
 
 
 # FTS5 keeps what it indexes in memory up to this many bytes, then writes a segment. Its default
@@ -283,8 +337,9 @@ _LONG_COLUMNS = ("categories", "tags", "embeds", "provenance", "body")
 def _articles_sql() -> str:
     every = {"id": int, **article_columns()}
     columns = {k: every[k] for k in _FIRST_COLUMNS}
-    columns.update({k: v for k, v in every.items()
-                    if k not in _FIRST_COLUMNS and k not in _LONG_COLUMNS})
+    columns.update(
+        {k: v for k, v in every.items() if k not in _FIRST_COLUMNS and k not in _LONG_COLUMNS}
+    )
     columns.update(RECORD_COLUMNS)
     columns.update({k: every[k] for k in _LONG_COLUMNS})
     defs = []
@@ -353,18 +408,27 @@ MEDIA = "media"
 MEDIA_URLS = "media_urls"
 ARTICLE_IMAGES = "article_images"
 MEDIA_COLUMNS: dict[str, type] = {
-    "sha256": str, "kind": str, "content_type": str, "size": int, "fetched_at": str,
+    "sha256": str,
+    "kind": str,
+    "content_type": str,
+    "size": int,
+    "fetched_at": str,
     "body": bytes,
 }
 MEDIA_URL_COLUMNS: dict[str, type] = {
-    "url": str, "sha256": str, "fetched_url": str, "fetched_at": str, "run_id": int,
+    "url": str,
+    "sha256": str,
+    "fetched_url": str,
+    "fetched_at": str,
+    "run_id": int,
 }
 
 
 def _media_sql() -> str:
-    return (_table_sql(MEDIA, MEDIA_COLUMNS, "sha256", autoincrement=False)
-            + _table_sql(MEDIA_URLS, MEDIA_URL_COLUMNS, "url", autoincrement=False)
-            + f"""CREATE INDEX IF NOT EXISTS [idx_{MEDIA_URLS}_sha256] ON [{MEDIA_URLS}] (sha256);
+    return (
+        _table_sql(MEDIA, MEDIA_COLUMNS, "sha256", autoincrement=False)
+        + _table_sql(MEDIA_URLS, MEDIA_URL_COLUMNS, "url", autoincrement=False)
+        + f"""CREATE INDEX IF NOT EXISTS [idx_{MEDIA_URLS}_sha256] ON [{MEDIA_URLS}] (sha256);
 CREATE TABLE IF NOT EXISTS [{ARTICLE_IMAGES}] (
    [article_id] INTEGER NOT NULL REFERENCES [{ARTICLES}]([id]),
    [url] TEXT NOT NULL,
@@ -372,7 +436,8 @@ CREATE TABLE IF NOT EXISTS [{ARTICLE_IMAGES}] (
    PRIMARY KEY (article_id, url, role)
 );
 CREATE INDEX IF NOT EXISTS [idx_{ARTICLE_IMAGES}_url] ON [{ARTICLE_IMAGES}] (url);
-""")
+"""
+    )
 
 
 def create_schema_sql() -> str:
@@ -399,11 +464,12 @@ def create_schema_sql() -> str:
     sql += _table_sql(ALIASES, ALIAS_COLUMNS, "url", autoincrement=False)
     sql += _table_sql(RETRIES, RETRY_COLUMNS, "url", autoincrement=False)
     sql += f"CREATE INDEX IF NOT EXISTS [idx_{RETRIES}_next_try] ON [{RETRIES}] (next_try);\n"
-    sql += (f"CREATE INDEX IF NOT EXISTS [idx_{ALIASES}_article_url] "
-            f"ON [{ALIASES}] (article_url);\n")
+    sql += f"CREATE INDEX IF NOT EXISTS [idx_{ALIASES}_article_url] ON [{ALIASES}] (article_url);\n"
     sql += _table_sql(RESPONSES, RESPONSE_COLUMNS, "id", autoincrement=True)
-    sql += (f"CREATE INDEX IF NOT EXISTS [idx_{RESPONSES}_final_url] ON [{RESPONSES}] "
-            "(final_url, id);\n")
+    sql += (
+        f"CREATE INDEX IF NOT EXISTS [idx_{RESPONSES}_final_url] ON [{RESPONSES}] "
+        "(final_url, id);\n"
+    )
     sql += _table_sql(META, {"key": str, "value": str}, "key", autoincrement=False)
     sql += _record_sql()
     sql += _media_sql()
@@ -419,43 +485,58 @@ def migration_sql(conn) -> str:
     Schemas 1 and 2 keyed articles by URL alone, the full-text index hanging on the implicit
     rowid (which VACUUM may renumber): their articles table is rebuilt with an integer id
     (the old rowid, kept) and the index is made anew with stems."""
+
     def present(table: str) -> list[str]:
         return [row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")]
 
     sql = ""
-    for table, columns in ((RUNS, RUN_COLUMNS), (FAILURES, FAILURE_COLUMNS),
-                           (ARTICLES, RECORD_COLUMNS)):
+    for table, columns in (
+        (RUNS, RUN_COLUMNS),
+        (FAILURES, FAILURE_COLUMNS),
+        (ARTICLES, RECORD_COLUMNS),
+    ):
         have = present(table)
         for name, typ in columns.items():
             if have and name not in have:
                 sql += f"ALTER TABLE [{table}] ADD COLUMN [{name}] {_SQL_TYPES[typ]};\n"
-    triggers = {name for (name,) in conn.execute(
-        "select name from sqlite_master where type = 'trigger'")}
+    triggers = {
+        name for (name,) in conn.execute("select name from sqlite_master where type = 'trigger'")
+    }
     have = present(ARTICLES)
-    rebuild = not any(row[1] == "id" and row[5] == 1
-                      for row in conn.execute(f"PRAGMA table_info([{ARTICLES}])"))
+    rebuild = not any(
+        row[1] == "id" and row[5] == 1 for row in conn.execute(f"PRAGMA table_info([{ARTICLES}])")
+    )
     if rebuild:
         for name in (f"{ARTICLES}_ai", f"{ARTICLES}_ad", f"{ARTICLES}_au"):
             sql += f"DROP TRIGGER IF EXISTS [{name}];\n"
         sql += f"DROP TABLE IF EXISTS [{ARTICLES}_fts];\n"
-        for (name,) in conn.execute("select name from sqlite_master where type = 'index' and "
-                                    "tbl_name = ? and sql is not null", [ARTICLES]):
+        for (name,) in conn.execute(
+            "select name from sqlite_master where type = 'index' and "
+            "tbl_name = ? and sql is not null",
+            [ARTICLES],
+        ):
             sql += f"DROP INDEX [{name}];\n"
         sql += f"ALTER TABLE [{ARTICLES}] RENAME TO [{ARTICLES}_v2];\n"
         sql += _articles_sql()
         common = ", ".join(f"[{c}]" for c in article_columns() if c in have)
-        sql += (f"INSERT INTO [{ARTICLES}] (id, {common}) SELECT rowid, {common} "
-                f"FROM [{ARTICLES}_v2] ORDER BY rowid;\n")
+        sql += (
+            f"INSERT INTO [{ARTICLES}] (id, {common}) SELECT rowid, {common} "
+            f"FROM [{ARTICLES}_v2] ORDER BY rowid;\n"
+        )
         sql += f"DROP TABLE [{ARTICLES}_v2];\n"
-        sql += (f"UPDATE [{ARTICLES}] SET published_utc = {PUBLISHED_UTC_SQL} "
-                "WHERE published_utc IS NULL;\n")
+        sql += (
+            f"UPDATE [{ARTICLES}] SET published_utc = {PUBLISHED_UTC_SQL} "
+            "WHERE published_utc IS NULL;\n"
+        )
     sql += create_schema_sql()
     if rebuild or not {f"{ARTICLES}_ai", f"{ARTICLES}_ad", f"{ARTICLES}_au"} <= triggers:
         sql += reindex_sql()
     if f"{AUTHORS}_ai" not in triggers:
-        sql += (f"DELETE FROM [{AUTHORS}];\nINSERT INTO [{AUTHORS}] (article_id, author) "
-                f"SELECT a.id, j.value FROM [{ARTICLES}] a, json_each(a.authors) j "
-                "WHERE json_valid(a.authors) AND j.value != '';\n")
+        sql += (
+            f"DELETE FROM [{AUTHORS}];\nINSERT INTO [{AUTHORS}] (article_id, author) "
+            f"SELECT a.id, j.value FROM [{ARTICLES}] a, json_each(a.authors) j "
+            "WHERE json_valid(a.authors) AND j.value != '';\n"
+        )
     return sql
 
 

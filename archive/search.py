@@ -99,8 +99,7 @@ def _give_back(key: tuple[str, int, int], conns: list[apsw.Connection]) -> None:
 
 
 def _apsw_message(path: str | Path, err: apsw.Error) -> str:
-    return sqlite_message(path, sqlite3.DatabaseError(str(err).split(": ", 1)[-1]),
-                          "cannot search")
+    return sqlite_message(path, sqlite3.DatabaseError(str(err).split(": ", 1)[-1]), "cannot search")
 
 
 SNIPPET_WORDS = 16
@@ -108,8 +107,9 @@ SNIPPET_WORDS = 16
 # the title counts most, then the standfirst, then the body.
 WEIGHTS = {"title": 10.0, "subtitle": 4.0, "body": 1.0, FTS_SECTION: 0.0}
 FTS = f"{ARTICLES}_fts"
-RANK_SQL = (f"bm25({FTS}, "
-            + ", ".join(str(WEIGHTS[c.removesuffix("_s")]) for c in FTS_ALL_COLUMNS) + ")")
+RANK_SQL = (
+    f"bm25({FTS}, " + ", ".join(str(WEIGHTS[c.removesuffix("_s")]) for c in FTS_ALL_COLUMNS) + ")"
+)
 SORTS = ("relevance", "date")
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -156,13 +156,18 @@ def filtered_expression(conn: apsw.Connection, expression: str, where: Slice) ->
     if not where.section:
         return expression
     slug = slugify(where.section)
-    if conn.execute(f"select 1 from {ARTICLES} where section_slug = ? limit 1",
-                    [slug]).fetchone():
+    if conn.execute(f"select 1 from {ARTICLES} where section_slug = ? limit 1", [slug]).fetchone():
         slugs = {slug}
     else:  # a name whose slug on the site is another ("Pueblos" -> pueblos-originarios)
-        slugs = {s for (s,) in conn.execute(
-            f"select section_slug from {ARTICLES} where section = ? collate nocase "
-            "group by section_slug", [where.section]) if s}
+        slugs = {
+            s
+            for (s,) in conn.execute(
+                f"select section_slug from {ARTICLES} where section = ? collate nocase "
+                "group by section_slug",
+                [where.section],
+            )
+            if s
+        }
     if not slugs:
         return None
     tokens = " OR ".join(f'"{section_token(slug)}"' for slug in sorted(slugs))
@@ -226,13 +231,20 @@ def _matches_most(conns: list[apsw.Connection], expression: str) -> bool:
         if not _LONG_PREFIX.search(expression):
             return _sampled_most(conns[0], expression, windows)
         if " NOT " not in expression and not _sampled_most(
-                conns[0], _LONG_PREFIX.sub(_shorter_prefix, expression), windows):
+            conns[0], _LONG_PREFIX.sub(_shorter_prefix, expression), windows
+        ):
             return False
     halves = _halves(conns[0], *ALL_KEYS)
     parts = halves if len(halves) <= len(conns) else [ALL_KEYS]
-    counts = _at_once(conns, parts, lambda conn, part: conn.execute(
-        f"select count(*) from (select 1 from {FTS} where {FTS} match ? and rowid >= ? "
-        "and rowid < ? limit ?)", [expression, *part, half + 1]).fetchone()[0])
+    counts = _at_once(
+        conns,
+        parts,
+        lambda conn, part: conn.execute(
+            f"select count(*) from (select 1 from {FTS} where {FTS} match ? and rowid >= ? "
+            "and rowid < ? limit ?)",
+            [expression, *part, half + 1],
+        ).fetchone()[0],
+    )
     return sum(counts) > half
 
 
@@ -244,11 +256,16 @@ def _shorter_prefix(match: re.Match) -> str:
     return f'"{match.group(1)[:_INDEXED_PREFIX]}"*'
 
 
-def _sampled_most(conn: apsw.Connection, expression: str,
-                  windows: list[tuple[int, int, int]]) -> bool:
-    matched = sum(conn.execute(
-        f"select count(*) from {FTS} where {FTS} match ? and rowid >= ? and rowid < ?",
-        [expression, low, high]).fetchone()[0] for low, high, _ in windows)
+def _sampled_most(
+    conn: apsw.Connection, expression: str, windows: list[tuple[int, int, int]]
+) -> bool:
+    matched = sum(
+        conn.execute(
+            f"select count(*) from {FTS} where {FTS} match ? and rowid >= ? and rowid < ?",
+            [expression, low, high],
+        ).fetchone()[0]
+        for low, high, _ in windows
+    )
     return 2 * matched > sum(size for _, _, size in windows)
 
 
@@ -260,8 +277,9 @@ def _sample_windows(conn: apsw.Connection) -> list[tuple[int, int, int]]:
         return []  # an older archive: no sample yet
 
 
-def ranked_ids(conns: list[apsw.Connection], expression: str, where: Slice, limit: int,
-               sort: str = "relevance") -> list[tuple[int, float | None]]:
+def ranked_ids(
+    conns: list[apsw.Connection], expression: str, where: Slice, limit: int, sort: str = "relevance"
+) -> list[tuple[int, float | None]]:
     """(article id, bm25 rank or None) of the best matches of an FTS5 expression in where, in
     order (rank None: newest first, by sort="date" or a query that matches most articles).
 
@@ -277,14 +295,26 @@ def ranked_ids(conns: list[apsw.Connection], expression: str, where: Slice, limi
     if sort == "date" or _matches_most(conns, expression):
         # newest first, straight from the index's key order; no rank: bm25 would first count
         # every match of every term to weigh it
-        found = _at_once(conns, parts, lambda conn, part: conn.execute(
-            f"select rowid, null from {FTS} where {FTS} match ? and rowid >= ? and rowid < ? "
-            "order by rowid desc limit ?", [match, *part, limit]).fetchall())
+        found = _at_once(
+            conns,
+            parts,
+            lambda conn, part: conn.execute(
+                f"select rowid, null from {FTS} where {FTS} match ? and rowid >= ? and rowid < ? "
+                "order by rowid desc limit ?",
+                [match, *part, limit],
+            ).fetchall(),
+        )
         best = sorted((hit for half in found for hit in half), key=lambda h: -h[0])
     else:
-        found = _at_once(conns, parts, lambda conn, part: conn.execute(
-            f"select rowid, {RANK_SQL} from {FTS} where {FTS} match ? and rowid >= ? "
-            "and rowid < ? order by 2, rowid desc limit ?", [match, *part, limit]).fetchall())
+        found = _at_once(
+            conns,
+            parts,
+            lambda conn, part: conn.execute(
+                f"select rowid, {RANK_SQL} from {FTS} where {FTS} match ? and rowid >= ? "
+                "and rowid < ? order by 2, rowid desc limit ?",
+                [match, *part, limit],
+            ).fetchall(),
+        )
         best = sorted((hit for half in found for hit in half), key=lambda h: (h[1], -h[0]))
     return [(key & KEY_ID_MASK, rank) for key, rank in best[:limit]]
 
@@ -324,19 +354,34 @@ def search(
         hidden = set() if withdrawn else withdrawn_ids(conn)  # archive.listings.withdraw
         where.check_section(conn, ARTICLES)
         if wanted:
-            found = _by_authors(conns, parsed.expression, where, authors_named(conn, wanted),
-                                limit + len(hidden), sort)
+            found = _by_authors(
+                conns,
+                parsed.expression,
+                where,
+                authors_named(conn, wanted),
+                limit + len(hidden),
+                sort,
+            )
         else:
             found = ranked_ids(conns, parsed.expression, where, limit + len(hidden), sort)
         ranked = [hit for hit in found if hit[0] not in hidden][:limit]
-        rows = {row[0]: row for row in conn.execute(
-            f"select id, url, title, section, published, published_date, authors, subtitle, "
-            f"body from {ARTICLES} where id in ({', '.join('?' * len(ranked))})",
-            [i for i, _ in ranked])} if ranked else {}
+        rows = (
+            {
+                row[0]: row
+                for row in conn.execute(
+                    f"select id, url, title, section, published, published_date, authors, subtitle, "
+                    f"body from {ARTICLES} where id in ({', '.join('?' * len(ranked))})",
+                    [i for i, _ in ranked],
+                )
+            }
+            if ranked
+            else {}
+        )
     except apsw.InterruptError:
-        raise SearchError(f"the search took longer than {time_limit:g} s and was stopped: "
-                          "use rarer words, fewer prefixes or a section or date filter"
-                          ) from None
+        raise SearchError(
+            f"the search took longer than {time_limit:g} s and was stopped: "
+            "use rarer words, fewer prefixes or a section or date filter"
+        ) from None
     except apsw.Error as err:
         raise ArchiveError(_apsw_message(db_path, err)) from err
     finally:
@@ -344,19 +389,27 @@ def search(
     results = []
     for article_id, rank in ranked:
         _, url, title, section, published, day, authors, subtitle, body = rows[article_id]
-        results.append({
-            "id": article_id,
-            "url": url,
-            "title": title,
-            "section": section,
-            "published": published,
-            "published_date": day,
-            "authors": json.loads(authors) if authors else [],
-            "snippet": (parsed.expression and (snippet(body, query, SNIPPET_WORDS)
-                                               or snippet(subtitle, query) or snippet(title, query))
-                        or _lead(body)),
-            "rank": None if rank is None else round(rank, 4),
-        })
+        results.append(
+            {
+                "id": article_id,
+                "url": url,
+                "title": title,
+                "section": section,
+                "published": published,
+                "published_date": day,
+                "authors": json.loads(authors) if authors else [],
+                "snippet": (
+                    parsed.expression
+                    and (
+                        snippet(body, query, SNIPPET_WORDS)
+                        or snippet(subtitle, query)
+                        or snippet(title, query)
+                    )
+                    or _lead(body)
+                ),
+                "rank": None if rank is None else round(rank, 4),
+            }
+        )
     return results
 
 
@@ -382,8 +435,10 @@ def authors_named(conn: apsw.Connection, wanted: tuple[str, ...]) -> list[list[s
     version = conn.execute("PRAGMA data_version").fetchone()[0]
     cached = _author_lists.get(conn)
     if cached is None or cached[0] != version:
-        cached = (version, [(frozenset(fold(name).split()), name) for (name,) in conn.execute(
-            _DISTINCT_AUTHORS)])
+        cached = (
+            version,
+            [(frozenset(fold(name).split()), name) for (name,) in conn.execute(_DISTINCT_AUTHORS)],
+        )
         _author_lists[conn] = cached  # only the newest state of each connection is kept
     names = cached[1]
     found = []
@@ -391,14 +446,21 @@ def authors_named(conn: apsw.Connection, wanted: tuple[str, ...]) -> list[list[s
         words = set(fold(text).split())
         matching = [name for folded, name in names if words <= folded]
         if not matching:
-            raise SearchError(f"author {text!r}: no article of the archive is credited to an "
-                              "author of that name")
+            raise SearchError(
+                f"author {text!r}: no article of the archive is credited to an author of that name"
+            )
         found.append(matching)
     return found
 
 
-def _by_authors(conns: list[apsw.Connection], expression: str | None, where: Slice,
-                authors: list[list[str]], limit: int, sort: str) -> list[tuple[int, float | None]]:
+def _by_authors(
+    conns: list[apsw.Connection],
+    expression: str | None,
+    where: Slice,
+    authors: list[list[str]],
+    limit: int,
+    sort: str,
+) -> list[tuple[int, float | None]]:
     """(article id, rank or None) of the articles credited to one of each list of authors,
     matching expression (or all of them when None) in where: best first, or newest first."""
     conn = conns[0]
@@ -416,8 +478,10 @@ def _by_authors(conns: list[apsw.Connection], expression: str | None, where: Sli
     order = "order by 2, rowid desc" if ranked else "order by rowid desc"
     found = []
     for key, rank in conn.execute(
-            f"select rowid, {RANK_SQL if ranked else 'null'} from {FTS} where {FTS} match ? "
-            f"and rowid >= ? and rowid <= ? {order}", [match, keys[-1], keys[0]]):
+        f"select rowid, {RANK_SQL if ranked else 'null'} from {FTS} where {FTS} match ? "
+        f"and rowid >= ? and rowid <= ? {order}",
+        [match, keys[-1], keys[0]],
+    ):
         if key in wanted:
             found.append((key & KEY_ID_MASK, rank))
             if len(found) == limit:
@@ -428,8 +492,10 @@ def _by_authors(conns: list[apsw.Connection], expression: str | None, where: Sli
 def credited_sql(names: int) -> str:
     """The index keys of the articles credited to one of so many names (the authors' index
     finds them: tests/test_query_language.py reads its plan)."""
-    return (f"select {fts_key_sql('a')} from {AUTHORS} au join {ARTICLES} a "
-            f"on a.id = au.article_id where au.author in ({', '.join('?' * names)})")
+    return (
+        f"select {fts_key_sql('a')} from {AUTHORS} au join {ARTICLES} a "
+        f"on a.id = au.article_id where au.author in ({', '.join('?' * names)})"
+    )
 
 
 def _author_keys(conn: apsw.Connection, authors: list[list[str]], where: Slice) -> list[int]:
@@ -443,8 +509,13 @@ def _author_keys(conn: apsw.Connection, authors: list[list[str]], where: Slice) 
     keys = sorted((k for k in keys if low <= k < high), reverse=True)
     clauses, params = where.where(ARTICLES)
     if keys and where.section:  # the dates are the keys' range already
-        wanted = {i for (i,) in conn.execute(
-            f"select id from {ARTICLES} where {' and '.join(clauses)} and id in "
-            "(select value & ? from json_each(?))", [*params, KEY_ID_MASK, json.dumps(keys)])}
+        wanted = {
+            i
+            for (i,) in conn.execute(
+                f"select id from {ARTICLES} where {' and '.join(clauses)} and id in "
+                "(select value & ? from json_each(?))",
+                [*params, KEY_ID_MASK, json.dumps(keys)],
+            )
+        }
         keys = [k for k in keys if k & KEY_ID_MASK in wanted]
     return keys

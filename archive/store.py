@@ -79,8 +79,13 @@ def imported_row(article: dict, first_seen: str | None, last_changed: str | None
     row = {k: v for k, v in article.items() if k not in PAGE_ONLY_FIELDS}
     row["year"] = int(row["published_date"][:4])
     now = utc_now()
-    row.update(content_hash=content_hash(row), published_utc=utc_instant(row["published"]),
-               run_id=None, first_seen=first_seen or now, last_changed=last_changed or now)
+    row.update(
+        content_hash=content_hash(row),
+        published_utc=utc_instant(row["published"]),
+        run_id=None,
+        first_seen=first_seen or now,
+        last_changed=last_changed or now,
+    )
     return row
 
 
@@ -100,15 +105,13 @@ class Archive:
     # runs -----------------------------------------------------------------------------
     def start_run(self, base_url: str, pid: int | None = None) -> int:
         table = self.db[RUNS]
-        table.insert({"started_at": utc_now(), "base_url": base_url, "status": RUNNING,
-                      "pid": pid})
+        table.insert({"started_at": utc_now(), "base_url": base_url, "status": RUNNING, "pid": pid})
         return table.last_pk
 
     def mark_dead_runs(self) -> int:
         """Runs still 'running' when a new run holds the archive's lock have died (SIGKILL, a
         reboot): they are marked so. Returns how many."""
-        cursor = self.db.execute(
-            f"update {RUNS} set status = ? where status = ?", [DIED, RUNNING])
+        cursor = self.db.execute(f"update {RUNS} set status = ? where status = ?", [DIED, RUNNING])
         return cursor.rowcount
 
     def update_median_key(self) -> None:
@@ -118,8 +121,9 @@ class Archive:
         self.db.execute(median_key_sql())
         self.db.execute(sample_keys_sql())
 
-    def finish_run(self, run_id: int, status: str, counts: dict, stats: dict,
-                   exit_status: int | None = None) -> str | None:
+    def finish_run(
+        self, run_id: int, status: str, counts: dict, stats: dict, exit_status: int | None = None
+    ) -> str | None:
         """Record the end of run_id; returns the drift alarm's warning, if it has one."""
         warning = drift.warning(self.db.conn, run_id, stats)
         try:
@@ -136,8 +140,11 @@ class Archive:
                 "articles_changed": counts.get(CHANGED, 0),
                 "articles_unchanged": counts.get(UNCHANGED, 0),
                 "failures": counts.get("failures", 0),
-                "stats": json.dumps({**stats, o.DRIFT_WARNING: warning} if warning else stats,
-                                    sort_keys=True, default=str),
+                "stats": json.dumps(
+                    {**stats, o.DRIFT_WARNING: warning} if warning else stats,
+                    sort_keys=True,
+                    default=str,
+                ),
                 "warning": warning,
             },
         )
@@ -156,12 +163,17 @@ class Archive:
         moved_from = self._moved(row["url"], row.get("wp_id"))
         if moved_from:
             with self.db.atomic():
-                self.db.execute(f"update {ARTICLES} set url = ? where url = ?",
-                                [row["url"], moved_from])
-                self.db.execute(f"update {ALIASES} set article_url = ? where article_url = ?",
-                                [row["url"], moved_from])
-                self.db.execute(f"insert or replace into {ALIASES} (url, article_url, since) "
-                                "values (?, ?, ?)", [moved_from, row["url"], utc_now()])
+                self.db.execute(
+                    f"update {ARTICLES} set url = ? where url = ?", [row["url"], moved_from]
+                )
+                self.db.execute(
+                    f"update {ALIASES} set article_url = ? where article_url = ?",
+                    [row["url"], moved_from],
+                )
+                self.db.execute(
+                    f"insert or replace into {ALIASES} (url, article_url, since) values (?, ?, ?)",
+                    [moved_from, row["url"], utc_now()],
+                )
             log.info("post %s moved from %s to %s", row.get("wp_id"), moved_from, row["url"])
         existing = self._get(row["url"])
         if existing is not None and existing["content_hash"] == digest:
@@ -187,9 +199,13 @@ class Archive:
         kept; the other goes to its versions). Those the archive does not hold are written at
         once and indexed in one pass; all or none are stored."""
         with self.db.atomic():
-            held = {url for (url,) in self.db.execute(
-                f"select url from {ARTICLES} where url in (select value from json_each(?))",
-                [json.dumps([row["url"] for row in rows])])}
+            held = {
+                url
+                for (url,) in self.db.execute(
+                    f"select url from {ARTICLES} where url in (select value from json_each(?))",
+                    [json.dumps([row["url"] for row in rows])],
+                )
+            }
             fresh: dict[str, int] = {}
             for n, row in enumerate(rows):
                 if row["url"] not in held and row["url"] not in fresh:
@@ -203,7 +219,8 @@ class Archive:
         last is kept in articles (a tie: the archive's own), the other among its versions."""
         digest, last_changed, first_seen = self.db.execute(
             f"select content_hash, last_changed, first_seen from {ARTICLES} where url = ?",
-            [row["url"]]).fetchone()
+            [row["url"]],
+        ).fetchone()
         if digest == row["content_hash"]:
             return UNCHANGED
         if (last_changed or "") >= row["last_changed"]:
@@ -223,12 +240,14 @@ class Archive:
             return
         trigger = f"{ARTICLES}_ai"
         (last,) = self.db.execute(f"select coalesce(max(id), 0) from {ARTICLES}").fetchone()
-        (create,) = self.db.execute("select sql from sqlite_master where type = 'trigger' and "
-                                    "name = ?", [trigger]).fetchone()
+        (create,) = self.db.execute(
+            "select sql from sqlite_master where type = 'trigger' and name = ?", [trigger]
+        ).fetchone()
         self.db.execute(f"drop trigger [{trigger}]")
         names = sorted(rows[0])
-        self.db.conn.executemany(self._upsert_sql(names),
-                                 ([_sql_value(row[n]) for n in names] for row in rows))
+        self.db.conn.executemany(
+            self._upsert_sql(names), ([_sql_value(row[n]) for n in names] for row in rows)
+        )
         self.db.execute(fts_hashsize_sql(FTS_HASHSIZE_BULK))
         self.db.execute(index_sql("a.id > ?"), [last])
         self.db.execute(fts_hashsize_sql(FTS_HASHSIZE_DEFAULT))
@@ -238,26 +257,31 @@ class Archive:
         """row, an older version of a stored article than the stored one, among its versions
         (unless a version with the same content is there)."""
         values = [_sql_value(row.get(f)) for f in VERSIONED_FIELDS]
-        digest = content_hash(dict(zip(VERSIONED_FIELDS, values)))
-        (article_id,) = self.db.execute(f"select id from {ARTICLES} where url = ?",
-                                        [row["url"]]).fetchone()
-        if self.db.execute(f"select 1 from {VERSIONS} where article_id = ? and "
-                           "version_hash = ?", [article_id, digest]).fetchone():
+        digest = content_hash(dict(zip(VERSIONED_FIELDS, values, strict=False)))
+        (article_id,) = self.db.execute(
+            f"select id from {ARTICLES} where url = ?", [row["url"]]
+        ).fetchone()
+        if self.db.execute(
+            f"select 1 from {VERSIONS} where article_id = ? and version_hash = ?",
+            [article_id, digest],
+        ).fetchone():
             return
         fields = ", ".join(f"[{f}]" for f in VERSIONED_FIELDS)
         self.db.execute(
             f"insert into {VERSIONS} (article_id, version, fetched_at, run_id, {fields}, "
             f"version_hash) values (?, (select coalesce(max(version), 0) + 1 from {VERSIONS} "
             f"where article_id = ?), ?, null, {', '.join('?' * len(values))}, ?)",
-            [article_id, article_id, fetched_at, *values, digest])
+            [article_id, article_id, fetched_at, *values, digest],
+        )
 
     def _keep_version(self, row: dict) -> None:
         """Before an article is overwritten: when a field a reader sees changed (title,
         standfirst, body, section, authors, tags, modified date), its stored version goes to
         article_versions, numbered from 1 (the first version archived)."""
         fields = ", ".join(f"[{f}]" for f in VERSIONED_FIELDS)
-        old = self.db.execute(f"select id, last_changed, run_id, {fields} from {ARTICLES} "
-                              "where url = ?", [row["url"]]).fetchone()
+        old = self.db.execute(
+            f"select id, last_changed, run_id, {fields} from {ARTICLES} where url = ?", [row["url"]]
+        ).fetchone()
         if old is None:
             return
         article_id, fetched_at, old_run, *values = old
@@ -267,8 +291,15 @@ class Archive:
             f"insert into {VERSIONS} (article_id, version, fetched_at, run_id, {fields}, "
             f"version_hash) values (?, (select coalesce(max(version), 0) + 1 from {VERSIONS} "
             f"where article_id = ?), ?, ?, {', '.join('?' * len(values))}, ?)",
-            [article_id, article_id, fetched_at, old_run, *values,
-             content_hash(dict(zip(VERSIONED_FIELDS, values)))])
+            [
+                article_id,
+                article_id,
+                fetched_at,
+                old_run,
+                *values,
+                content_hash(dict(zip(VERSIONED_FIELDS, values, strict=False))),
+            ],
+        )
 
     def _upsert(self, row: dict) -> None:
         """One prepared INSERT ... ON CONFLICT per article (sqlite-utils' upsert inspects the
@@ -282,8 +313,10 @@ class Archive:
         if sql is None:
             columns = ", ".join(f"[{n}]" for n in names)
             updates = ", ".join(f"[{n}] = excluded.[{n}]" for n in names if n != "url")
-            sql = (f"insert into [{ARTICLES}] ({columns}) values ({', '.join('?' * len(names))}) "
-                   f"on conflict([url]) do update set {updates}")
+            sql = (
+                f"insert into [{ARTICLES}] ({columns}) values ({', '.join('?' * len(names))}) "
+                f"on conflict([url]) do update set {updates}"
+            )
             self._upserts[key] = sql
         return sql
 
@@ -297,21 +330,25 @@ class Archive:
             return None
         return known
 
-    def stored_version(self, url: str | None = None, wp_id: int | None = None
-                       ) -> tuple[str, str | None, str | None, bool] | None:
+    def stored_version(
+        self, url: str | None = None, wp_id: int | None = None
+    ) -> tuple[str, str | None, str | None, bool] | None:
         """(url, modified, published, page_only) of the stored article with this URL (or an
         old URL of it) or WordPress post id, or None. page_only: it was read without its page
         (blocked), from REST or the feed, and waits for a run that reaches the page."""
-        columns = ("url, modified, published, "
-                   "json_extract(provenance, '$.page') is not null as page_only")
+        columns = (
+            "url, modified, published, json_extract(provenance, '$.page') is not null as page_only"
+        )
         rows = []
         if wp_id is not None:
             rows = self.db.execute(
-                f"select {columns} from {ARTICLES} where wp_id = ? limit 1", [wp_id]).fetchall()
+                f"select {columns} from {ARTICLES} where wp_id = ? limit 1", [wp_id]
+            ).fetchall()
         if not rows and url is not None:
             rows = self.db.execute(
                 f"select {columns} from {ARTICLES} where url = ? or url = "
-                f"(select article_url from {ALIASES} where url = ?) limit 1", [url, url]
+                f"(select article_url from {ALIASES} where url = ?) limit 1",
+                [url, url],
             ).fetchall()
         return tuple(rows[0]) if rows else None
 
@@ -319,7 +356,8 @@ class Archive:
         """When the last run that finished with status 0 or 1 started (UTC ISO)."""
         rows = self.db.execute(
             f"select started_at from {RUNS} where status = 'finished' and exit_status in (0, 1) "
-            "order by id desc limit 1").fetchall()
+            "order by id desc limit 1"
+        ).fetchall()
         return rows[0][0] if rows else None
 
     def _get(self, url: str) -> dict | None:
@@ -335,27 +373,36 @@ class Archive:
         return rows[0][0] if rows else None
 
     # retries by later runs ------------------------------------------------------------
-    def schedule_retry(self, url: str, reason: str, final: bool, first_delay_hours: float,
-                       give_up_after: int) -> None:
+    def schedule_retry(
+        self, url: str, reason: str, final: bool, first_delay_hours: float, give_up_after: int
+    ) -> None:
         """A page that failed: later runs try it again, waiting first_delay_hours, then twice
         as long each time (at most a week), until it succeeds or give_up_after attempts; a
         final failure (404, 410) is given up at once. The reason says why."""
         from datetime import timedelta
 
-        rows = self.db.execute(f"select attempts, first_failed from {RETRIES} where url = ?",
-                               [url]).fetchall()
+        rows = self.db.execute(
+            f"select attempts, first_failed from {RETRIES} where url = ?", [url]
+        ).fetchall()
         attempts = (rows[0][0] if rows else 0) + 1
         now = datetime.now(timezone.utc).replace(microsecond=0)
         delay = timedelta(hours=min(24 * 7, first_delay_hours * 2 ** (attempts - 1)))
         given_up = final or attempts >= give_up_after
         if given_up:
-            reason = (f"given up after {attempts} attempt{'s' if attempts > 1 else ''}: "
-                      f"{reason}")
+            reason = f"given up after {attempts} attempt{'s' if attempts > 1 else ''}: {reason}"
         self.db.execute(
             f"insert or replace into {RETRIES} (url, attempts, first_failed, last_failed, "
             "next_try, reason, given_up) values (?, ?, ?, ?, ?, ?, ?)",
-            [url, attempts, rows[0][1] if rows else now.isoformat(), now.isoformat(),
-             None if given_up else (now + delay).isoformat(), reason, int(given_up)])
+            [
+                url,
+                attempts,
+                rows[0][1] if rows else now.isoformat(),
+                now.isoformat(),
+                None if given_up else (now + delay).isoformat(),
+                reason,
+                int(given_up),
+            ],
+        )
 
     def clear_retry(self, url: str) -> None:
         # a read first: a write transaction for every stored article would cost more
@@ -364,9 +411,14 @@ class Archive:
 
     def due_retries(self, limit: int) -> list[str]:
         """Failed pages whose next try has come, the longest waiting first."""
-        return [url for (url,) in self.db.execute(
-            f"select url from {RETRIES} where given_up = 0 and next_try <= ? "
-            "order by next_try limit ?", [utc_now(), limit])]
+        return [
+            url
+            for (url,) in self.db.execute(
+                f"select url from {RETRIES} where given_up = 0 and next_try <= ? "
+                "order by next_try limit ?",
+                [utc_now(), limit],
+            )
+        ]
 
     # failures -------------------------------------------------------------------------
     def record_failure(

@@ -34,10 +34,16 @@ def write_warc(rows: Iterator[dict], out: IO[bytes], conn) -> int:
     from warcio.warcwriter import WARCWriter
 
     writer = WARCWriter(out, gzip=True)
-    writer.write_record(writer.create_warcinfo_record(
-        "ciudadano-archive.warc.gz", {"software": "ciudadano-archive",
-                                      "format": "WARC File Format 1.0",
-                                      "description": "Pages of www.elciudadano.com as archived"}))
+    writer.write_record(
+        writer.create_warcinfo_record(
+            "ciudadano-archive.warc.gz",
+            {
+                "software": "ciudadano-archive",
+                "format": "WARC File Format 1.0",
+                "description": "Pages of www.elciudadano.com as archived",
+            },
+        )
+    )
     count = 0
     exported: list[str] = []  # their images follow the pages
     for row in rows:
@@ -55,8 +61,9 @@ def write_warc(rows: Iterator[dict], out: IO[bytes], conn) -> int:
     return count
 
 
-def _write_exchange(writer, url: str, status: int, headers: dict[str, list[str]], body: bytes,
-                    fetched_at: str) -> None:
+def _write_exchange(
+    writer, url: str, status: int, headers: dict[str, list[str]], body: bytes, fetched_at: str
+) -> None:
     """A response record of body as url answered it, and the request record that asked."""
     from warcio.statusandheaders import StatusAndHeaders
 
@@ -64,22 +71,34 @@ def _write_exchange(writer, url: str, status: int, headers: dict[str, list[str]]
         phrase = http.HTTPStatus(status).phrase
     except ValueError:
         phrase = "Unknown"
-    header_list = [(name, value) for name, values in headers.items()
-                   if name.lower() not in _WIRE_HEADERS for value in values]
+    header_list = [
+        (name, value)
+        for name, values in headers.items()
+        if name.lower() not in _WIRE_HEADERS
+        for value in values
+    ]
     header_list.append(("Content-Length", str(len(body))))
     date = _warc_date(fetched_at)
     response = writer.create_warc_record(
-        url, "response", payload=io.BytesIO(body),
+        url,
+        "response",
+        payload=io.BytesIO(body),
         http_headers=StatusAndHeaders(f"{status} {phrase}", header_list, protocol="HTTP/1.1"),
-        warc_headers_dict={"WARC-Date": date})
+        warc_headers_dict={"WARC-Date": date},
+    )
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     request = writer.create_warc_record(
-        url, "request",
-        http_headers=StatusAndHeaders(f"GET {target or '/'} HTTP/1.1",
-                                      [("Host", parts.netloc)], is_http_request=True),
-        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To":
-                           response.rec_headers.get_header("WARC-Record-ID")})
+        url,
+        "request",
+        http_headers=StatusAndHeaders(
+            f"GET {target or '/'} HTTP/1.1", [("Host", parts.netloc)], is_http_request=True
+        ),
+        warc_headers_dict={
+            "WARC-Date": date,
+            "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+        },
+    )
     writer.write_record(response)
     writer.write_record(request)
 

@@ -36,14 +36,46 @@ ARTICLES = int(os.environ.get("BENCH_ARCHIVE_ARTICLES", "305000"))
 GENERATOR_VERSION = 4
 SANTIAGO = ZoneInfo("America/Santiago")
 
-SECTIONS = [("Política", 20), ("Chile", 18), ("Mundo", 12), ("Medio Ambiente", 8),
-            ("Pueblos", 6), ("Cultura", 8), ("Economía", 7), ("Deportes", 5),
-            ("Salud", 5), ("Educación", 5), ("Opinión", 4), ("Sociedad", 4),
-            ("Ciencia", 2), ("English Edition", 1), ("Deutsche Ausgabe", 1)]
+SECTIONS = [
+    ("Política", 20),
+    ("Chile", 18),
+    ("Mundo", 12),
+    ("Medio Ambiente", 8),
+    ("Pueblos", 6),
+    ("Cultura", 8),
+    ("Economía", 7),
+    ("Deportes", 5),
+    ("Salud", 5),
+    ("Educación", 5),
+    ("Opinión", 4),
+    ("Sociedad", 4),
+    ("Ciencia", 2),
+    ("English Edition", 1),
+    ("Deutsche Ausgabe", 1),
+]
 # Query words the benchmark searches for: present in the vocabulary whatever the fixtures hold
-PLANTED = ["elección", "elecciones", "electoral", "presidencial", "presidenciales", "pensiones",
-           "pensión", "constitución", "constituyente", "segunda", "vuelta", "derechos",
-           "humanos", "boric", "kast", "mapuche", "afp", "glaciares", "litio", "carabineros"]
+PLANTED = [
+    "elección",
+    "elecciones",
+    "electoral",
+    "presidencial",
+    "presidenciales",
+    "pensiones",
+    "pensión",
+    "constitución",
+    "constituyente",
+    "segunda",
+    "vuelta",
+    "derechos",
+    "humanos",
+    "boric",
+    "kast",
+    "mapuche",
+    "afp",
+    "glaciares",
+    "litio",
+    "carabineros",
+]
 
 PHRASES = ["segunda vuelta", "derechos humanos", "reforma de pensiones"]
 
@@ -82,8 +114,30 @@ def _vocabulary() -> list[str]:
             counts.update(w.lower() for w in re.findall(r"[^\W\d_]{2,}", text))
     words = [w for w, _ in counts.most_common()]
     rng = random.Random(7)
-    syllables = ["ca", "ma", "to", "ri", "pe", "lo", "sa", "mi", "ne", "du", "ra", "ve",
-                 "ción", "tes", "dor", "les", "nia", "que", "bra", "stro", "gu", "ñe"]
+    syllables = [
+        "ca",
+        "ma",
+        "to",
+        "ri",
+        "pe",
+        "lo",
+        "sa",
+        "mi",
+        "ne",
+        "du",
+        "ra",
+        "ve",
+        "ción",
+        "tes",
+        "dor",
+        "les",
+        "nia",
+        "que",
+        "bra",
+        "stro",
+        "gu",
+        "ñe",
+    ]
     known = set(words)
     while len(words) < 60_000:
         word = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4)))
@@ -93,7 +147,7 @@ def _vocabulary() -> list[str]:
     for n, word in enumerate(PLANTED):  # from common to rare: ranks 400 .. 27,700
         if word in words:
             words.remove(word)
-        words.insert(min(len(words), int(400 * 1.25 ** n)), word)
+        words.insert(min(len(words), int(400 * 1.25**n)), word)
     return words
 
 
@@ -106,37 +160,67 @@ def _articles(count: int):
     cum = []
     total = 0.0
     for rank in range(1, len(vocab) + 1):
-        total += 1 / rank ** 1.07
+        total += 1 / rank**1.07
         cum.append(total)
-    names = [f"{a} {b}" for a in ("Ana", "Pedro", "María", "Juan", "Camila", "Diego", "Rosa",
-                                   "Luis", "Javiera", "Tomás", "Paula", "Matías")
-             for b in ("Soto", "Rojas", "Muñoz", "Díaz", "Pérez", "Vera", "Fuentes", "Araya",
-                       "Silva", "Reyes", "Castro", "Morales")]
+    names = [
+        f"{a} {b}"
+        for a in (
+            "Ana",
+            "Pedro",
+            "María",
+            "Juan",
+            "Camila",
+            "Diego",
+            "Rosa",
+            "Luis",
+            "Javiera",
+            "Tomás",
+            "Paula",
+            "Matías",
+        )
+        for b in (
+            "Soto",
+            "Rojas",
+            "Muñoz",
+            "Díaz",
+            "Pérez",
+            "Vera",
+            "Fuentes",
+            "Araya",
+            "Silva",
+            "Reyes",
+            "Castro",
+            "Morales",
+        )
+    ]
     sections = [s for s, _ in SECTIONS]
     section_weights = [w for _, w in SECTIONS]
     start = datetime(2004, 1, 1, tzinfo=timezone.utc).timestamp()
     span = datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp() - start
     for n in range(count):
         # more articles in recent years: the n-th article's place in time grows as sqrt
-        moment = datetime.fromtimestamp(start + span * math.sqrt((n + rng.random()) / count),
-                                        SANTIAGO).replace(microsecond=0)
+        moment = datetime.fromtimestamp(
+            start + span * math.sqrt((n + rng.random()) / count), SANTIAGO
+        ).replace(microsecond=0)
         section = rng.choices(sections, section_weights)[0]
         length = max(60, int(rng.lognormvariate(math.log(540), 0.45)))
         body_words = rng.choices(vocab, cum_weights=cum, k=length)
         for phrase in PHRASES:  # set phrases, as news text has them
             if rng.random() < 0.04:
                 at = rng.randrange(length)
-                body_words[at:at + 1] = phrase.split()
-        paragraphs = [" ".join(body_words[i:i + 60]).capitalize() + "."
-                      for i in range(0, length, 60)]
+                body_words[at : at + 1] = phrase.split()
+        paragraphs = [
+            " ".join(body_words[i : i + 60]).capitalize() + "." for i in range(0, length, 60)
+        ]
         title = " ".join(rng.choices(vocab, cum_weights=cum, k=rng.randint(6, 13))).capitalize()
-        subtitle = " ".join(rng.choices(vocab, cum_weights=cum,
-                                        k=rng.randint(15, 35))).capitalize() + "."
+        subtitle = (
+            " ".join(rng.choices(vocab, cum_weights=cum, k=rng.randint(15, 35))).capitalize() + "."
+        )
         slug = slugify(title)[:80]
         published = moment.isoformat()
         yield {
             "url": f"https://www.elciudadano.com/{slugify(section)}/{slug}-{n}/"
-                   f"{moment:%m}/{moment:%d}/",
+            f"{moment:%m}/{moment:%d}/",
             "wp_id": 100_000 + n,
             "title": title,
             "subtitle": subtitle,
@@ -150,8 +234,11 @@ def _articles(count: int):
             "categories": json.dumps([section], ensure_ascii=False),
             "tags": json.dumps(rng.sample(PLANTED, 2), ensure_ascii=False),
             "authors": json.dumps([rng.choice(names)], ensure_ascii=False),
-            "language": "en" if section == "English Edition" else
-                        "de" if section == "Deutsche Ausgabe" else "es",
+            "language": "en"
+            if section == "English Edition"
+            else "de"
+            if section == "Deutsche Ausgabe"
+            else "es",
             "body": "\n\n".join(paragraphs),
             "body_html": "\n".join(f"<p>{p}</p>" for p in paragraphs),
             "word_count": length,
@@ -176,8 +263,7 @@ def build(path: Path, count: int) -> float:
     rows = _articles(count)
     first = next(rows)
     columns = list(first)
-    sql = (f"insert into articles ({', '.join(columns)}) "
-           f"values ({', '.join('?' * len(columns))})")
+    sql = f"insert into articles ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
     batch = [first]
     done = 0
     for row in rows:
@@ -188,8 +274,9 @@ def build(path: Path, count: int) -> float:
             conn.execute("commit")
             done += len(batch)
             batch = []
-            print(f"\rbuilding the archive: {done:,}/{count:,}", end="", file=sys.stderr,
-                  flush=True)
+            print(
+                f"\rbuilding the archive: {done:,}/{count:,}", end="", file=sys.stderr, flush=True
+            )
     conn.execute("begin")
     conn.executemany(sql, ([r[c] for c in columns] for r in batch))
     conn.execute("commit")
@@ -266,13 +353,21 @@ def _stand_in(row: dict) -> dict:
     """A synthetic archive row as the stand-in site's templates take an article."""
     from urllib.parse import urlsplit
 
-    return {"key": str(row["wp_id"]), "path": urlsplit(row["url"]).path, "wp_id": row["wp_id"],
-            "title": row["title"], "subtitle": row["subtitle"],
-            "section": (row["section"], row["section_slug"]),
-            "categories": [(row["section"], row["section_slug"])],
-            "tags": json.loads(row["tags"]), "authors": json.loads(row["authors"]),
-            "published": row["published"], "modified": row["modified"], "image": None,
-            "body": row["body_html"]}
+    return {
+        "key": str(row["wp_id"]),
+        "path": urlsplit(row["url"]).path,
+        "wp_id": row["wp_id"],
+        "title": row["title"],
+        "subtitle": row["subtitle"],
+        "section": (row["section"], row["section_slug"]),
+        "categories": [(row["section"], row["section_slug"])],
+        "tags": json.loads(row["tags"]),
+        "authors": json.loads(row["authors"]),
+        "published": row["published"],
+        "modified": row["modified"],
+        "image": None,
+        "body": row["body_html"],
+    }
 
 
 def _build_kept(path: Path, count: int) -> None:
@@ -288,8 +383,17 @@ def _build_kept(path: Path, count: int) -> None:
         article = _stand_in(row)
         page = templates.article_page(article, recent[-5:]).encode()
         recent = [*recent[-4:], article]
-        keep_response(store.db, row["url"], row["url"], 200, headers, page,
-                      "2026-11-25T00:00:00+00:00", "html", None)
+        keep_response(
+            store.db,
+            row["url"],
+            row["url"],
+            200,
+            headers,
+            page,
+            "2026-11-25T00:00:00+00:00",
+            "html",
+            None,
+        )
         if n % 5000 == 4999:
             store.db.execute("commit")
             store.db.execute("begin")
@@ -346,13 +450,14 @@ def _search_latencies(db: Path) -> list[tuple[str, str, float, float, int]]:
     for label, query, filters in QUERIES:
         where = Slice(filters.get("section"), filters.get("date_from"), filters.get("date_to"))
         search(db, query, where)  # warm the page cache
-        ours = _median_ms(lambda: search(db, query, where))
+        ours = _median_ms(lambda query=query, where=where: search(db, query, where))
         expression = fts_query(query)
         count = [0]
 
-        def fts_alone():
-            count[0] = raw.execute("select count(*) from articles_fts where articles_fts "
-                                   "match ?", [expression]).fetchone()[0]
+        def fts_alone(count=count, expression=expression):
+            count[0] = raw.execute(
+                "select count(*) from articles_fts where articles_fts match ?", [expression]
+            ).fetchone()[0]
 
         alone = _median_ms(fts_alone)
         out.append((label, query, ours, alone, count[0]))
@@ -367,8 +472,11 @@ def _datasette_latencies(db: Path) -> dict[str, list[float]]:
 
     port = free_port()
     script = Path(sys.executable).parent / "ciudadano"
-    server = subprocess.Popen([str(script), "serve", "--db", str(db), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(script), "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     name = db.stem
     pages = {
@@ -432,30 +540,41 @@ def _raw_sample() -> tuple[float, float, int]:
     import tempfile
 
     from archive.raw import keep_response
-    from ciudadano.reparse import reparse
     from archive.store import Archive, utc_now
+    from ciudadano.reparse import reparse
     from crawler.parsers import parse_article
     from standin import templates
     from standin.articles import new_article
 
     start = datetime(2010, 1, 1, 9, 0, tzinfo=SANTIAGO)
-    articles = [new_article(n, (start + timedelta(hours=7 * n)).isoformat())
-                for n in range(RAW_SAMPLE)]
+    articles = [
+        new_article(n, (start + timedelta(hours=7 * n)).isoformat()) for n in range(RAW_SAMPLE)
+    ]
     with tempfile.TemporaryDirectory(prefix="ciudadano-bench-raw-") as tmp:
         db = Path(tmp) / "raw.db"
         store = Archive(db)
         base = "https://www.elciudadano.com"
         store.db.execute("begin")
         for n, article in enumerate(articles):
-            html = templates.article_page(article, articles[max(0, n - 5):n]).encode()
+            html = templates.article_page(article, articles[max(0, n - 5) : n]).encode()
             url = base + article["path"]
             parsed = parse_article(html, url)
             store.store_article(parsed)
-            keep_response(store.db, url, url, 200, {"Content-Type": ["text/html; charset=UTF-8"]},
-                          html, utc_now(), "html", None)
+            keep_response(
+                store.db,
+                url,
+                url,
+                200,
+                {"Content-Type": ["text/html; charset=UTF-8"]},
+                html,
+                utc_now(),
+                "html",
+                None,
+            )
         store.db.execute("commit")
-        kept = store.db.execute("select avg(length(body)), avg(body_bytes) from responses"
-                                ).fetchone()
+        kept = store.db.execute(
+            "select avg(length(body)), avg(body_bytes) from responses"
+        ).fetchone()
         store.close()
         started = time.perf_counter()
         report = reparse(db)
@@ -474,14 +593,14 @@ def run() -> str:
     exports = _export_rates(db)
     reparse_rate, _, _ = _raw_sample()
     kept_db, kept_s = cached_kept_pages()
-    kept_mb = sum(p.stat().st_size for p in (kept_db, Path(f"{kept_db}-wal"))
-                  if p.exists()) / 2**20
+    kept_mb = sum(p.stat().st_size for p in (kept_db, Path(f"{kept_db}-wal")) if p.exists()) / 2**20
     import sqlite3
     from contextlib import closing
 
     with closing(sqlite3.connect(f"file:{kept_db}?mode=ro", uri=True)) as kept_conn:
         pages, page_bytes, kept_bytes = kept_conn.execute(
-            "select count(*), avg(body_bytes), avg(length(body)) from responses").fetchone()
+            "select count(*), avg(body_bytes), avg(length(body)) from responses"
+        ).fetchone()
     lines = [
         f"## Archive: {ARTICLES:,} synthetic Spanish articles",
         "",
@@ -504,8 +623,10 @@ def run() -> str:
         f"{max(prefixes):.1f} ms (worst) | < 100 ms |",
     ]
     for label, times in served.items():
-        lines.append(f"| Datasette {label} over HTTP ({len(times)} requests) | "
-                     f"{statistics.median(times):.0f} ms | {p95(times):.0f} ms | p95 < 300 ms |")
+        lines.append(
+            f"| Datasette {label} over HTTP ({len(times)} requests) | "
+            f"{statistics.median(times):.0f} ms | {p95(times):.0f} ms | p95 < 300 ms |"
+        )
     lines += [
         f"| `ciudadano export --format jsonl`, all {ARTICLES:,} | {exports['jsonl']:,.0f} "
         f"articles/s ({exports['jsonl_mb']:,.0f} MB) | | > 5,000/s |",
@@ -514,11 +635,16 @@ def run() -> str:
         f"| `ciudadano reparse`, {RAW_SAMPLE:,} kept stand-in pages, one core | "
         f"{reparse_rate:,.0f} articles/s | | > 300/s |",
     ]
-    lines += ["", "| query | matches | ours ms | FTS5 count alone ms | ratio |",
-              "| --- | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "| query | matches | ours ms | FTS5 count alone ms | ratio |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for label, query, ms, alone, count in latencies:
-        lines.append(f"| {label}: `{query}` | {count:,} | {ms:.1f} | {alone:.1f} | "
-                     f"{ms / max(alone, 0.01):.1f}x |")
+        lines.append(
+            f"| {label}: `{query}` | {count:,} | {ms:.1f} | {alone:.1f} | "
+            f"{ms / max(alone, 0.01):.1f}x |"
+        )
     lines.append("")
     return "\n".join(lines)
 

@@ -47,11 +47,24 @@ def run() -> str:
     from standin.server import StandInSite
 
     articles = _articles(ARTICLES)
-    with tempfile.TemporaryDirectory(prefix="ciudadano-bench-audit-") as tmp, \
-            StandInSite(articles=articles) as site:
+    with (
+        tempfile.TemporaryDirectory(prefix="ciudadano-bench-audit-") as tmp,
+        StandInSite(articles=articles) as site,
+    ):
         db = Path(tmp) / "audit.db"
-        _timed([*_ciudadano(), "crawl", "--db", str(db), "--base-url", site.base_url,
-                "--feed-pages", "0", *FAST])
+        _timed(
+            [
+                *_ciudadano(),
+                "crawl",
+                "--db",
+                str(db),
+                "--base-url",
+                site.base_url,
+                "--feed-pages",
+                "0",
+                *FAST,
+            ]
+        )
         audit = [*_ciudadano(), "audit", "--db", str(db), "--base-url", site.base_url, *QUICK]
         before = len(site.requests)
         first = _timed(audit)
@@ -63,29 +76,40 @@ def run() -> str:
         with closing(sqlite3.connect(db)) as conn:
             listed, removed = conn.execute(
                 "select (select listed from audits order by id desc limit 1), "
-                "(select count(*) from articles where removed_at is not null)").fetchone()
+                "(select count(*) from articles where removed_at is not null)"
+            ).fetchone()
     live = SITE_ARTICLES // YOAST_PER_SITEMAP + 1 + 2 + 1 + SITE_YEARS + 1
-    return "\n".join([
-        f"## Audit: what the site lists, {ARTICLES:,} articles",
-        "",
-        ("`ciudadano audit` against an archive holding every article (politeness off; the "
-         f"stand-in's two post sitemaps hold {ARTICLES // 2:,} URLs each). Exit statuses "
-         f"{first.status} and {second.status}; {listed:,} listed, {removed} removed "
-         f"(of {REMOVED} deleted on the site)."),
-        "",
-        "| audit | requests | time | peak RSS |",
-        "| --- | --- | ---: | ---: |",
-        (f"| first | {len(first_paths)}: {_requests(first_paths)} | {first.seconds:.1f} s | "
-         f"{first.rss_mb} MB |"),
-        (f"| after {REMOVED} posts deleted | {len(second_paths)}: {_requests(second_paths)} | "
-         f"{second.seconds:.1f} s | {second.rss_mb} MB |"),
-        "",
-        (f"The live site ({SITE_ARTICLES:,} articles in Yoast sitemaps of "
-         f"{YOAST_PER_SITEMAP:,}, posts since 2004): about {live} requests, some "
-         f"{live / 60:.0f} minutes at one request a second, plus one per article the sitemaps "
-         "stopped listing."),
-        "",
-    ])
+    return "\n".join(
+        [
+            f"## Audit: what the site lists, {ARTICLES:,} articles",
+            "",
+            (
+                "`ciudadano audit` against an archive holding every article (politeness off; the "
+                f"stand-in's two post sitemaps hold {ARTICLES // 2:,} URLs each). Exit statuses "
+                f"{first.status} and {second.status}; {listed:,} listed, {removed} removed "
+                f"(of {REMOVED} deleted on the site)."
+            ),
+            "",
+            "| audit | requests | time | peak RSS |",
+            "| --- | --- | ---: | ---: |",
+            (
+                f"| first | {len(first_paths)}: {_requests(first_paths)} | {first.seconds:.1f} s | "
+                f"{first.rss_mb} MB |"
+            ),
+            (
+                f"| after {REMOVED} posts deleted | {len(second_paths)}: {_requests(second_paths)} | "
+                f"{second.seconds:.1f} s | {second.rss_mb} MB |"
+            ),
+            "",
+            (
+                f"The live site ({SITE_ARTICLES:,} articles in Yoast sitemaps of "
+                f"{YOAST_PER_SITEMAP:,}, posts since 2004): about {live} requests, some "
+                f"{live / 60:.0f} minutes at one request a second, plus one per article the sitemaps "
+                "stopped listing."
+            ),
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

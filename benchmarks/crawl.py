@@ -38,10 +38,17 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = int(os.environ.get("BENCH_CRAWL_ARTICLES", "20000"))
 ROUNDS = int(os.environ.get("BENCH_CRAWL_ROUNDS", "5"))
 CONCURRENCY = ["-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
-FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s",
-        "ROBOTSTXT_OBEY=False", *CONCURRENCY]
+FAST = [
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "ROBOTSTXT_OBEY=False",
+    *CONCURRENCY,
+]
 
-BARE_SPIDER = '''
+BARE_SPIDER = """
 import scrapy
 
 class Bare(scrapy.Spider):
@@ -57,7 +64,7 @@ class Bare(scrapy.Spider):
 
     def parse(self, response):
         pass
-'''
+"""
 
 
 # Two floors, both run outside the project (none of our settings, pipelines or middlewares):
@@ -67,8 +74,10 @@ class Bare(scrapy.Spider):
 # asyncio tasks for each callback's output, which costs a bare spider about 0.4 ms a page).
 # The second is Scrapy's best on this machine: what fetching alone costs.
 FLOORS = {"defaults": [], "tuned": ["-s", "COOKIES_ENABLED=False", "-s", "CONCURRENT_ITEMS=4"]}
-FLOOR_LABELS = {"defaults": "Scrapy's defaults",
-                "tuned": "no cookies and CONCURRENT_ITEMS=4, as ours"}
+FLOOR_LABELS = {
+    "defaults": "Scrapy's defaults",
+    "tuned": "no cookies and CONCURRENT_ITEMS=4, as ours",
+}
 FLOOR_TARGETS = {"defaults": ">= 0.40x", "tuned": "(reference)"}
 
 
@@ -77,8 +86,9 @@ def _articles(count: int) -> list[dict]:
 
     start = datetime(2004, 1, 1, 9, 0, tzinfo=ZoneInfo("America/Santiago"))
     step = (datetime(2026, 11, 1, tzinfo=start.tzinfo) - start) / count
-    return [new_article(n, (start + step * n).replace(microsecond=0).isoformat())
-            for n in range(count)]
+    return [
+        new_article(n, (start + step * n).replace(microsecond=0).isoformat()) for n in range(count)
+    ]
 
 
 def _tree_rss_mb(root: int) -> float:
@@ -122,8 +132,7 @@ def _timed(command: list[str], cwd: Path = ROOT) -> Timed:
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     ours = time.process_time()
     started = time.monotonic()
-    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = [0.0]
     done = threading.Event()
 
@@ -153,8 +162,10 @@ def run() -> str:
 
     articles = _articles(ARTICLES)
     paths = {a["path"] for a in articles}
-    with tempfile.TemporaryDirectory(prefix="ciudadano-bench-") as tmp, \
-            StandInSite(articles=articles) as site:
+    with (
+        tempfile.TemporaryDirectory(prefix="ciudadano-bench-") as tmp,
+        StandInSite(articles=articles) as site,
+    ):
         urls = Path(tmp) / "urls.txt"
         urls.write_text("\n".join(site.base_url + a["path"] for a in articles))
         spider = Path(tmp) / "bare.py"
@@ -164,14 +175,38 @@ def run() -> str:
             floors = {}
             for name, settings in FLOORS.items():
                 before = len(site.requests)
-                run = _timed([sys.executable, "-m", "scrapy", "runspider", str(spider), "-a",
-                              f"urls_file={urls}", *settings], cwd=Path(tmp))
-                floors[name] = (run, sum(1 for p in site.requests[before:]
-                                         if urlsplit(p).path in paths))
+                run = _timed(
+                    [
+                        sys.executable,
+                        "-m",
+                        "scrapy",
+                        "runspider",
+                        str(spider),
+                        "-a",
+                        f"urls_file={urls}",
+                        *settings,
+                    ],
+                    cwd=Path(tmp),
+                )
+                floors[name] = (
+                    run,
+                    sum(1 for p in site.requests[before:] if urlsplit(p).path in paths),
+                )
             db = Path(tmp) / f"bench-{number}.db"
             before = len(site.requests)
-            ours = _timed([*_ciudadano(), "crawl", "--db", str(db), "--base-url",
-                           site.base_url, "--feed-pages", "1", *FAST])
+            ours = _timed(
+                [
+                    *_ciudadano(),
+                    "crawl",
+                    "--db",
+                    str(db),
+                    "--base-url",
+                    site.base_url,
+                    "--feed-pages",
+                    "1",
+                    *FAST,
+                ]
+            )
             first = [urlsplit(p) for p in site.requests[before:]]
             with closing(sqlite3.connect(db)) as conn:
                 stored = conn.execute("select count(*) from articles").fetchone()[0]
@@ -180,12 +215,14 @@ def run() -> str:
         rest_first = sum(1 for p in first if p.path == "/wp-json/wp/v2/posts")
         # a night's work: 40 new posts, 5 edited
         now = datetime.now(ZoneInfo("America/Santiago")).replace(microsecond=0)
-        added = [new_article(ARTICLES + n, (now - timedelta(minutes=n)).isoformat())
-                 for n in range(40)]
+        added = [
+            new_article(ARTICLES + n, (now - timedelta(minutes=n)).isoformat()) for n in range(40)
+        ]
         site.articles.extend(added)
         for index in range(5):
-            site.articles[index] = edited(site.articles[index], now.isoformat(),
-                                          f"Titular corregido {index}")
+            site.articles[index] = edited(
+                site.articles[index], now.isoformat(), f"Titular corregido {index}"
+            )
         paths |= {a["path"] for a in added}
         before = len(site.requests)
         _timed([*_ciudadano(), "crawl", "--db", str(db), "--base-url", site.base_url, *FAST])
@@ -209,17 +246,26 @@ def run() -> str:
         cpu = median(run.cpu / pages * 1000 for (run, pages), _, _ in runs)
         site_cpu = median(run.site_cpu / pages * 1000 for (run, pages), _, _ in runs)
         rss = max(run.rss_mb for (run, _), _, _ in runs)
-        ratios = sorted((stored / ours.seconds) / (pages / run.seconds)
-                        for (run, pages), ours, stored in runs)
+        ratios = sorted(
+            (stored / ours.seconds) / (pages / run.seconds) for (run, pages), ours, stored in runs
+        )
         ratio = median(ratios)
-        floor_rows.append(f"| floor ({name}): a bare Scrapy spider, {FLOOR_LABELS[name]} | "
-                          f"{rate:.0f} pages/s; CPU a page {cpu:.2f} ms, the stand-in's "
-                          f"{site_cpu:.2f} ms; {rss} MB | |")
-        ratio_rows.append(f"| ours / floor ({name}) | {ratio:.2f}x (rounds "
-                          f"{ratios[0]:.2f}-{ratios[-1]:.2f}) | {FLOOR_TARGETS[name]} |")
-        each.append(f"{name} " + ", ".join(
-            f"{stored / ours.seconds:.0f}/{pages / run.seconds:.0f}"
-            for (run, pages), ours, stored in runs))
+        floor_rows.append(
+            f"| floor ({name}): a bare Scrapy spider, {FLOOR_LABELS[name]} | "
+            f"{rate:.0f} pages/s; CPU a page {cpu:.2f} ms, the stand-in's "
+            f"{site_cpu:.2f} ms; {rss} MB | |"
+        )
+        ratio_rows.append(
+            f"| ours / floor ({name}) | {ratio:.2f}x (rounds "
+            f"{ratios[0]:.2f}-{ratios[-1]:.2f}) | {FLOOR_TARGETS[name]} |"
+        )
+        each.append(
+            f"{name} "
+            + ", ".join(
+                f"{stored / ours.seconds:.0f}/{pages / run.seconds:.0f}"
+                for (run, pages), ours, stored in runs
+            )
+        )
     lines = [
         f"## Crawl: a loopback stand-in of {ARTICLES:,} articles, politeness off, "
         "16 concurrent requests",

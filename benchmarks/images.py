@@ -27,8 +27,10 @@ def _illustrated(count: int) -> list[dict]:
     articles = _articles(count)
     for n, article in enumerate(articles):
         article["image"] = f"{LIVE}/wp-content/uploads/fotos/foto-{n}.jpg"
-        article["body"] += (f'<figure class="wp-block-image"><img src="{LIVE}/wp-content/'
-                            f'uploads/graficos/grafico-{n % SHARED_POOL}.png" alt=""></figure>\n')
+        article["body"] += (
+            f'<figure class="wp-block-image"><img src="{LIVE}/wp-content/'
+            f'uploads/graficos/grafico-{n % SHARED_POOL}.png" alt=""></figure>\n'
+        )
     return articles
 
 
@@ -41,32 +43,57 @@ def _archive_bytes(db: Path) -> int:
 
 def _crawl(site, db: Path, images: bool) -> dict:
     before = len(site.requests)
-    timed = _timed([*_ciudadano(), "crawl", "--db", str(db), "--base-url", site.base_url,
-                    "--feed-pages", "1", *FAST, "-s", f"IMAGES_ENABLED={images}"])
+    timed = _timed(
+        [
+            *_ciudadano(),
+            "crawl",
+            "--db",
+            str(db),
+            "--base-url",
+            site.base_url,
+            "--feed-pages",
+            "1",
+            *FAST,
+            "-s",
+            f"IMAGES_ENABLED={images}",
+        ]
+    )
     asked = site.requests[before:]
     with closing(sqlite3.connect(db)) as conn:
         stored = conn.execute("select count(*) from articles").fetchone()[0]
         kept, kept_bytes = conn.execute(
             "select count(*), coalesce(sum(size), 0) from media where kind = 'image'"
         ).fetchone()
-    return {"seconds": timed.seconds, "status": timed.status, "articles": stored,
-            "bytes": _archive_bytes(db), "images": kept, "image_bytes": kept_bytes,
-            "image_requests": sum(1 for p in asked if p.startswith("/wp-content/uploads/"))}
+    return {
+        "seconds": timed.seconds,
+        "status": timed.status,
+        "articles": stored,
+        "bytes": _archive_bytes(db),
+        "images": kept,
+        "image_bytes": kept_bytes,
+        "image_requests": sum(1 for p in asked if p.startswith("/wp-content/uploads/")),
+    }
 
 
 def run() -> str:
     from standin.server import StandInSite
 
-    with tempfile.TemporaryDirectory(prefix="ciudadano-bench-images-") as tmp, \
-            StandInSite(articles=_illustrated(ARTICLES)) as site:
+    with (
+        tempfile.TemporaryDirectory(prefix="ciudadano-bench-images-") as tmp,
+        StandInSite(articles=_illustrated(ARTICLES)) as site,
+    ):
         without = _crawl(site, Path(tmp) / "without.db", images=False)
         with_images = _crawl(site, Path(tmp) / "with.db", images=True)
     lines = [
-        (f"## Images: a loopback stand-in of {ARTICLES:,} articles, each with its own lead image "
-         f"and one of {SHARED_POOL} shared charts in its body"),
+        (
+            f"## Images: a loopback stand-in of {ARTICLES:,} articles, each with its own lead image "
+            f"and one of {SHARED_POOL} shared charts in its body"
+        ),
         "",
-        ("| archive | exit | articles | bytes per article | per 1,000 articles | whole site "
-         f"({WHOLE_SITE:,}) | image requests | crawl |"),
+        (
+            "| archive | exit | articles | bytes per article | per 1,000 articles | whole site "
+            f"({WHOLE_SITE:,}) | image requests | crawl |"
+        ),
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for label, m in (("without images", without), ("with images", with_images)):
@@ -74,19 +101,22 @@ def run() -> str:
         lines.append(
             f"| {label} | {m['status']} | {m['articles']:,} | {per_article / 1024:,.1f} KB | "
             f"{per_article * 1000 / 2**20:,.1f} MB | {per_article * WHOLE_SITE / 2**30:,.1f} GB"
-            f" | {m['image_requests']:,} | {m['seconds']:.1f} s |")
+            f" | {m['image_requests']:,} | {m['seconds']:.1f} s |"
+        )
     extra = (with_images["bytes"] - without["bytes"]) / max(with_images["articles"], 1)
     images = max(with_images["images"], 1)
     mean_image = with_images["image_bytes"] / images
     overhead = (with_images["bytes"] - without["bytes"] - with_images["image_bytes"]) / images
     lines += [
         "",
-        (f"{with_images['images']:,} images kept ({with_images['image_requests']:,} requests: "
-        f"each shared chart asked once), {mean_image / 1024:.1f} KB each on average: "
-        f"images add {extra / 1024:.1f} KB an article here, of which "
-        f"{max(overhead, 0) / 1024:.2f} KB an image is the archive's own (rows, indexes, "
-        "pages), the rest the images' bytes as served. At the site's own image sizes, the "
-        f"whole site costs the archive without images plus {WHOLE_SITE:,} x (images an article) "
-        "x (their mean size)."),
+        (
+            f"{with_images['images']:,} images kept ({with_images['image_requests']:,} requests: "
+            f"each shared chart asked once), {mean_image / 1024:.1f} KB each on average: "
+            f"images add {extra / 1024:.1f} KB an article here, of which "
+            f"{max(overhead, 0) / 1024:.2f} KB an image is the archive's own (rows, indexes, "
+            "pages), the rest the images' bytes as served. At the site's own image sizes, the "
+            f"whole site costs the archive without images plus {WHOLE_SITE:,} x (images an article) "
+            "x (their mean size)."
+        ),
     ]
     return "\n".join(lines)

@@ -48,8 +48,12 @@ def _imported(source: Path, db: Path) -> tuple[float, float, str]:
     script = Path(sys.executable).parent / "ciudadano"
     before = _children_cpu()
     started = time.perf_counter()
-    done = subprocess.run([str(script), "import", str(source), "--db", str(db)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(script), "import", str(source), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"import failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -74,21 +78,27 @@ def run() -> str:
     median = statistics.median(seconds)
     rate = ARTICLES / median
     cpu = statistics.median(c for _, c, _ in rounds)
-    return "\n".join([
-        f"## Import: a restore of {ARTICLES:,} synthetic articles",
-        "",
-        (f"`ciudadano import` of the JSONL export ({source.stat().st_size / 2**20:,.0f} MB) "
-         "into a new archive: every line validated, body_html cleaned, the full-text index "
-         f"with stems built. {ROUNDS} rounds; printed: {rounds[-1][2]}"),
-        "",
-        "| what | median | rounds | CPU (all processes) | target |",
-        "| --- | ---: | ---: | ---: | ---: |",
-        (f"| `ciudadano import`, {ARTICLES:,} articles | {median:,.1f} s, {rate:,.0f} "
-         f"articles/s | {', '.join(f'{s:,.1f} s' for s in seconds)} | {cpu:,.1f} s, "
-         f"{1000 * cpu / ARTICLES:.2f} ms an article | >= {TARGET:,}/s "
-         f"({'met' if rate >= TARGET else 'NOT met'}) |"),
-        "",
-    ])
+    return "\n".join(
+        [
+            f"## Import: a restore of {ARTICLES:,} synthetic articles",
+            "",
+            (
+                f"`ciudadano import` of the JSONL export ({source.stat().st_size / 2**20:,.0f} MB) "
+                "into a new archive: every line validated, body_html cleaned, the full-text index "
+                f"with stems built. {ROUNDS} rounds; printed: {rounds[-1][2]}"
+            ),
+            "",
+            "| what | median | rounds | CPU (all processes) | target |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            (
+                f"| `ciudadano import`, {ARTICLES:,} articles | {median:,.1f} s, {rate:,.0f} "
+                f"articles/s | {', '.join(f'{s:,.1f} s' for s in seconds)} | {cpu:,.1f} s, "
+                f"{1000 * cpu / ARTICLES:.2f} ms an article | >= {TARGET:,}/s "
+                f"({'met' if rate >= TARGET else 'NOT met'}) |"
+            ),
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -30,24 +30,36 @@ def corpus() -> list[tuple[str, bytes, str, dict]]:
     pages = []
     for folder in sorted(PAGES.iterdir()):
         source = folder / "input.html"
-        if source.exists() and (folder / "expected.json").exists() and \
-                not (folder / "fetched_at.txt").exists():
+        if (
+            source.exists()
+            and (folder / "expected.json").exists()
+            and not (folder / "fetched_at.txt").exists()
+        ):
             expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
-            pages.append((folder.name, source.read_bytes(), (folder / "url.txt").read_text().strip(),
-                          expected))
+            pages.append(
+                (
+                    folder.name,
+                    source.read_bytes(),
+                    (folder / "url.txt").read_text().strip(),
+                    expected,
+                )
+            )
     return pages
 
 
 def engines() -> dict[str, Callable[[bytes, str], object]]:
     found: dict[str, Callable[[bytes, str], object]] = {
-        "lxml.html.fromstring alone": lambda body, url: lxml.html.fromstring(body) if body else None,
+        "lxml.html.fromstring alone": lambda body, url: (
+            lxml.html.fromstring(body) if body else None
+        ),
         "ciudadano parse_article": parse_article,
     }
     try:
         import trafilatura
 
         found["trafilatura.extract (with metadata)"] = lambda body, url: trafilatura.extract(
-            body, url=url, with_metadata=True, output_format="json")
+            body, url=url, with_metadata=True, output_format="json"
+        )
     except ImportError:
         pass
     try:
@@ -72,8 +84,9 @@ def time_engines(pages, rounds: int = ROUNDS) -> dict[str, list[float]]:
                 started = time.perf_counter()
                 run(body, url)
                 samples[name][index].append(time.perf_counter() - started)
-    return {name: [statistics.median(page) for page in per_page]
-            for name, per_page in samples.items()}
+    return {
+        name: [statistics.median(page) for page in per_page] for name, per_page in samples.items()
+    }
 
 
 def truth_pages() -> list[tuple[str, bytes, str, object, dict]]:
@@ -108,8 +121,16 @@ def accuracy(extract, fields: tuple[str, ...] | None = None) -> tuple[int, int, 
     return right, total, wrong
 
 
-TRAFILATURA_FIELDS = ("title", "published_date", "authors", "section", "body_first",
-                      "body_last", "body_has", "body_lacks")
+TRAFILATURA_FIELDS = (
+    "title",
+    "published_date",
+    "authors",
+    "section",
+    "body_first",
+    "body_last",
+    "body_has",
+    "body_lacks",
+)
 
 
 def trafilatura_article(body: bytes, url: str, fetched_at=None) -> dict:
@@ -119,9 +140,13 @@ def trafilatura_article(body: bytes, url: str, fetched_at=None) -> dict:
     raw = trafilatura.extract(body, url=url, with_metadata=True, output_format="json")
     got = json.loads(raw) if raw else {}
     categories = [c.strip() for c in (got.get("categories") or "").split(";") if c.strip()]
-    return {"title": got.get("title"), "published_date": got.get("date"),
-            "authors": [a.strip() for a in (got.get("author") or "").split(";") if a.strip()],
-            "section": (categories[:1] or [None])[0], "body": got.get("text")}
+    return {
+        "title": got.get("title"),
+        "published_date": got.get("date"),
+        "authors": [a.strip() for a in (got.get("author") or "").split(";") if a.strip()],
+        "section": (categories[:1] or [None])[0],
+        "body": got.get("text"),
+    }
 
 
 def run() -> str:
@@ -138,27 +163,36 @@ def run() -> str:
     ]
     for name, per_page in timings.items():
         mean = statistics.mean(per_page)
-        ratios = [t / f for t, f in zip(per_page, floor)]
-        lines.append(f"| {name} | {mean * 1000:.2f} | {1 / mean:,.0f} | "
-                     f"{mean / statistics.mean(floor):.2f} | {statistics.median(ratios):.2f} | "
-                     f"{max(ratios):.2f} |")
-    ours = [t / f for t, f in zip(timings["ciudadano parse_article"], floor)]
+        ratios = [t / f for t, f in zip(per_page, floor, strict=False)]
+        lines.append(
+            f"| {name} | {mean * 1000:.2f} | {1 / mean:,.0f} | "
+            f"{mean / statistics.mean(floor):.2f} | {statistics.median(ratios):.2f} | "
+            f"{max(ratios):.2f} |"
+        )
+    ours = [t / f for t, f in zip(timings["ciudadano parse_article"], floor, strict=False)]
     median = statistics.median(ours)
     within = sum(r <= TARGET_RATIO for r in ours)
-    worst = max(zip(ours, (p[0] for p in pages)))
+    worst = max(zip(ours, (p[0] for p in pages), strict=False))
     verdict = "meets" if median <= TARGET_RATIO else "MISSES"
-    lines += ["", f"parse_article on the median page is {median:.2f}× lxml alone on the same "
-                  f"page: {verdict} the target of ≤ {TARGET_RATIO}× "
-                  f"({within} of {len(pages)} pages within it; slowest: {worst[1]}, "
-                  f"{worst[0]:.1f}×)."]
+    lines += [
+        "",
+        f"parse_article on the median page is {median:.2f}× lxml alone on the same "
+        f"page: {verdict} the target of ≤ {TARGET_RATIO}× "
+        f"({within} of {len(pages)} pages within it; slowest: {worst[1]}, "
+        f"{worst[0]:.1f}×).",
+    ]
     right, total, wrong = accuracy(parse_article)
     count = len(truth_pages())
-    lines += ["", f"Accuracy against expectations written by hand (tests/fixtures/truth.py): "
-                  f"{count} HTML pages, each field a reader can check and phrases the body must "
-                  f"and must not contain; text compared with whitespace collapsed.", "",
-              "| accuracy | checks | right |", "| --- | ---: | ---: |",
-              f"| ciudadano parse_article, every field of the truth | {total} | "
-              f"{right / total:.1%} |"]
+    lines += [
+        "",
+        f"Accuracy against expectations written by hand (tests/fixtures/truth.py): "
+        f"{count} HTML pages, each field a reader can check and phrases the body must "
+        f"and must not contain; text compared with whitespace collapsed.",
+        "",
+        "| accuracy | checks | right |",
+        "| --- | ---: | ---: |",
+        f"| ciudadano parse_article, every field of the truth | {total} | {right / total:.1%} |",
+    ]
     try:
         import trafilatura  # noqa: F401
     except ImportError:
@@ -166,10 +200,12 @@ def run() -> str:
     else:
         mine = accuracy(parse_article, TRAFILATURA_FIELDS)
         theirs = accuracy(trafilatura_article, TRAFILATURA_FIELDS)
-        lines += [f"| ciudadano parse_article, the fields trafilatura has | {mine[1]} | "
-                  f"{mine[0] / mine[1]:.1%} |",
-                  f"| trafilatura, the same (title, date, authors, section, body phrases) | "
-                  f"{theirs[1]} | {theirs[0] / theirs[1]:.1%} |"]
+        lines += [
+            f"| ciudadano parse_article, the fields trafilatura has | {mine[1]} | "
+            f"{mine[0] / mine[1]:.1%} |",
+            f"| trafilatura, the same (title, date, authors, section, body phrases) | "
+            f"{theirs[1]} | {theirs[0] / theirs[1]:.1%} |",
+        ]
     if wrong:
         lines += ["", "What parse_article got wrong: " + "; ".join(wrong)]
     return "\n".join(lines)

@@ -29,21 +29,29 @@ log = logging.getLogger("ciudadano")
 DEFAULT_DB = "data/elciudadano.db"
 
 db_option = click.option(
-    "--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+    "--db",
+    "db_path",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False),
     help="The SQLite archive file.",
 )
-json_option = click.option("--json", "as_json", is_flag=True,
-                           help="For programs: JSON (one object per line for lists).")
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="For programs: JSON (one object per line for lists)."
+)
 
 
 def date_range(command):
     """--since and --until, the same on every command: YYYY, YYYY-MM or YYYY-MM-DD, inclusive
     (checked by archive.filters.Slice). --from and --to, their names before, still work and
     are not shown."""
+
     @functools.wraps(command)
     def merged(*args, since, until, old_from, old_to, **kwargs):
-        for new, old, names in ((since, old_from, "--since and --from"),
-                                (until, old_to, "--until and --to")):
+        for new, old, names in (
+            (since, old_from, "--since and --from"),
+            (until, old_to, "--until and --to"),
+        ):
             if new and old:
                 raise click.UsageError(f"{names} are one option: give it once")
         return command(*args, date_from=since or old_from, date_to=until or old_to, **kwargs)
@@ -51,10 +59,18 @@ def date_range(command):
     for option in (
         click.option("--to", "old_to", hidden=True, default=None),
         click.option("--from", "old_from", hidden=True, default=None),
-        click.option("--until", metavar="DATE", default=None,
-                     help="Published on or before (YYYY[-MM[-DD]], Santiago)."),
-        click.option("--since", metavar="DATE", default=None,
-                     help="Published on or after (YYYY[-MM[-DD]], Santiago)."),
+        click.option(
+            "--until",
+            metavar="DATE",
+            default=None,
+            help="Published on or before (YYYY[-MM[-DD]], Santiago).",
+        ),
+        click.option(
+            "--since",
+            metavar="DATE",
+            default=None,
+            help="Published on or after (YYYY[-MM[-DD]], Santiago).",
+        ),
     ):
         merged = option(merged)
     return merged
@@ -64,8 +80,7 @@ class _Commands(click.Group):
     """Click's usage errors as one line `error: ...` with their status (2), like every other
     error of the command line (Click prints the usage, a hint and `Error:` on four lines)."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
-             **extra):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
@@ -76,8 +91,12 @@ class _Commands(click.Group):
                 command = " ".join(["ciudadano", *err.ctx.command_path.split()[1:]])
                 hint = f"; see `{command} --help`"
                 if isinstance(err, click.NoSuchOption):  # suggest no hidden alias
-                    shown = {name for param in err.ctx.command.params
-                             if not getattr(param, "hidden", False) for name in param.opts}
+                    shown = {
+                        name
+                        for param in err.ctx.command.params
+                        if not getattr(param, "hidden", False)
+                        for name in param.opts
+                    }
                     err.possibilities = [p for p in err.possibilities or () if p in shown]
             _fail(err.format_message().replace("\n", " ") + hint, err.exit_code)
         except click.ClickException as err:
@@ -113,33 +132,89 @@ def main() -> None:
 
 @main.command()
 @db_option
-@click.option("--base-url", default=site.BASE_URL, show_default=True, callback=_http_url,
-              help="The site to crawl: the live site or a mirror of it.")
-@click.option("--max-articles", type=click.IntRange(min=1), default=None,
-              help="Stop scheduling article pages after this many (default: all).")
-@click.option("--feed-pages", type=click.IntRange(min=0), default=10, show_default=True,
-              help="How many RSS feed pages (10 newest articles each) to read.")
-@click.option("--full", is_flag=True,
-              help="Walk the whole site, not only what changed since the last good run "
-                   "(resumable: what is stored unchanged is not fetched again).")
-@click.option("--source", type=click.Choice(["auto", "html", "api", "feed"]), default="auto",
-              show_default=True,
-              help="Where to discover articles: auto (REST API, sitemaps if it fails, and the "
-                   "feed), html (sitemaps and feed), api (REST only), feed (RSS only).")
+@click.option(
+    "--base-url",
+    default=site.BASE_URL,
+    show_default=True,
+    callback=_http_url,
+    help="The site to crawl: the live site or a mirror of it.",
+)
+@click.option(
+    "--max-articles",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop scheduling article pages after this many (default: all).",
+)
+@click.option(
+    "--feed-pages",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="How many RSS feed pages (10 newest articles each) to read.",
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Walk the whole site, not only what changed since the last good run "
+    "(resumable: what is stored unchanged is not fetched again).",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["auto", "html", "api", "feed"]),
+    default="auto",
+    show_default=True,
+    help="Where to discover articles: auto (REST API, sitemaps if it fails, and the "
+    "feed), html (sitemaps and feed), api (REST only), feed (RSS only).",
+)
 @date_range
-@click.option("--url", "urls", multiple=True, metavar="URL", callback=_http_url,
-              help="Fetch just this article (repeatable); shortlinks ?p=ID and AMP URLs too.")
-@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
-              help="Override a Scrapy setting for this run (repeatable).")
-@click.option("--log-level", default=None,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              help="Default: INFO into --log-file, WARNING on the terminal.")
-@click.option("--log-file", type=click.Path(dir_okay=False), default=None,
-              help="Write the log here instead of stderr.")
-@click.option("--quiet", is_flag=True,
-              help="Print the summary only when the exit status is not 0 (for cron mail).")
-def crawl(db_path, base_url, max_articles, feed_pages, full, source, date_from, date_to, urls,
-          overrides, log_level, log_file, quiet):
+@click.option(
+    "--url",
+    "urls",
+    multiple=True,
+    metavar="URL",
+    callback=_http_url,
+    help="Fetch just this article (repeatable); shortlinks ?p=ID and AMP URLs too.",
+)
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy setting for this run (repeatable).",
+)
+@click.option(
+    "--log-level",
+    default=None,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="Default: INFO into --log-file, WARNING on the terminal.",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the log here instead of stderr.",
+)
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="Print the summary only when the exit status is not 0 (for cron mail).",
+)
+def crawl(
+    db_path,
+    base_url,
+    max_articles,
+    feed_pages,
+    full,
+    source,
+    date_from,
+    date_to,
+    urls,
+    overrides,
+    log_level,
+    log_file,
+    quiet,
+):
     """Crawl the site into the archive: new and edited articles are stored, unchanged ones
     are left alone, and every failure is recorded in the failures table.
 
@@ -206,12 +281,17 @@ def crawl(db_path, base_url, max_articles, feed_pages, full, source, date_from, 
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(ElCiudadanoSpider)
         not_started = []  # the crawl's own failure to start: a setting it cannot use
-        process.crawl(crawler, base_url=base_url, max_articles=max_articles,
-                      feed_pages=feed_pages, mode="full" if full else "incremental",
-                      source=source, urls=list(urls),
-                      since=where.date_from and first_day(where.date_from).isoformat(),
-                      until=where.date_to and last_day(where.date_to).isoformat(),
-                      ).addErrback(not_started.append)
+        process.crawl(
+            crawler,
+            base_url=base_url,
+            max_articles=max_articles,
+            feed_pages=feed_pages,
+            mode="full" if full else "incremental",
+            source=source,
+            urls=list(urls),
+            since=where.date_from and first_day(where.date_from).isoformat(),
+            until=where.date_to and last_day(where.date_to).isoformat(),
+        ).addErrback(not_started.append)
         # Scrapy's handler drops what is below LOG_LEVEL, but only after each logger made the
         # record (a few every page: "Crawled", "Scraped"); below the root's level none is made.
         # Scrapy sets the root's level to NOTSET as the crawl starts, so this comes after.
@@ -222,13 +302,18 @@ def crawl(db_path, base_url, max_articles, feed_pages, full, source, date_from, 
         stats = crawler.stats.get_stats()
         status, message = crawl_status(stats, base_url)
         if not_started and stats.get(o.FINISH_REASON) is None:
-            status, message = o.EXIT_USAGE, (
-                f"the crawl could not start: {not_started[0].getErrorMessage()} (check the "
-                "-s settings)")
+            status, message = (
+                o.EXIT_USAGE,
+                (
+                    f"the crawl could not start: {not_started[0].getErrorMessage()} (check the "
+                    "-s settings)"
+                ),
+            )
         warning = None
         try:
-            warning = archive.finish_run(run_id, o.run_status(status), _counts(stats), stats,
-                                         exit_status=status)
+            warning = archive.finish_run(
+                run_id, o.run_status(status), _counts(stats), stats, exit_status=status
+            )
         except sqlite3.Error as err:
             if status == o.EXIT_OK:
                 status, message = o.EXIT_ARCHIVE, sqlite_message(db_path, err)
@@ -262,8 +347,10 @@ def _is_network_error(exc: BaseException) -> bool:
     from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 
     while exc is not None:
-        if (isinstance(exc, (ConnectError, DNSLookupError, TimeoutError))
-                or type(exc).__module__ == "scrapy.exceptions"):
+        if (
+            isinstance(exc, (ConnectError, DNSLookupError, TimeoutError))
+            or type(exc).__module__ == "scrapy.exceptions"
+        ):
             return True
         exc = exc.__cause__ or exc.__context__
     return False
@@ -326,8 +413,12 @@ def _end_crawl(archive, lock) -> None:
 
 def _counts(stats: dict) -> dict:
     get = o.reader(stats)
-    return {"new": get(o.ARTICLES_NEW), "changed": get(o.ARTICLES_CHANGED),
-            "unchanged": get(o.ARTICLES_UNCHANGED), "failures": get(o.FAILURES)}
+    return {
+        "new": get(o.ARTICLES_NEW),
+        "changed": get(o.ARTICLES_CHANGED),
+        "unchanged": get(o.ARTICLES_UNCHANGED),
+        "failures": get(o.FAILURES),
+    }
 
 
 def crawl_status(stats: dict, base_url: str) -> tuple[int, str]:
@@ -338,11 +429,13 @@ def crawl_status(stats: dict, base_url: str) -> tuple[int, str]:
         stored = get(o.ARTICLES_NEW, o.ARTICLES_CHANGED)
         return o.EXIT_ARCHIVE, (
             f"{stats.get(o.ARCHIVE_ERROR) or 'the archive could not be written'}; "
-            f"the run stopped there ({stored} articles were stored before it)")
+            f"the run stopped there ({stored} articles were stored before it)"
+        )
     if reason in (None, "shutdown"):  # no reason: a second signal forced the stop
         return o.EXIT_INTERRUPTED, (
             "interrupted by a signal (SIGTERM or Ctrl-C); what was stored is kept, and the "
-            "next run goes on")
+            "next run goes on"
+        )
     if not get(o.DISCOVERY_OK) and not get(o.scheduled("url")):
         if get(o.DISCOVERY_BLOCKED):
             return o.EXIT_BLOCKED, f"{base_url} is blocking the crawler (Cloudflare)"
@@ -355,7 +448,8 @@ def crawl_status(stats: dict, base_url: str) -> tuple[int, str]:
             return o.EXIT_BLOCKED_FALLBACK, (
                 f"{base_url} is blocking article pages (Cloudflare): "
                 f"{get(o.ARCHIVED_WITHOUT_PAGE)} posts were archived from the REST API or the "
-                "feed without their pages; later runs fetch the pages")
+                "feed without their pages; later runs fetch the pages"
+            )
         return o.EXIT_BLOCKED, (
             f"{base_url} is blocking the crawler (Cloudflare): {get(o.BLOCKED)} article pages "
             "answered with block or challenge pages"
@@ -368,32 +462,44 @@ def crawl_status(stats: dict, base_url: str) -> tuple[int, str]:
     if attempted and not archived:
         return o.EXIT_PAGE_ERRORS, (
             f"{attempted} article pages were fetched but no article was archived: "
-            f"{get(o.NOT_ARTICLES)} were not articles (see the failures table)")
+            f"{get(o.NOT_ARTICLES)} were not articles (see the failures table)"
+        )
     if not attempted and not get(o.SKIPPED_UNCHANGED):
         return o.EXIT_PAGE_ERRORS, (
-            "no article was found: the REST API, sitemaps and feed listed none")
+            "no article was found: the REST API, sitemaps and feed listed none"
+        )
     return o.EXIT_OK, "ok"
 
 
 # What Scrapy's exception names say, in words (the first name found in the class's wins).
-_NETWORK_ERRORS = (("ConnectionRefused", "connection refused"),
-                   ("DNSLookup", "its host name was not found"),
-                   ("CannotResolveHost", "its host name was not found"),
-                   ("NoRoute", "no route to the host"), ("Timeout", "timed out"),
-                   ("TimedOut", "timed out"), ("SSL", "TLS handshake failed"),
-                   ("TLS", "TLS handshake failed"))
+_NETWORK_ERRORS = (
+    ("ConnectionRefused", "connection refused"),
+    ("DNSLookup", "its host name was not found"),
+    ("CannotResolveHost", "its host name was not found"),
+    ("NoRoute", "no route to the host"),
+    ("Timeout", "timed out"),
+    ("TimedOut", "timed out"),
+    ("SSL", "TLS handshake failed"),
+    ("TLS", "TLS handshake failed"),
+)
 
 
 def _why_unreachable(stats: dict) -> str:
     """Why nothing answered, from Scrapy's stats: the commonest download error in words, or
     the HTTP statuses the site answered with."""
-    errors = {key.rsplit(".", 1)[-1]: n for key, n in stats.items()
-              if key.startswith("downloader/exception_type_count/")}
+    errors = {
+        key.rsplit(".", 1)[-1]: n
+        for key, n in stats.items()
+        if key.startswith("downloader/exception_type_count/")
+    }
     if errors:
         name = max(errors, key=errors.get)
         return next((words for part, words in _NETWORK_ERRORS if part in name), name)
-    statuses = sorted(key.rsplit("/", 1)[-1] for key in stats
-                      if key.startswith("downloader/response_status_count/"))
+    statuses = sorted(
+        key.rsplit("/", 1)[-1]
+        for key in stats
+        if key.startswith("downloader/response_status_count/")
+    )
     return ", ".join(f"HTTP {status}" for status in statuses) or "see the log above"
 
 
@@ -410,10 +516,12 @@ def _summary(stats: dict, run_id: int, seconds: float, db_path: str) -> str:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--url", required=True, callback=_http_url,
-              help="The URL the page was fetched from.")
-@click.option("--fetched-at", default=None,
-              help="When it was fetched (ISO 8601), for relative dates; default now.")
+@click.option("--url", required=True, callback=_http_url, help="The URL the page was fetched from.")
+@click.option(
+    "--fetched-at",
+    default=None,
+    help="When it was fetched (ISO 8601), for relative dates; default now.",
+)
 def parse(file, url, fetched_at):
     """Print the normalised articles in FILE ('-' for stdin), one JSON object per line.
 
@@ -429,8 +537,9 @@ def parse(file, url, fetched_at):
         try:
             when = datetime.fromisoformat(fetched_at)
         except ValueError:
-            raise click.BadParameter(f"{fetched_at!r} is not ISO 8601",
-                                     param_hint="--fetched-at") from None
+            raise click.BadParameter(
+                f"{fetched_at!r} is not ISO 8601", param_hint="--fetched-at"
+            ) from None
     try:
         body = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as err:
@@ -445,19 +554,30 @@ def parse(file, url, fetched_at):
 @click.argument("query", required=False, default="")
 @db_option
 @click.option("--section", default=None, help="Only this section (name or slug).")
-@click.option("--author", default=None, metavar="NAME",
-              help="Only articles credited to this author (words of the name; case and "
-                   "accents ignored: muñoz finds Muñoz). Without QUERY: their articles.")
+@click.option(
+    "--author",
+    default=None,
+    metavar="NAME",
+    help="Only articles credited to this author (words of the name; case and "
+    "accents ignored: muñoz finds Muñoz). Without QUERY: their articles.",
+)
 @date_range
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
-              show_default=True, help="Best matches first (hits in the title count most, ties "
-              "newest first), or newest first.")
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "date"]),
+    default="relevance",
+    show_default=True,
+    help="Best matches first (hits in the title count most, ties newest first), or newest first.",
+)
 @json_option
-@click.option("--include-withdrawn", "withdrawn", is_flag=True,
-              help="Also articles withdrawn from public view (ciudadano withdraw).")
-def search(query, db_path, section, author, date_from, date_to, limit, sort, as_json,
-           withdrawn):
+@click.option(
+    "--include-withdrawn",
+    "withdrawn",
+    is_flag=True,
+    help="Also articles withdrawn from public view (ciudadano withdraw).",
+)
+def search(query, db_path, section, author, date_from, date_to, limit, sort, as_json, withdrawn):
     """Search the archive, best matches first. Case and accents are ignored (politica finds
     Política), and words are matched in any form (elecciones finds elección). QUERY: words,
     "a phrase" (words as written), prefix* (2+ letters), a OR b, a NOT b, (grouping),
@@ -473,8 +593,14 @@ def search(query, db_path, section, author, date_from, date_to, limit, sort, as_
     if not query.strip() and not author:
         raise click.UsageError("give a QUERY, or --author NAME, or both")
     with _reader_errors():
-        results = run_search(db_path, query, Slice(section, date_from, date_to, author), limit,
-                             sort=sort, withdrawn=withdrawn)
+        results = run_search(
+            db_path,
+            query,
+            Slice(section, date_from, date_to, author),
+            limit,
+            sort=sort,
+            withdrawn=withdrawn,
+        )
     for hit in results:
         if as_json:
             click.echo(json.dumps(hit, ensure_ascii=False))
@@ -487,27 +613,61 @@ def search(query, db_path, section, author, date_from, date_to, limit, sort, as_
 
 
 @main.command()
-@click.option("--format", "fmt", required=True,
-              type=click.Choice(["csv", "jsonl", "json", "parquet", "warc"]))
-@click.option("--out", default="-", show_default=True,
-              help="Output file ('-' for stdout); written in full or not at all.")
+@click.option(
+    "--format", "fmt", required=True, type=click.Choice(["csv", "jsonl", "json", "parquet", "warc"])
+)
+@click.option(
+    "--out",
+    default="-",
+    show_default=True,
+    help="Output file ('-' for stdout); written in full or not at all.",
+)
 @db_option
 @click.option("--section", default=None, help="Only this section (name or slug).")
 @date_range
-@click.option("--language", type=click.Choice(["es", "en", "de"]), default=None,
-              help="Only articles in this language.")
-@click.option("--query", default=None, help="Only articles matching this search (as in "
-              "`ciudadano search`).")
-@click.option("--bom", is_flag=True, help="CSV: start with a byte order mark, for "
-              "spreadsheet programs that otherwise misread UTF-8.")
-@click.option("--keep-formulas", is_flag=True, help="CSV: leave cells starting with = + - @ "
-              "as they are (by default they get a leading ' so a spreadsheet shows them as "
-              "text instead of running them).")
+@click.option(
+    "--language",
+    type=click.Choice(["es", "en", "de"]),
+    default=None,
+    help="Only articles in this language.",
+)
+@click.option(
+    "--query", default=None, help="Only articles matching this search (as in `ciudadano search`)."
+)
+@click.option(
+    "--bom",
+    is_flag=True,
+    help="CSV: start with a byte order mark, for "
+    "spreadsheet programs that otherwise misread UTF-8.",
+)
+@click.option(
+    "--keep-formulas",
+    is_flag=True,
+    help="CSV: leave cells starting with = + - @ "
+    "as they are (by default they get a leading ' so a spreadsheet shows them as "
+    "text instead of running them).",
+)
 @click.option("--quiet", is_flag=True, help="No progress line on a terminal.")
-@click.option("--include-withdrawn", "withdrawn", is_flag=True,
-              help="Also articles withdrawn from public view (ciudadano withdraw).")
-def export(fmt, out, db_path, section, date_from, date_to, language, query, bom,
-           keep_formulas, quiet, withdrawn):
+@click.option(
+    "--include-withdrawn",
+    "withdrawn",
+    is_flag=True,
+    help="Also articles withdrawn from public view (ciudadano withdraw).",
+)
+def export(
+    fmt,
+    out,
+    db_path,
+    section,
+    date_from,
+    date_to,
+    language,
+    query,
+    bom,
+    keep_formulas,
+    quiet,
+    withdrawn,
+):
     """Export articles as CSV, JSON Lines, JSON or Parquet, oldest first (by publication
     instant), or their kept pages as WARC (gzipped records: request and response). In CSV,
     list fields (authors, tags, categories) are JSON arrays in their cell.
@@ -530,14 +690,30 @@ def export(fmt, out, db_path, section, date_from, date_to, language, query, bom,
             total = count_rows(reader_uri(db_path), where, language, query, withdrawn)
 
             def progress(n: int) -> None:
-                click.echo(f"\rexporting: {n:,}/{total:,} articles ({100 * n // max(total, 1)}%)",
-                           err=True, nl=False)
+                click.echo(
+                    f"\rexporting: {n:,}/{total:,} articles ({100 * n // max(total, 1)}%)",
+                    err=True,
+                    nl=False,
+                )
+
         try:
-            count = run_export(db_path, fmt, out, where, language, query, progress=progress,
-                               bom=bom, formulas=keep_formulas, withdrawn=withdrawn)
+            count = run_export(
+                db_path,
+                fmt,
+                out,
+                where,
+                language,
+                query,
+                progress=progress,
+                bom=bom,
+                formulas=keep_formulas,
+                withdrawn=withdrawn,
+            )
         except KeyboardInterrupt:
-            _fail("export interrupted" + (f"; {out} was left as it was" if out != "-" else ""),
-                  o.EXIT_INTERRUPTED)
+            _fail(
+                "export interrupted" + (f"; {out} was left as it was" if out != "-" else ""),
+                o.EXIT_INTERRUPTED,
+            )
         except BrokenPipeError:  # `| head`: the reader has what it wanted
             sys.stderr.close()
             os._exit(0)
@@ -566,8 +742,10 @@ def reparse(db_path, date_from, date_to, quiet):
 
     progress = None
     if sys.stderr.isatty() and not quiet:
+
         def progress(done: int, total: int) -> None:
             click.echo(f"\rreparsing: {done:,}/{total:,} articles", err=True, nl=False)
+
     with _reader_errors(), _signals_interrupt():
         where = Slice(None, date_from, date_to)
         try:
@@ -606,8 +784,7 @@ def import_(file, db_path):
         try:
             report = import_jsonl(file, db_path)
         except KeyboardInterrupt:
-            _fail("import interrupted; the articles imported so far are kept",
-                  o.EXIT_INTERRUPTED)
+            _fail("import interrupted; the articles imported so far are kept", o.EXIT_INTERRUPTED)
         except OSError as err:
             _fail(f"cannot read {file}: {err.strerror or err}")
     for problem in report.problems:
@@ -621,8 +798,12 @@ def import_(file, db_path):
 @click.argument("article")
 @db_option
 @json_option
-@click.option("--include-withdrawn", "withdrawn", is_flag=True,
-              help="Show it even if it was withdrawn from public view (ciudadano withdraw).")
+@click.option(
+    "--include-withdrawn",
+    "withdrawn",
+    is_flag=True,
+    help="Show it even if it was withdrawn from public view (ciudadano withdraw).",
+)
 def show(article, db_path, as_json, withdrawn):
     """Print one article as a reader reads it: headline; date (Santiago time), section and
     authors; standfirst; the body's paragraphs; its URL. ARTICLE: its id (as `search --json`
@@ -658,14 +839,21 @@ def sections(db_path, as_json):
         if as_json:
             click.echo(json.dumps(section, ensure_ascii=False))
         else:
-            click.echo(f"{section['articles']:>8}  {section['section'] or '(no section)'}"
-                       + (f"  ({section['slug']})" if section["slug"] else ""))
+            click.echo(
+                f"{section['articles']:>8}  {section['section'] or '(no section)'}"
+                + (f"  ({section['slug']})" if section["slug"] else "")
+            )
 
 
 @main.command()
 @db_option
-@click.option("--runs", type=click.IntRange(1, 1000), default=5, show_default=True,
-              help="How many of the last runs to show.")
+@click.option(
+    "--runs",
+    type=click.IntRange(1, 1000),
+    default=5,
+    show_default=True,
+    help="How many of the last runs to show.",
+)
 @json_option
 def status(db_path, runs, as_json):
     """What the archive holds and how the last runs went: articles, newest article, the last

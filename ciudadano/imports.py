@@ -56,14 +56,14 @@ class ImportReport:
 
     def summary(self) -> str:
         imported = sum(self.counts.values())
-        parts = ", ".join(f"{self.counts.get(k, 0)} {k}" for k in (NEW, CHANGED, UNCHANGED,
-                                                                  OLDER))
-        return (f"{imported} imported ({parts}; older: the archive's own version is newer and "
-                f"was kept), {len(self.problems)} lines skipped")
+        parts = ", ".join(f"{self.counts.get(k, 0)} {k}" for k in (NEW, CHANGED, UNCHANGED, OLDER))
+        return (
+            f"{imported} imported ({parts}; older: the archive's own version is newer and "
+            f"was kept), {len(self.problems)} lines skipped"
+        )
 
 
-def import_jsonl(file: str | Path, db_path: str | Path, workers: int = WORKERS
-                 ) -> ImportReport:
+def import_jsonl(file: str | Path, db_path: str | Path, workers: int = WORKERS) -> ImportReport:
     """Import every article of a JSONL file ("-" for stdin); a line that is not a valid
     article is reported with its number and skipped, never the whole file."""
     report = ImportReport()
@@ -75,8 +75,9 @@ def import_jsonl(file: str | Path, db_path: str | Path, workers: int = WORKERS
         try:
             archive.db.execute(f"pragma cache_size = -{CACHE_KIB}")
             stems: dict[str, str] = {}
-            archive.db.conn.create_function(STEM_FUNCTION, 1, _stemmed_ahead(stems),
-                                            deterministic=True)
+            archive.db.conn.create_function(
+                STEM_FUNCTION, 1, _stemmed_ahead(stems), deterministic=True
+            )
             with _opened(file) as source:
                 chunks = _chunks(enumerate(source, 1))
                 for rows, problems, stemmed in _batches(_checked_chunks(chunks, workers)):
@@ -102,26 +103,32 @@ def _chunks(lines: Iterable[tuple[int, bytes]]) -> Iterator[list[tuple[int, byte
         yield chunk
 
 
-def _batches(checked: Iterator[tuple[list[dict], list[str], dict[str, str]]]
-             ) -> Iterator[tuple[list[dict], list[str], dict[str, str]]]:
+def _batches(
+    checked: Iterator[tuple[list[dict], list[str], dict[str, str]]],
+) -> Iterator[tuple[list[dict], list[str], dict[str, str]]]:
     """The checked chunks, BATCH_CHUNKS together: one transaction's worth."""
     while group := list(islice(checked, BATCH_CHUNKS)):
-        yield ([row for rows, _, _ in group for row in rows],
-               [problem for _, problems, _ in group for problem in problems],
-               {text: stemmed for _, _, stems in group for text, stemmed in stems.items()})
+        yield (
+            [row for rows, _, _ in group for row in rows],
+            [problem for _, problems, _ in group for problem in problems],
+            {text: stemmed for _, _, stems in group for text, stemmed in stems.items()},
+        )
 
 
 def _stemmed_ahead(stems: dict[str, str]):
     """The index's stem function, finding the stems a worker computed (the same function,
     archive.stemming's, run ahead)."""
+
     def stem(text: str | None) -> str | None:
         ready = stems.get(text) if text else None
         return ready if ready is not None else stem_text(text)
+
     return stem
 
 
-def _checked_chunks(chunks: Iterator[list[tuple[int, bytes]]], workers: int
-                    ) -> Iterator[tuple[list[dict], list[str], dict[str, str]]]:
+def _checked_chunks(
+    chunks: Iterator[list[tuple[int, bytes]]], workers: int
+) -> Iterator[tuple[list[dict], list[str], dict[str, str]]]:
     """checked_chunk of each chunk, in order: the first here, the others in worker
     processes (when there are others), a batch ahead of the archive's writes."""
     first = next(chunks, None)
@@ -171,8 +178,7 @@ def _worker_start() -> None:
         os._exit(0)
 
 
-def checked_chunk(lines: list[tuple[int, bytes]]
-                  ) -> tuple[list[dict], list[str], dict[str, str]]:
+def checked_chunk(lines: list[tuple[int, bytes]]) -> tuple[list[dict], list[str], dict[str, str]]:
     """The archive rows of the numbered lines that are valid articles, a problem ("line N:
     field: what is wrong") for each other line that is not blank, and the stems of the
     rows' indexed text (archive.stemming.stems_of)."""
@@ -217,8 +223,11 @@ def _row(line: bytes) -> dict:
     if _SURROGATE.search(text) and _unpaired_surrogate(record):
         raise ArticleError([("", "not UTF-8 text (an unpaired surrogate, \\ud800-\\udfff)")])
     article = checked_article(record)  # a record that is not an object is refused here
-    problems = [(name, moment(record[name])) for name in ARCHIVE_DATES
-                if record.get(name) is not None and moment(record[name])]
+    problems = [
+        (name, moment(record[name]))
+        for name in ARCHIVE_DATES
+        if record.get(name) is not None and moment(record[name])
+    ]
     if problems:
         raise ArticleError(problems)
     return imported_row(article, record.get("first_seen"), record.get("last_changed"))

@@ -18,21 +18,44 @@ from crawler import site
 
 @main.command()
 @db_option
-@click.option("--base-url", default=site.BASE_URL, show_default=True,
-              help="The site to audit: the live site or a mirror of it.")
+@click.option(
+    "--base-url",
+    default=site.BASE_URL,
+    show_default=True,
+    help="The site to audit: the live site or a mirror of it.",
+)
 @click.option("--no-rest", is_flag=True, help="Do not ask the REST API for the site's counts.")
-@click.option("--no-confirm", is_flag=True,
-              help="Do not fetch the pages of articles the sitemaps stopped listing (they stay "
-                   "'missed'; no removal is confirmed).")
-@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
-              help="Override a Scrapy setting for this audit (repeatable).")
-@click.option("--log-level", default=None,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              help="Default: INFO into --log-file, WARNING on the terminal.")
-@click.option("--log-file", type=click.Path(dir_okay=False), default=None,
-              help="Write the log here instead of stderr.")
-@click.option("--quiet", is_flag=True, help="Print the summary only when the exit status is "
-              "not 0 (for cron mail).")
+@click.option(
+    "--no-confirm",
+    is_flag=True,
+    help="Do not fetch the pages of articles the sitemaps stopped listing (they stay "
+    "'missed'; no removal is confirmed).",
+)
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy setting for this audit (repeatable).",
+)
+@click.option(
+    "--log-level",
+    default=None,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="Default: INFO into --log-file, WARNING on the terminal.",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the log here instead of stderr.",
+)
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="Print the summary only when the exit status is not 0 (for cron mail).",
+)
 def audit(db_path, base_url, no_rest, no_confirm, overrides, log_level, log_file, quiet):
     """Read what the site lists (every post sitemap, and the REST API's counts of posts by
     year and category) and compare it with the archive. What the site lists and the archive
@@ -73,8 +96,9 @@ def _settings(db_path, overrides, log_level, log_file):
     settings = get_project_settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("ARCHIVE_PATH", db_path, priority="cmdline")
-    settings.set("LOG_LEVEL", (log_level or ("INFO" if log_file else "WARNING")).upper(),
-                 priority="cmdline")
+    settings.set(
+        "LOG_LEVEL", (log_level or ("INFO" if log_file else "WARNING")).upper(), priority="cmdline"
+    )
     if log_file:
         settings.set("LOG_FILE", log_file, priority="cmdline")
     for override in overrides:
@@ -102,27 +126,37 @@ def _outcome(db_path, audit_id: int) -> tuple[int, str]:
 
     conn = connect_reader(db_path)
     try:
-        (state, listed, sitemaps, failed, total, missed, removed, restored, requests,
-         seconds) = conn.execute(
-            "select status, listed, sitemaps, sitemaps_failed, site_total, missed, removed, "
-            "restored, requests, seconds from audits where id = ?", [audit_id]).fetchone()
+        (state, listed, sitemaps, failed, total, missed, removed, restored, requests, seconds) = (
+            conn.execute(
+                "select status, listed, sitemaps, sitemaps_failed, site_total, missed, removed, "
+                "restored, requests, seconds from audits where id = ?",
+                [audit_id],
+            ).fetchone()
+        )
         report = coverage(conn)
     finally:
         conn.close()
-    line = (f"audit {audit_id} into {db_path}: {listed or 0:,} articles listed in "
-            f"{sitemaps or 0} sitemaps"
-            + (f", {total:,} posts by the REST API" if total is not None else "")
-            + f"; {missed or 0} newly missed, {removed or 0} removed, {restored or 0} restored; "
-            f"{requests or 0} requests in {seconds or 0:.1f} s")
+    line = (
+        f"audit {audit_id} into {db_path}: {listed or 0:,} articles listed in "
+        f"{sitemaps or 0} sitemaps"
+        + (f", {total:,} posts by the REST API" if total is not None else "")
+        + f"; {missed or 0} newly missed, {removed or 0} removed, {restored or 0} restored; "
+        f"{requests or 0} requests in {seconds or 0:.1f} s"
+    )
     if state == listings.COMPLETE and report:
         return o.EXIT_OK, line + "\n" + headline(report)
     if state == listings.INTERRUPTED:
-        return o.EXIT_INTERRUPTED, line + "\nerror: interrupted; what was read is kept, and " \
-            "the next audit goes on from there"
+        return (
+            o.EXIT_INTERRUPTED,
+            line + "\nerror: interrupted; what was read is kept, and "
+            "the next audit goes on from there",
+        )
     if not sitemaps:
         return o.EXIT_UNREACHABLE, line + "\nerror: no post sitemap could be read (see the log)"
-    return o.EXIT_PAGE_ERRORS, (line + f"\nerror: {failed} sitemaps could not be read; nothing "
-                                "was marked missed (see the log)")
+    return o.EXIT_PAGE_ERRORS, (
+        line + f"\nerror: {failed} sitemaps could not be read; nothing "
+        "was marked missed (see the log)"
+    )
 
 
 @main.command()

@@ -35,18 +35,24 @@ class ReparseReport:
     fields: Counter = field(default_factory=Counter)  # field -> articles where it changed
 
     def summary(self) -> str:
-        text = (f"{self.articles} articles: {self.changed} changed, {self.unchanged} unchanged, "
-                f"{self.without_page} without a kept page (left as they were)")
+        text = (
+            f"{self.articles} articles: {self.changed} changed, {self.unchanged} unchanged, "
+            f"{self.without_page} without a kept page (left as they were)"
+        )
         if self.not_articles:
             text += f", {len(self.not_articles)} pages no longer read as articles (kept)"
         if self.fields:
             text += "; fields changed: " + ", ".join(
-                f"{name} {count}" for name, count in self.fields.most_common())
+                f"{name} {count}" for name, count in self.fields.most_common()
+            )
         return text
 
 
-def reparse(db_path: str | Path, where: Slice | None = None,
-            progress: Callable[[int, int], None] | None = None) -> ReparseReport:
+def reparse(
+    db_path: str | Path,
+    where: Slice | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ReparseReport:
     """Every article in where rebuilt from its kept page; progress(done, total) every
     PROGRESS_EVERY articles and at the end, whatever became of each."""
     report = ReparseReport()
@@ -55,8 +61,12 @@ def reparse(db_path: str | Path, where: Slice | None = None,
         try:
             clauses, params = (where or Slice()).where(ARTICLES)
             condition = (" where " + " and ".join(clauses)) if clauses else ""
-            ids = [i for (i,) in archive.db.execute(
-                f"select id from {ARTICLES}{condition} order by id", params)]
+            ids = [
+                i
+                for (i,) in archive.db.execute(
+                    f"select id from {ARTICLES}{condition} order by id", params
+                )
+            ]
             for done, article_id in enumerate(ids, 1):
                 _reparse_one(archive, article_id, report)
                 if progress and (done % PROGRESS_EVERY == 0 or done == len(ids)):
@@ -72,10 +82,13 @@ def _reparse_one(archive: Archive, article_id: int, report: ReparseReport) -> No
     from crawler.parsers.merge import merge_stored
 
     columns = ", ".join(f"[{c}]" for c in COMPARED)
-    row = archive.db.execute(f"select {columns} from {ARTICLES} where id = ?",
-                             [article_id]).fetchone()
-    stored = {name: (json.loads(value) if name in JSON_FIELDS and value else value)
-              for name, value in zip(COMPARED, row)}
+    row = archive.db.execute(
+        f"select {columns} from {ARTICLES} where id = ?", [article_id]
+    ).fetchone()
+    stored = {
+        name: (json.loads(value) if name in JSON_FIELDS and value else value)
+        for name, value in zip(COMPARED, row, strict=False)
+    }
     report.articles += 1
     page = latest_page(archive.db, stored["url"])
     if page is None:
@@ -83,8 +96,9 @@ def _reparse_one(archive: Archive, article_id: int, report: ReparseReport) -> No
         return
     final_url, _, headers, body, fetched_at = page
     content_type = (headers.get("Content-Type") or [None])[0]
-    parsed = parse_article(body, final_url, fetched_at=datetime.fromisoformat(fetched_at),
-                           content_type=content_type)
+    parsed = parse_article(
+        body, final_url, fetched_at=datetime.fromisoformat(fetched_at), content_type=content_type
+    )
     if not parsed.get("is_article"):
         report.not_articles.append(f"{stored['url']}: {parsed.get('reason')}")
         return
@@ -92,8 +106,10 @@ def _reparse_one(archive: Archive, article_id: int, report: ReparseReport) -> No
     article["url"] = stored["url"]
     problems = article_problems(article)  # the archive's one model, as a crawl and an import
     if problems:  # the stored version stays
-        report.not_articles.append(f"{stored['url']}: invalid: " + "; ".join(
-            f"{name}: {wrong}" for name, wrong in problems))
+        report.not_articles.append(
+            f"{stored['url']}: invalid: "
+            + "; ".join(f"{name}: {wrong}" for name, wrong in problems)
+        )
         return
     changed = [name for name in COMPARED if _norm(article.get(name)) != _norm(stored.get(name))]
     if not changed or archive.store_article(article) != CHANGED:

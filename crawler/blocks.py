@@ -14,9 +14,10 @@ _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 BLOCK, CHALLENGE = "cloudflare-block", "cloudflare-challenge"
 
 
-def block_kind(body: bytes, headers=None, title: str | None = None,
-               has_article: bool = False) -> str | None:
-    """"cloudflare-block", "cloudflare-challenge" or None (not a block page).
+def block_kind(
+    body: bytes, headers=None, title: str | None = None, has_article: bool = False
+) -> str | None:
+    """ "cloudflare-block", "cloudflare-challenge" or None (not a block page).
 
     headers: a mapping of response headers (Scrapy's or a dict), when there is a response;
     title: the page's title when the caller has parsed it already; has_article: the parser

@@ -47,6 +47,7 @@ SOURCES = ("auto", "html", "api", "feed")
 # What a Fetch is: its answer goes back to the Discovery method of the same name
 ROBOTS, SITEMAP, FEED, REST, ARTICLE = "robots", "sitemap", "feed", "rest", "article"
 
+
 @dataclass(frozen=True)
 class Fetch:
     """A URL to request (absolute, on the crawled host), and what discovery needs back with
@@ -84,8 +85,11 @@ def nothing_archived(url: str, modified: str | None, wp_id: int | None) -> bool:
 def sitemap_urls_from_robots(body: bytes, base_url: str) -> list[str]:
     """The Sitemap: lines of robots.txt, absolute."""
     text = body.decode("utf-8", "replace")
-    return [urljoin(base_url, line.split(":", 1)[1].strip()) for line in text.splitlines()
-            if line.lstrip().lower().startswith("sitemap:")]
+    return [
+        urljoin(base_url, line.split(":", 1)[1].strip())
+        for line in text.splitlines()
+        if line.lstrip().lower().startswith("sitemap:")
+    ]
 
 
 class Discovery:
@@ -100,11 +104,19 @@ class Discovery:
     # sitemap entries read between two batches handed to the spider
     SITEMAP_BATCH = 500
 
-    def __init__(self, base_url: str, *, source: str = "auto", full: bool = True,
-                 feed_pages: int = 10, max_articles: int | None = None,
-                 since: str | None = None, until: str | None = None,
-                 unchanged: Callable[[str, str | None, int | None], bool] = nothing_archived,
-                 count: Callable[[str], None] = lambda key: None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        source: str = "auto",
+        full: bool = True,
+        feed_pages: int = 10,
+        max_articles: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        unchanged: Callable[[str, str | None, int | None], bool] = nothing_archived,
+        count: Callable[[str], None] = lambda key: None,
+    ):
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}")
         self.base_url = base_url.rstrip("/")
@@ -129,9 +141,13 @@ class Discovery:
         self.feed_done = source not in ("auto", "html", "feed") or feed_pages <= 0
 
     # -- the start ---------------------------------------------------------------------------
-    def start(self, urls: Iterable[str] = (), retries: Iterable[str] = (),
-              listed: Iterable[tuple[str, str | None]] = (),
-              modified_after: str | None = None) -> list[Decision]:
+    def start(
+        self,
+        urls: Iterable[str] = (),
+        retries: Iterable[str] = (),
+        listed: Iterable[tuple[str, str | None]] = (),
+        modified_after: str | None = None,
+    ) -> list[Decision]:
         """What a run asks for first: the given URLs alone, or the pages due to be tried
         again and those the last audit found listed and not archived ((url, lastmod), newest
         first), then the REST API's first page (or robots.txt, or the feed).
@@ -140,8 +156,9 @@ class Discovery:
         urls = list(urls)
         if urls:
             return [f for url in urls for f in self.article(url, "url", None, force=True)]
-        out: list[Decision] = [f for url in retries
-                               for f in self.article(url, "retry", None, force=True)]
+        out: list[Decision] = [
+            f for url in retries for f in self.article(url, "retry", None, force=True)
+        ]
         out += [f for url, lastmod in listed for f in self.article(url, "listing", lastmod)]
         if self.source == "html":  # with auto, robots.txt is read only if REST fails
             out.append(self._fetch(site.ROBOTS_PATH, ROBOTS, fallback=0))
@@ -157,19 +174,30 @@ class Discovery:
 
     # -- the REST API ----------------------------------------------------------------------------
     def _rest_fetch(self, page: int, modified_after: str | None) -> Fetch:
-        params = {"per_page": site.REST_PER_PAGE, "page": page, "_embed": 1,
-                  "orderby": "modified", "order": "desc"}
+        params = {
+            "per_page": site.REST_PER_PAGE,
+            "page": page,
+            "_embed": 1,
+            "orderby": "modified",
+            "order": "desc",
+        }
         if modified_after:
             params["modified_after"] = modified_after
         # core compares after/before with post_date, Santiago wall time, both exclusive
         if self.since:
-            params["after"] = (datetime.fromisoformat(self.since) - timedelta(seconds=1)
-                               ).strftime(site.REST_MODIFIED_AFTER_FORMAT)
+            params["after"] = (datetime.fromisoformat(self.since) - timedelta(seconds=1)).strftime(
+                site.REST_MODIFIED_AFTER_FORMAT
+            )
         if self.until:
-            params["before"] = (datetime.fromisoformat(self.until) + timedelta(days=1)
-                                ).strftime(site.REST_MODIFIED_AFTER_FORMAT)
-        return self._fetch(f"{site.REST_POSTS_PATH}?{urlencode(params)}", REST, page=page,
-                           modified_after=modified_after)
+            params["before"] = (datetime.fromisoformat(self.until) + timedelta(days=1)).strftime(
+                site.REST_MODIFIED_AFTER_FORMAT
+            )
+        return self._fetch(
+            f"{site.REST_POSTS_PATH}?{urlencode(params)}",
+            REST,
+            page=page,
+            modified_after=modified_after,
+        )
 
     def rest(self, fetch: Fetch, posts: list, total_pages: int) -> list[Decision]:
         """A page of the REST API, read (crawler.parsers.rest.rest_posts): the posts whose
@@ -204,8 +232,9 @@ class Discovery:
         """The REST post (or feed item) of the page at url, popped: each is merged once."""
         return self.rest_posts.pop(canonical_url(url, self.base_url), None)
 
-    def rest_failed(self, fetch: Fetch, reason: str, status: int | None = None,
-                    body: bytes = b"", headers=None) -> list[Decision]:
+    def rest_failed(
+        self, fetch: Fetch, reason: str, status: int | None = None, body: bytes = b"", headers=None
+    ) -> list[Decision]:
         """The REST API answered with an error, or not with a posts list: it is off (or
         blocked), and the sitemaps stand in. A 400 past the last page is WordPress saying
         there is no such page."""
@@ -213,14 +242,24 @@ class Discovery:
             return []
         self.rest_state = "failed"
         self.count(REST_FAILED)
-        log.warning("the REST API did not answer (%s): %s", reason,
-                    "falling back to the sitemaps" if self.source == "auto"
-                    else "no other source was asked for")
+        log.warning(
+            "the REST API did not answer (%s): %s",
+            reason,
+            "falling back to the sitemaps"
+            if self.source == "auto"
+            else "no other source was asked for",
+        )
         out: list[Decision] = []
         if self.source == "api":
             blocked = block_kind(body, headers) is not None
-            out.append(self._problem(fetch.url, f"REST API: {reason}", status,
-                                     DISCOVERY_BLOCKED if blocked else DISCOVERY_FAILED))
+            out.append(
+                self._problem(
+                    fetch.url,
+                    f"REST API: {reason}",
+                    status,
+                    DISCOVERY_BLOCKED if blocked else DISCOVERY_FAILED,
+                )
+            )
         if self.source == "auto":
             out.append(self._fetch(site.ROBOTS_PATH, ROBOTS, fallback=0))
         return out + self._feed_start() + self._release_sitemaps()
@@ -233,8 +272,9 @@ class Discovery:
         out = [] if named else self._sitemaps(self._next_sitemap_path(fetch))
         return out + self._sitemaps([self._fetch(url, SITEMAP, fallback=0) for url in named])
 
-    def sitemap(self, fetch: Fetch, body: bytes | Iterable[bytes], max_size: int = 0,
-                headers=None) -> Iterator[list[Decision]]:
+    def sitemap(
+        self, fetch: Fetch, body: bytes | Iterable[bytes], max_size: int = 0, headers=None
+    ) -> Iterator[list[Decision]]:
         """A sitemap (or sitemap index, gzipped or not), read as a stream: batches of
         decisions, the first ones while most of it is still unread. The caller may stop
         iterating at any time (the crawl is stopping). max_size: the most XML read (inflated,
@@ -273,8 +313,9 @@ class Discovery:
         own URL), tried when robots.txt or a sitemap named by it leads to none."""
         fallback = after.fallback
         while fallback is not None and fallback < len(site.SITEMAP_PATHS):
-            guess = self._fetch(site.SITEMAP_PATHS[fallback], SITEMAP, fallback=fallback + 1,
-                                guessed=True)
+            guess = self._fetch(
+                site.SITEMAP_PATHS[fallback], SITEMAP, fallback=fallback + 1, guessed=True
+            )
             if guess.url != after.url:
                 return [guess]
             fallback += 1
@@ -306,8 +347,9 @@ class Discovery:
         self.feed_started = True
         return [self._fetch(site.FEED_PATH, FEED)]
 
-    def feed(self, fetch: Fetch, posts: list[dict] | None, body: bytes = b"",
-             headers=None) -> list[Decision]:
+    def feed(
+        self, fetch: Fetch, posts: list[dict] | None, body: bytes = b"", headers=None
+    ) -> list[Decision]:
         """A feed page, read (crawler.parsers.feed.parse_feed; None: not a feed at all):
         the pages of its new items, and the next page while they are new."""
         if not posts:
@@ -331,11 +373,18 @@ class Discovery:
         older = self.since and all((p.get("published_date") or "9") < self.since for p in posts)
         # newest first: in an incremental run, a page of archived posts means the rest are too;
         # past --since, every later page is older still
-        if (fresh or self.full) and not older and fetch.page < self.feed_pages \
-                and not self.limit_reached():
+        if (
+            (fresh or self.full)
+            and not older
+            and fetch.page < self.feed_pages
+            and not self.limit_reached()
+        ):
             next_page = fetch.page + 1
-            out.append(self._fetch(f"{site.FEED_PATH}?{site.FEED_PAGE_PARAM}={next_page}",
-                                   FEED, page=next_page))
+            out.append(
+                self._fetch(
+                    f"{site.FEED_PATH}?{site.FEED_PAGE_PARAM}={next_page}", FEED, page=next_page
+                )
+            )
         else:
             out += self._feed_finished()
         return out
@@ -349,8 +398,11 @@ class Discovery:
         """A discovery page that answered, but not with what was asked for: a block page says
         so (Cloudflare), anything else is what (an article page at a sitemap URL, say)."""
         blocked = block_kind(body, headers)
-        return [self._problem(fetch.url, blocked or what, None,
-                              DISCOVERY_BLOCKED if blocked else DISCOVERY_FAILED)]
+        return [
+            self._problem(
+                fetch.url, blocked or what, None, DISCOVERY_BLOCKED if blocked else DISCOVERY_FAILED
+            )
+        ]
 
     def absent(self, fetch: Fetch, status: int | None) -> bool:
         """A 404 for robots.txt, for a guessed sitemap path or for the feed page after the last
@@ -360,11 +412,23 @@ class Discovery:
     def failed(self, fetch: Fetch, status: int | None) -> list[Decision]:
         """A discovery request (not REST's) failed; the caller records it unless absent()."""
         out: list[Decision] = list(self._feed_finished()) if fetch.kind == FEED else []
-        if self.absent(fetch, status) and fetch.guessed \
-                and fetch.fallback >= len(site.SITEMAP_PATHS):
-            out.append(self._problem(fetch.url, (
-                "no sitemap (robots.txt names none, and " + " and ".join(site.SITEMAP_PATHS)
-                + " answer 404)"), 404, DISCOVERY_FAILED))
+        if (
+            self.absent(fetch, status)
+            and fetch.guessed
+            and fetch.fallback >= len(site.SITEMAP_PATHS)
+        ):
+            out.append(
+                self._problem(
+                    fetch.url,
+                    (
+                        "no sitemap (robots.txt names none, and "
+                        + " and ".join(site.SITEMAP_PATHS)
+                        + " answer 404)"
+                    ),
+                    404,
+                    DISCOVERY_FAILED,
+                )
+            )
         if fetch.kind == ROBOTS:
             out += self._sitemaps(self._next_sitemap_path(fetch))
         elif fetch.kind == SITEMAP:
@@ -391,8 +455,9 @@ class Discovery:
             self.skipped.add(url)
             self.count(SKIPPED_UNCHANGED)
 
-    def article(self, link: str, source: str, lastmod: str | None,
-                force: bool = False) -> list[Fetch]:
+    def article(
+        self, link: str, source: str, lastmod: str | None, force: bool = False
+    ) -> list[Fetch]:
         """The page of an article, unless it is already scheduled, the archive has it as new
         as lastmod (its source's time for it), or max_articles is reached."""
         url = canonical_url(link, self.base_url)

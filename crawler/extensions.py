@@ -64,9 +64,11 @@ class Progress:
         rate = done / elapsed
         left = max(scheduled - done, 0)
         eta = _duration(left / rate) if rate > 0 and left else "-"
-        return (f"{done}/{scheduled} pages, {archived} articles ({get(o.ARTICLES_NEW)} new, "
-                f"{get(o.ARTICLES_CHANGED)} changed), {get(o.SKIPPED_UNCHANGED)} not fetched, "
-                f"{rate:.1f} pages/s, {eta} left")
+        return (
+            f"{done}/{scheduled} pages, {archived} articles ({get(o.ARTICLES_NEW)} new, "
+            f"{get(o.ARTICLES_CHANGED)} changed), {get(o.SKIPPED_UNCHANGED)} not fetched, "
+            f"{rate:.1f} pages/s, {eta} left"
+        )
 
     def show(self) -> None:
         sys.stderr.write("\r" + self.line() + "\033[K")

@@ -27,15 +27,15 @@ from scrapy.exceptions import NotConfigured
 from archive import outcomes as o
 from archive.db import open_for_writing, sqlite_message
 from archive.images import (
-    add_media_url,
-    kept_from,
     BODY,
     IMAGE,
     LEAD,
     STYLESHEET,
     NotKept,
+    add_media_url,
     is_kept,
     keep_media,
+    kept_from,
     kept_urls,
     link_images,
     media_type,
@@ -175,8 +175,9 @@ class ImagesPipeline:
         try:
             digest = kept_from(self.db, target)
             if digest is not None:  # the same upload, kept under another URL
-                add_media_url(self.db, url, digest, target, utc_now(),
-                              self.stats.get_value(o.RUN_ID))
+                add_media_url(
+                    self.db, url, digest, target, utc_now(), self.stats.get_value(o.RUN_ID)
+                )
                 return self._kept(url, kind)
         except sqlite3.Error as err:
             return self._not_stored(err)
@@ -190,8 +191,16 @@ class ImagesPipeline:
             return self._failed(url, kind, outcome)
         content_type, body, fetched_url = outcome
         try:
-            keep_media(self.db, url, kind, content_type, body, fetched_url, utc_now(),
-                       self.stats.get_value(o.RUN_ID))
+            keep_media(
+                self.db,
+                url,
+                kind,
+                content_type,
+                body,
+                fetched_url,
+                utc_now(),
+                self.stats.get_value(o.RUN_ID),
+            )
         except sqlite3.Error as err:
             return self._not_stored(err)
         self._kept(url, kind)
@@ -202,8 +211,9 @@ class ImagesPipeline:
         request = scrapy.Request(target, meta={"download_maxsize": self.maxsize})
         try:
             response = await self.crawler.engine.download_async(request)
-            content_type = media_type(kind, _header(response, b"Content-Type"),
-                                      _checked(response, self.maxsize))
+            content_type = media_type(
+                kind, _header(response, b"Content-Type"), _checked(response, self.maxsize)
+            )
         except NotKept as reason:
             return str(reason)
         except Exception as err:  # noqa: BLE001 (robots.txt, too large, network: any is a reason)

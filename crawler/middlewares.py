@@ -105,8 +105,11 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return response  # a block or challenge does not lift by asking again at once
         retry_after = _seconds(response.headers.get(b"Retry-After"))
         if retry_after > self.backoff_max:  # not in this run: a later run tries it again
-            log.info("%s asks to wait %.0f s (Retry-After): left for a later run",
-                     request.url, retry_after)
+            log.info(
+                "%s asks to wait %.0f s (Retry-After): left for a later run",
+                request.url,
+                retry_after,
+            )
             return response
         delay = self._delay(request, retry_after)
         retry = self._retry(request, response_status_message(response.status))
@@ -124,8 +127,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_exception(self, request, exception, spider=None):
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry"):
             return None
-        if _unreachable(exception) and request.meta.get("retry_times", 0) >= \
-                self.UNREACHABLE_RETRIES:
+        if (
+            _unreachable(exception)
+            and request.meta.get("retry_times", 0) >= self.UNREACHABLE_RETRIES
+        ):
             return None
         retry = self._retry(request, exception)
         if retry is None:
@@ -142,9 +147,10 @@ def _unreachable(exception) -> bool:
     from twisted.internet.error import ConnectionRefusedError, DNSLookupError
 
     kinds = (ConnectionRefusedError, DNSLookupError) + tuple(
-        getattr(scrapy.exceptions, name) for name in
-        ("DownloadConnectionRefusedError", "CannotResolveHostError")
-        if hasattr(scrapy.exceptions, name))
+        getattr(scrapy.exceptions, name)
+        for name in ("DownloadConnectionRefusedError", "CannotResolveHostError")
+        if hasattr(scrapy.exceptions, name)
+    )
     return isinstance(exception, kinds)
 
 
@@ -188,8 +194,10 @@ class _OnTheSite:
         try:
             return super()._redirect(redirected, request, reason)
         except IgnoreRequest:
-            raise RedirectFailure(f"more than {self.max_redirect_times} redirects "
-                                  f"({chain[0]} -> ... -> {redirected.url})") from None
+            raise RedirectFailure(
+                f"more than {self.max_redirect_times} redirects "
+                f"({chain[0]} -> ... -> {redirected.url})"
+            ) from None
 
     def handle_referer(self, request, response) -> None:
         """The crawl sends no Referer (settings: RefererMiddleware is off), redirected or not."""
@@ -213,12 +221,15 @@ class SiteMetaRefreshMiddleware(_OnTheSite, MetaRefreshMiddleware):
     HEAD_BYTES = 4096
 
     def process_response(self, request, response, spider=None):
-        if (request.meta.get("dont_redirect", False) or request.method == "HEAD"
-                or not isinstance(response, HtmlResponse)
-                or urlsplit(request.url).scheme not in ("http", "https")):
+        if (
+            request.meta.get("dont_redirect", False)
+            or request.method == "HEAD"
+            or not isinstance(response, HtmlResponse)
+            or urlsplit(request.url).scheme not in ("http", "https")
+        ):
             return response
         encoding = response.encoding
-        head = response.body[:self.HEAD_BYTES].decode(encoding, "replace")
+        head = response.body[: self.HEAD_BYTES].decode(encoding, "replace")
         base = html.get_base_url(head, response.url, encoding)
         interval, url = html.get_meta_refresh(head, base, encoding, ignore_tags=self._ignore_tags)
         if not url:

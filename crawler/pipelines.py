@@ -13,10 +13,10 @@ from twisted.internet import defer, threads
 
 from archive import outcomes as o
 from archive.db import sqlite_message
-from crawler import drift
 from archive.model import article_problems
 from archive.raw import keep_response, prepared
 from archive.store import Archive, utc_now
+from crawler import drift
 from crawler.items import Article, Failure
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,10 @@ class ValidatePipeline:
         if missing:  # the page may be mended: tried again by later runs
             return Failure(url=item["url"], reason=f"missing {', '.join(missing)}", retry="later")
         if problems:
-            return Failure(url=item["url"], reason="invalid: " + "; ".join(
-                f"{name}: {wrong}" for name, wrong in problems))
+            return Failure(
+                url=item["url"],
+                reason="invalid: " + "; ".join(f"{name}: {wrong}" for name, wrong in problems),
+            )
         return item
 
 
@@ -75,8 +77,10 @@ class DedupePipeline:
         if wp_id is not None:
             known = self.wp_ids.get(wp_id)
             if known and known != url:
-                raise DropItem(f"a duplicate: post {wp_id} was archived as {known} in this run",
-                               log_level="INFO")
+                raise DropItem(
+                    f"a duplicate: post {wp_id} was archived as {known} in this run",
+                    log_level="INFO",
+                )
             self.wp_ids[wp_id] = url
         self.urls.add(url)
         return item
@@ -88,8 +92,11 @@ class OneLineDrops(LogFormatter):
 
     def dropped(self, item, exception, response, spider=None):
         entry = super().dropped(item, exception, response, spider)
-        return {**entry, "msg": "Dropped %(url)s: %(exception)s",
-                "args": {"url": item.get("url"), "exception": exception}}
+        return {
+            **entry,
+            "msg": "Dropped %(url)s: %(exception)s",
+            "args": {"url": item.get("url"), "exception": exception},
+        }
 
 
 class StorePipeline:
@@ -112,14 +119,17 @@ class StorePipeline:
         pipeline = cls(crawler)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         if crawler.settings.getbool("KEEP_RESPONSES", True):
-            crawler.signals.connect(pipeline.response_received,
-                                    signal=signals.response_received)
+            crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
             crawler.signals.connect(pipeline.page_parsed, signal=page_parsed)
         return pipeline
 
     # the spider's callbacks, by what they read; robots.txt is not kept
-    SOURCES = {"parse_article": "html", "parse_rest_page": "rest", "parse_feed": "feed",
-               "parse_sitemap": "sitemap"}
+    SOURCES = {
+        "parse_article": "html",
+        "parse_rest_page": "rest",
+        "parse_feed": "feed",
+        "parse_sitemap": "sitemap",
+    }
 
     def response_received(self, response, request, spider=None):
         """Every page the spider reads is kept as it came (archive.raw), redirects resolved:
@@ -138,8 +148,10 @@ class StorePipeline:
 
     def _keep_page(self, response, request, source, ready) -> None:
         asked = (request.meta.get("redirect_urls") or [request.url])[0]
-        headers = {k.decode("latin-1"): [v.decode("latin-1") for v in values]
-                   for k, values in response.headers.items()}
+        headers = {
+            k.decode("latin-1"): [v.decode("latin-1") for v in values]
+            for k, values in response.headers.items()
+        }
         fetched_at = utc_now()
         if ready is not None:
             self._keep(asked, response, headers, fetched_at, source, ready)
@@ -147,22 +159,37 @@ class StorePipeline:
         # hashed and compressed on a thread (the crawl's own thread is its bottleneck), then
         # written on this one, which alone uses the archive's connection
         pending = threads.deferToThread(prepared, response.body)
-        pending.addCallback(lambda ready: self._keep(
-            asked, response, headers, fetched_at, source, ready))
-        pending.addErrback(lambda failure: self._keep(
-            asked, response, headers, fetched_at, source, None))
+        pending.addCallback(
+            lambda ready: self._keep(asked, response, headers, fetched_at, source, ready)
+        )
+        pending.addErrback(
+            lambda failure: self._keep(asked, response, headers, fetched_at, source, None)
+        )
         self.keeping.add(pending)
         pending.addBoth(lambda _: self.keeping.discard(pending))
 
     def _keep(self, asked, response, headers, fetched_at, source, ready) -> None:
         try:
-            if keep_response(self.archive.db, asked, response.url, response.status, headers,
-                             response.body, fetched_at, source, self.run_id, ready):
+            if keep_response(
+                self.archive.db,
+                asked,
+                response.url,
+                response.status,
+                headers,
+                response.body,
+                fetched_at,
+                source,
+                self.run_id,
+                ready,
+            ):
                 self.stats.inc_value(o.RESPONSES_KEPT)
         except sqlite3.Error as err:  # the article itself may still be stored: say it once
             if not self.stats.get_value(o.RESPONSES_NOT_KEPT):
-                log.error("could not keep the page %s: %s", response.url,
-                          sqlite_message(self.archive_path, err))
+                log.error(
+                    "could not keep the page %s: %s",
+                    response.url,
+                    sqlite_message(self.archive_path, err),
+                )
             self.stats.inc_value(o.RESPONSES_NOT_KEPT)
 
     def open_spider(self, spider=None):
@@ -184,8 +211,13 @@ class StorePipeline:
     def _close(self, reason):
         try:
             if self.own_run:
-                status = "finished" if reason == "finished" else "interrupted" \
-                    if reason == "shutdown" else reason
+                status = (
+                    "finished"
+                    if reason == "finished"
+                    else "interrupted"
+                    if reason == "shutdown"
+                    else reason
+                )
                 self.archive.finish_run(self.run_id, status, self.counts, self.stats.get_stats())
         except sqlite3.Error as err:
             log.error("could not record the end of run %s: %s", self.run_id, err)
@@ -195,13 +227,17 @@ class StorePipeline:
     def process_item(self, item, spider=None):
         try:
             if isinstance(item, Failure):
-                self.archive.record_failure(item["url"], item["reason"], item.get("status"),
-                                            run_id=self.run_id)
+                self.archive.record_failure(
+                    item["url"], item["reason"], item.get("status"), run_id=self.run_id
+                )
                 if item.get("retry"):
                     self.archive.schedule_retry(
-                        item["url"], item["reason"], final=item["retry"] == "final",
+                        item["url"],
+                        item["reason"],
+                        final=item["retry"] == "final",
                         first_delay_hours=self.settings.getfloat("RETRY_LATER_FIRST_HOURS", 6),
-                        give_up_after=self.settings.getint("RETRY_LATER_GIVE_UP_AFTER", 8))
+                        give_up_after=self.settings.getint("RETRY_LATER_GIVE_UP_AFTER", 8),
+                    )
                 self._count("failures")
                 return item
             # the item's own values (store_article reads them, never changes them)
@@ -216,7 +252,8 @@ class StorePipeline:
                 self.stats.set_value(o.ARCHIVE_ERROR, sqlite_message(self.archive_path, err))
                 log.error("%s", sqlite_message(self.archive_path, err))
                 deferred_from_coro(
-                    self.crawler.engine.close_spider_async(reason="archive_write_failed"))
+                    self.crawler.engine.close_spider_async(reason="archive_write_failed")
+                )
             raise DropItem(f"not stored: {err}", log_level="DEBUG") from err
         self._count(outcome)
         return item

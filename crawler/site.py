@@ -51,8 +51,13 @@ SECTIONS = {
 # Current tagDiv Cloud templates first, then the older Newspaper template, pre-tagDiv themes,
 # AMP, and the markup WordPress core emits in any theme (block themes included).
 TITLE = (
-    "h1.tdb-title-text", "h1.entry-title", "h1.td-post-title", "h1.wp-block-post-title",
-    "h1.amp-wp-title", "article h1", "header h1",
+    "h1.tdb-title-text",
+    "h1.entry-title",
+    "h1.td-post-title",
+    "h1.wp-block-post-title",
+    "h1.amp-wp-title",
+    "article h1",
+    "header h1",
 )
 BODY = (
     "div.td-post-content",
@@ -92,17 +97,30 @@ DATE_TEXT = (
     "article header time",
 )
 CATEGORY = (
-    "a.tdb-entry-category", "ul.td-category li a", "div.taxonomy-category a",
-    ".amp-wp-tax-category a", "span.cat-links a", "a[rel~=category]",
+    "a.tdb-entry-category",
+    "ul.td-category li a",
+    "div.taxonomy-category a",
+    ".amp-wp-tax-category a",
+    "span.cat-links a",
+    "a[rel~=category]",
 )
 AUTHOR = (
-    "a.tdb-author-name", "div.td-post-author-name a", ".wp-block-post-author__name",
-    "span.amp-wp-byline", "span.byline .author", "a[rel~=author]", "span.author a",
+    "a.tdb-author-name",
+    "div.td-post-author-name a",
+    ".wp-block-post-author__name",
+    "span.amp-wp-byline",
+    "span.byline .author",
+    "a[rel~=author]",
+    "span.author a",
     "p.autor",
 )
 TAG = (
-    "ul.tdb-tags a", "ul.td-tags a", "div.taxonomy-post_tag a", ".amp-wp-tax-tag a",
-    "span.tags-links a", "a[rel~=tag]:not([rel~=category])",
+    "ul.tdb-tags a",
+    "ul.td-tags a",
+    "div.taxonomy-post_tag a",
+    ".amp-wp-tax-tag a",
+    "span.tags-links a",
+    "a[rel~=tag]:not([rel~=category])",
 )
 
 # The article's own region: the smallest element around its body that also holds the
@@ -121,26 +139,61 @@ EMBED_WRAPPER_TEXT = "figure.wp-block-embed div.wp-block-embed__wrapper"
 # Where an embed stood, body_html keeps it: a tweet's or an Instagram post's own quote (its
 # text, author and link, as WordPress stores it under the widget), or else a link to it.
 # Tag -> the classes that make it an embed (None: any such element).
-EMBED_ELEMENTS = {"figure": ("wp-block-embed",), "blockquote": ("twitter-tweet",
-                  "instagram-media"), "iframe": None, "amp-youtube": None}
+EMBED_ELEMENTS = {
+    "figure": ("wp-block-embed",),
+    "blockquote": ("twitter-tweet", "instagram-media"),
+    "iframe": None,
+    "amp-youtube": None,
+}
 YOUTUBE_ID_URL = "https://www.youtube.com/watch?v={}"
 
 # Removed from the body before reading its text: these elements, and any element with one
 # of these classes.
-BODY_NOISE_TAGS = ("script", "style", "noscript", "iframe", "form", "ins", "amp-ad",
-                   "amp-youtube", "aside", "button", "svg")
+BODY_NOISE_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "form",
+    "ins",
+    "amp-ad",
+    "amp-youtube",
+    "aside",
+    "button",
+    "svg",
+)
 BODY_NOISE_CLASSES = (
-    "td-a-rec", "td-g-rec", "td-post-sharing", "td_block_related_posts", "tdb-author-box",
-    "td-author-box", "author-box", "saboxplugin-wrap", "sharedaddy", "jp-relatedposts",
-    "yarpp-related", "twitter-tweet", "instagram-media", "wp-block-embed", "newsletter",
-    "td_block_newsletter", "mc4wp-form",
+    "td-a-rec",
+    "td-g-rec",
+    "td-post-sharing",
+    "td_block_related_posts",
+    "tdb-author-box",
+    "td-author-box",
+    "author-box",
+    "saboxplugin-wrap",
+    "sharedaddy",
+    "jp-relatedposts",
+    "yarpp-related",
+    "twitter-tweet",
+    "instagram-media",
+    "wp-block-embed",
+    "newsletter",
+    "td_block_newsletter",
+    "mc4wp-form",
 )
 # Body paragraphs that are navigation, not text (matched on the start of the paragraph).
-BODY_NOISE_PHRASES = ("lee también", "lea también", "sigue leyendo", "te puede interesar",
-                      "revisa también", "también te puede interesar",
-                      "suscríbete a nuestro newsletter")
+BODY_NOISE_PHRASES = (
+    "lee también",
+    "lea también",
+    "sigue leyendo",
+    "te puede interesar",
+    "revisa también",
+    "también te puede interesar",
+    "suscríbete a nuestro newsletter",
+)
 BODY_NOISE_PARAGRAPH = re.compile(
-    r"^\s*(" + "|".join(re.escape(p) for p in BODY_NOISE_PHRASES) + r")\b", re.IGNORECASE)
+    r"^\s*(" + "|".join(re.escape(p) for p in BODY_NOISE_PHRASES) + r")\b", re.IGNORECASE
+)
 # A photo credit at the end of a caption, or the whole caption.
 CAPTION_CREDIT = re.compile(
     r"\s*[(\[|–—-]?\s*(foto|fotos|imagen|crédito|credito|photo|foto referencial)s?\s*:"
@@ -152,10 +205,12 @@ CAPTION_CREDIT = re.compile(
 # 14/07/2011 | Por El Ciudadano". Looked for in the elements that follow the headline.
 META_LINE_LOOKAHEAD = 40  # elements after the headline, in document order
 META_LINE_MAX_CHARS = 200  # a longer text is not a meta line
-META_LINE_DATE = re.compile(r"\b(?:publicad[oa]|fecha)\s*(?:el|:)?\s*(?P<date>[^|•·]+)",
-                            re.IGNORECASE)
-META_LINE_BYLINE = re.compile(r"(?:^|[|•·]\s*)(?P<credit>(?:por|escrito por)\s*:?\s+[^|•·]+)",
-                              re.IGNORECASE)
+META_LINE_DATE = re.compile(
+    r"\b(?:publicad[oa]|fecha)\s*(?:el|:)?\s*(?P<date>[^|•·]+)", re.IGNORECASE
+)
+META_LINE_BYLINE = re.compile(
+    r"(?:^|[|•·]\s*)(?P<credit>(?:por|escrito por)\s*:?\s+[^|•·]+)", re.IGNORECASE
+)
 AUTHOR_PREFIX = re.compile(r"^\s*(por|by|von|escrito por)\s*:?\s+", re.IGNORECASE)
 # Between the people of one credit: commas always; "y", "and", "und", "&" only between full
 # names ("Felipe Soto y Daniela Muñoz", not "José Ortega y Gasset").
@@ -164,7 +219,9 @@ AUTHOR_PAIR_SEPARATOR = re.compile(r"\s+(?:y|and|und|&)\s+", re.IGNORECASE)
 # The source a credit names after the people: not an author.
 AUTHOR_SOURCE_TAIL = re.compile(
     r"\s*[,;]?\s*\b(?:con informaci[oó]n de|con datos de|with information from|"
-    r"mit material von)\b.*$", re.IGNORECASE)
+    r"mit material von)\b.*$",
+    re.IGNORECASE,
+)
 # " | El Ciudadano", " - El Ciudadano" at the end of a title.
 TITLE_SUFFIX = re.compile(r"\s*[|\-–—]\s*El Ciudadano\s*$", re.IGNORECASE)
 
@@ -237,6 +294,12 @@ NON_ARTICLE_BODY_CLASSES = {
     "home": "listing page",
     "blog": "listing page",
 }
-ARTICLE_TYPES = {"Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle",
-                 "OpinionNewsArticle", "AnalysisNewsArticle"}
+ARTICLE_TYPES = {
+    "Article",
+    "NewsArticle",
+    "BlogPosting",
+    "ReportageNewsArticle",
+    "OpinionNewsArticle",
+    "AnalysisNewsArticle",
+}
 LISTING_TYPES = {"CollectionPage", "SearchResultsPage", "ProfilePage"}

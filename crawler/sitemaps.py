@@ -41,8 +41,9 @@ class SitemapTooLarge(SitemapError):
     """More than max_size bytes of XML (once inflated): reading stopped there."""
 
 
-def iter_sitemap_entries(data: bytes | Iterable[bytes], max_size: int = 0
-                         ) -> Iterator[SitemapEntry]:
+def iter_sitemap_entries(
+    data: bytes | Iterable[bytes], max_size: int = 0
+) -> Iterator[SitemapEntry]:
     """Every entry of the sitemap in data, in document order, as it is read.
 
     data: the sitemap's bytes, or its bytes in pieces (say, as they come off a socket); gzip
@@ -53,15 +54,22 @@ def iter_sitemap_entries(data: bytes | Iterable[bytes], max_size: int = 0
     an RSS feed, garbage). Entries without a <loc> are skipped; text is stripped.
     """
     parser = etree.XMLPullParser(
-        events=("end",), tag=("{*}url", "{*}sitemap"), recover=True,
-        resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True,
-        remove_pis=True)
+        events=("end",),
+        tag=("{*}url", "{*}sitemap"),
+        recover=True,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
     read = 0
     for chunk in _xml_chunks(data):
         read += len(chunk)
         if max_size and read > max_size:
-            raise SitemapTooLarge(f"sitemap larger than {_megabytes(max_size)} "
-                                  "(DOWNLOAD_MAXSIZE); read up to there")
+            raise SitemapTooLarge(
+                f"sitemap larger than {_megabytes(max_size)} (DOWNLOAD_MAXSIZE); read up to there"
+            )
         parser.feed(chunk)
         yield from _entries(parser)
     try:
@@ -104,7 +112,7 @@ def _pieces(data: bytes | Iterable[bytes]) -> Iterator[bytes]:
     if isinstance(data, (bytes, bytearray, memoryview)):
         view = memoryview(data)
         for start in range(0, len(view), CHUNK):
-            yield bytes(view[start:start + CHUNK])
+            yield bytes(view[start : start + CHUNK])
     else:
         yield from (bytes(piece) for piece in data if piece)
 

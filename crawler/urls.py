@@ -36,16 +36,20 @@ def rebase(url: str, base: str) -> str:
     parts = urlsplit(absolute)
     base_parts = urlsplit(base)
     if parts.hostname in site.HOSTS or parts.netloc == base_parts.netloc:
-        return urlunsplit((base_parts.scheme, base_parts.netloc, parts.path or "/",
-                           parts.query, ""))
+        return urlunsplit(
+            (base_parts.scheme, base_parts.netloc, parts.path or "/", parts.query, "")
+        )
     return absolute
 
 
 def strip_tracking(url: str) -> str:
     """Drop utm_*, fbclid and friends, and the fragment; keep meaningful query parameters."""
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not site.TRACKING_PARAMS.match(k)]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not site.TRACKING_PARAMS.match(k)
+    ]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 

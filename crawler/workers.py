@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import fcntl
 import logging
 import os
@@ -103,10 +104,8 @@ class _Worker(asyncio.Protocol):
         calls_read, self.calls = os.pipe()
         self.replies, replies_write = os.pipe()
         for fd in (self.calls, self.replies):
-            try:
+            with contextlib.suppress(OSError):  # a smaller pipe: a page goes in a few writes
                 fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES)
-            except OSError:
-                pass  # a smaller pipe: a page goes in a few writes
         self.pid = os.fork()
         if self.pid == 0:  # the worker
             status = 0
@@ -146,7 +145,8 @@ class _Worker(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         # the transports own these files (an fd each, no buffer) and close them
         self.writer, _ = await loop.connect_write_pipe(
-            lambda: _WriteEnd(self), os.fdopen(self.calls, "wb", buffering=0))
+            lambda: _WriteEnd(self), os.fdopen(self.calls, "wb", buffering=0)
+        )
         await loop.connect_read_pipe(lambda: self, os.fdopen(self.replies, "rb", buffering=0))
 
     # the read end of the replies pipe (asyncio.Protocol)
@@ -158,7 +158,7 @@ class _Worker(asyncio.Protocol):
             if len(self.buffer) < end:
                 return
             future = self.pending.popleft()
-            reply = bytes(self.buffer[HEADER.size:end])
+            reply = bytes(self.buffer[HEADER.size : end])
             del self.buffer[:end]
             try:
                 ok, value, remote = pickle.loads(reply)
@@ -189,8 +189,11 @@ class _Worker(asyncio.Protocol):
     def stop(self) -> None:
         """An idle worker is told to stop (an empty call) and given STOP_SECONDS to end; one
         that holds calls, whose results nobody waits for any more, or is dead, is killed."""
-        idle = not self.dead and not self.pending and (
-            self.writer is None or not self.writer.get_write_buffer_size())
+        idle = (
+            not self.dead
+            and not self.pending
+            and (self.writer is None or not self.writer.get_write_buffer_size())
+        )
         if idle:
             try:  # an empty pipe takes these 8 bytes at once
                 if self.writer is None:
@@ -238,8 +241,7 @@ class Parsers:
     def __init__(self, processes: int, log_level: str | int = logging.DEBUG):
         self.workers: list[_Worker] = []
         for _ in range(max(processes, 0)):
-            worker = _Worker([fd for w in self.workers for fd in (w.calls, w.replies)],
-                             log_level)
+            worker = _Worker([fd for w in self.workers for fd in (w.calls, w.replies)], log_level)
             worker.on_death = self._worker_died
             self.workers.append(worker)
 

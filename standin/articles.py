@@ -256,7 +256,7 @@ def new_article(number: int, published: str) -> dict:
         "modified": published,
         "image": None,
         "body": f"<p>La bajada de la nota número {number}.</p>\n"
-                f"<p>El primer párrafo de la nota número {number} cuenta lo que pasó.</p>\n",
+        f"<p>El primer párrafo de la nota número {number} cuenta lo que pasó.</p>\n",
     }
 
 

@@ -41,11 +41,24 @@ class _Articles(list):
         def method(self, *args, **kwargs):
             self.version += 1
             return getattr(list, name)(self, *args, **kwargs)
+
         method.__name__ = name
         return method
 
-    for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",
-                  "insert", "pop", "remove", "clear", "sort", "reverse"):
+    for _name in (
+        "__setitem__",
+        "__delitem__",
+        "__iadd__",
+        "__imul__",
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "clear",
+        "sort",
+        "reverse",
+    ):
         locals()[_name] = _changed(_name)
     del _name, _changed
 
@@ -67,14 +80,23 @@ class StandInSite:
     """Serve the stand-in on 127.0.0.1; blocked=True answers like Cloudflare in a block period
     (every page 403 except the RSS feed)."""
 
-    def __init__(self, port: int = 0, articles: list[dict] | None = None, blocked: bool = False,
-                 core_sitemaps: bool = False, redirects: dict[str, str] | None = None,
-                 extra_urls: list[str] | None = None, delay: float = 0.0,
-                 pages: dict[str, bytes] | None = None, rest_blocked: bool = False,
-                 html_blocked: bool = False, errors: dict[str, int] | None = None,
-                 throttle: dict[str, tuple[int, str]] | None = None,
-                 hang: set[str] | None = None,
-                 media: dict[str, tuple[str, bytes]] | None = None):
+    def __init__(
+        self,
+        port: int = 0,
+        articles: list[dict] | None = None,
+        blocked: bool = False,
+        core_sitemaps: bool = False,
+        redirects: dict[str, str] | None = None,
+        extra_urls: list[str] | None = None,
+        delay: float = 0.0,
+        pages: dict[str, bytes] | None = None,
+        rest_blocked: bool = False,
+        html_blocked: bool = False,
+        errors: dict[str, int] | None = None,
+        throttle: dict[str, tuple[int, str]] | None = None,
+        hang: set[str] | None = None,
+        media: dict[str, tuple[str, bytes]] | None = None,
+    ):
         """core_sitemaps: no Yoast and no Sitemap line in robots.txt, only WordPress core's
         /wp-sitemap.xml. redirects: path -> Location answered with 301 (before anything else;
         a Location may name another host). extra_urls: paths the sitemap lists besides the
@@ -195,8 +217,13 @@ class StandInSite:
             return 200, "image/png", templates.image(path), {}
         if path.startswith("/wp-content/themes/") and path.endswith(".css"):
             return 200, "text/css", templates.STYLESHEET, {}
-        if path in ("/sitemap_index.xml", "/post-sitemap.xml", "/post-sitemap2.xml",
-                    "/page-sitemap.xml", "/category-sitemap.xml"):
+        if path in (
+            "/sitemap_index.xml",
+            "/post-sitemap.xml",
+            "/post-sitemap2.xml",
+            "/page-sitemap.xml",
+            "/category-sitemap.xml",
+        ):
             return 200, "application/xml; charset=UTF-8", self._sitemap(path), {}
         if path == "/" and "p" in query:
             article = self._by_id(query["p"][0])
@@ -236,9 +263,11 @@ class StandInSite:
         ordered = self._lookups()[1]
         found = ordered.get((key, newest_first))
         if found is None:
-            found = sorted(self.articles, key=lambda a: templates.local(a.get(key) or
-                                                                        a["published"]),
-                           reverse=newest_first)
+            found = sorted(
+                self.articles,
+                key=lambda a: templates.local(a.get(key) or a["published"]),
+                reverse=newest_first,
+            )
             ordered[(key, newest_first)] = found
         return found
 
@@ -251,7 +280,7 @@ class StandInSite:
         if attempt <= article.get("flaky", 0):
             return 503, "text/html", "<h1>503 Service Unavailable</h1>", {"Retry-After": "0"}
         # the sidebar and related posts show a few other articles, as the theme does
-        others = [a for a in self.articles[max(0, index - 5): index + 5] if a is not article]
+        others = [a for a in self.articles[max(0, index - 5) : index + 5] if a is not article]
         if self.theme:
             article = {**article, "template": self.theme}
         return 200, "text/html; charset=UTF-8", templates.article_page(article, others), {}
@@ -263,7 +292,7 @@ class StandInSite:
         return sorted(self.articles, key=lambda a: a["published"], reverse=True)
 
     def _feed(self, page: int) -> tuple[int, str, str, dict]:
-        items = self._newest_first()[(page - 1) * FEED_PAGE_SIZE: page * FEED_PAGE_SIZE]
+        items = self._newest_first()[(page - 1) * FEED_PAGE_SIZE : page * FEED_PAGE_SIZE]
         if page < 1 or not items:
             return 404, "text/html; charset=UTF-8", templates.not_found_page(), {}
         return 200, "application/rss+xml; charset=UTF-8", templates.feed(items), {}
@@ -280,31 +309,56 @@ class StandInSite:
         for name, keep in (("after", lambda d, x: d > x), ("before", lambda d, x: d < x)):
             if name in query:  # post_date, the site's local time, exclusive (core's date_query)
                 bound = datetime.fromisoformat(query[name][0][:19])
-                everything = [a for a in everything if keep(
-                    templates.local(a["published"]).replace(tzinfo=None), bound)]
+                everything = [
+                    a
+                    for a in everything
+                    if keep(templates.local(a["published"]).replace(tzinfo=None), bound)
+                ]
         if "modified_after" in query:
             after = datetime.fromisoformat(query["modified_after"][0][:19])
-            everything = [a for a in everything if templates.local(
-                a.get("modified") or a["published"]).replace(tzinfo=None) > after]
-        posts = everything[(page - 1) * per_page: page * per_page]
+            everything = [
+                a
+                for a in everything
+                if templates.local(a.get("modified") or a["published"]).replace(tzinfo=None) > after
+            ]
+        posts = everything[(page - 1) * per_page : page * per_page]
         if page < 1 or (not posts and page > 1):
-            error = {"code": "rest_post_invalid_page_number", "message": "El número de página "
-                     "solicitado es mayor que el número de páginas disponibles.",
-                     "data": {"status": 400}}
+            error = {
+                "code": "rest_post_invalid_page_number",
+                "message": "El número de página "
+                "solicitado es mayor que el número de páginas disponibles.",
+                "data": {"status": 400},
+            }
             return 400, "application/json; charset=UTF-8", json.dumps(error), {}
         pages = str(-(-len(everything) // per_page))
-        return 200, "application/json; charset=UTF-8", templates.rest_posts(posts), {
-            "X-WP-Total": str(len(everything)), "X-WP-TotalPages": pages}
+        return (
+            200,
+            "application/json; charset=UTF-8",
+            templates.rest_posts(posts),
+            {"X-WP-Total": str(len(everything)), "X-WP-TotalPages": pages},
+        )
 
     def _categories(self) -> tuple[int, str, str, dict]:
         """/wp-json/wp/v2/categories: every category (one page here) with core's count of
         its published posts."""
-        counts = Counter(c for a in self.articles for c in dict.fromkeys(map(tuple,
-                                                                            a["categories"])))
-        terms = [{"id": templates.CATEGORY_IDS.get(slug, 1000 + i), "name": name, "slug": slug,
-                  "count": n} for i, ((name, slug), n) in enumerate(sorted(counts.items()))]
-        return 200, "application/json; charset=UTF-8", json.dumps(terms), {
-            "X-WP-Total": str(len(terms)), "X-WP-TotalPages": "1"}
+        counts = Counter(
+            c for a in self.articles for c in dict.fromkeys(map(tuple, a["categories"]))
+        )
+        terms = [
+            {
+                "id": templates.CATEGORY_IDS.get(slug, 1000 + i),
+                "name": name,
+                "slug": slug,
+                "count": n,
+            }
+            for i, ((name, slug), n) in enumerate(sorted(counts.items()))
+        ]
+        return (
+            200,
+            "application/json; charset=UTF-8",
+            json.dumps(terms),
+            {"X-WP-Total": str(len(terms)), "X-WP-TotalPages": "1"},
+        )
 
     def _core_sitemap(self, path: str) -> tuple[int, str, str, dict] | None:
         xml = "application/xml; charset=UTF-8"
@@ -314,14 +368,21 @@ class StandInSite:
         if path == "/sitemap_index.xml":
             return 404, "text/html; charset=UTF-8", templates.not_found_page(), {}
         if path == "/wp-sitemap.xml":
-            names = ["wp-sitemap-posts-post-1.xml", "wp-sitemap-posts-page-1.xml",
-                     "wp-sitemap-taxonomies-category-1.xml"]
+            names = [
+                "wp-sitemap-posts-post-1.xml",
+                "wp-sitemap-posts-page-1.xml",
+                "wp-sitemap-taxonomies-category-1.xml",
+            ]
             return 200, xml, templates.sitemap_index(names, ""), {}
         if path == "/wp-sitemap-posts-post-1.xml":
             # WordPress core's sitemaps give no lastmod (plugins add it with the
             # wp_sitemaps_posts_entry filter): REST and the feed carry the dates
-            return 200, xml, templates.urlset([(templates.url(a), None)
-                                               for a in self._newest_first()]), {}
+            return (
+                200,
+                xml,
+                templates.urlset([(templates.url(a), None) for a in self._newest_first()]),
+                {},
+            )
         return None
 
     def _sitemap(self, path: str) -> str:
@@ -329,15 +390,21 @@ class StandInSite:
         articles = self._newest_first()
         half = (len(articles) + 1) // 2
         if path == "/sitemap_index.xml":
-            names = ["post-sitemap.xml", "post-sitemap2.xml", "page-sitemap.xml",
-                     "category-sitemap.xml"]
+            names = [
+                "post-sitemap.xml",
+                "post-sitemap2.xml",
+                "page-sitemap.xml",
+                "category-sitemap.xml",
+            ]
             return templates.sitemap_index(names, _lastmod(articles[0]) if articles else "")
         if path == "/post-sitemap.xml":
             entries = [(templates.url(a), _lastmod(a)) for a in articles[:half]]
             return templates.urlset(entries + [(live + p, None) for p in TRAPS])
         if path == "/post-sitemap2.xml":
-            return templates.urlset([(templates.url(a), _lastmod(a)) for a in articles[half:]]
-                                    + [(live + p, None) for p in self.extra_urls])
+            return templates.urlset(
+                [(templates.url(a), _lastmod(a)) for a in articles[half:]]
+                + [(live + p, None) for p in self.extra_urls]
+            )
         if path == "/page-sitemap.xml":
             return templates.urlset([(live + "/contacto/", None), (live + "/quienes-somos/", None)])
         slugs = sorted({a["section"][1] for a in articles})

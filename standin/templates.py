@@ -7,21 +7,59 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from functools import lru_cache
+from functools import cache
 from html import escape
 from zoneinfo import ZoneInfo
 
 LIVE = "https://www.elciudadano.com"
 SANTIAGO = ZoneInfo("America/Santiago")
-MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-          "septiembre", "octubre", "noviembre", "diciembre"]
-MENU = ["Actualidad", "Chile", "Política", "Mundo", "Economía", "Cultura", "Medio Ambiente",
-        "Pueblos", "Salud", "Deportes", "Opinión", "English Edition", "Deutsche Ausgabe"]
-MENU_SLUGS = ["actualidad", "chile", "politica", "mundo", "economia", "cultura",
-              "medio-ambiente", "pueblos", "salud", "deportes", "opinion", "en", "deustche"]
+MONTHS = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
+MENU = [
+    "Actualidad",
+    "Chile",
+    "Política",
+    "Mundo",
+    "Economía",
+    "Cultura",
+    "Medio Ambiente",
+    "Pueblos",
+    "Salud",
+    "Deportes",
+    "Opinión",
+    "English Edition",
+    "Deutsche Ausgabe",
+]
+MENU_SLUGS = [
+    "actualidad",
+    "chile",
+    "politica",
+    "mundo",
+    "economia",
+    "cultura",
+    "medio-ambiente",
+    "pueblos",
+    "salud",
+    "deportes",
+    "opinion",
+    "en",
+    "deustche",
+]
 
 
-@lru_cache(maxsize=None)  # the REST API sorts every post by it on every request
+@cache  # the REST API sorts every post by it on every request
 def local(iso: str) -> datetime:
     return datetime.fromisoformat(iso).astimezone(SANTIAGO)
 
@@ -52,18 +90,25 @@ THEME_CSS = _theme_css()
 
 
 TEASERS = [
-    "Gobierno anuncia nuevo plan de vivienda para regiones", "Senado aprueba en general reforma al sistema de salud",
-    "Comunidades mapuche denuncian allanamientos en Ercilla", "Alza del dólar presiona precios de combustibles",
-    "Festival de cine de Valdivia abre convocatoria", "Sequía obliga a racionar agua en Petorca",
-    "Universidades estatales piden aumento de presupuesto", "Trabajadores portuarios convocan a paro nacional",
-    "Corte Suprema ordena reparar a víctimas de trauma ocular", "Nueva marcha por el clima recorre la Alameda",
+    "Gobierno anuncia nuevo plan de vivienda para regiones",
+    "Senado aprueba en general reforma al sistema de salud",
+    "Comunidades mapuche denuncian allanamientos en Ercilla",
+    "Alza del dólar presiona precios de combustibles",
+    "Festival de cine de Valdivia abre convocatoria",
+    "Sequía obliga a racionar agua en Petorca",
+    "Universidades estatales piden aumento de presupuesto",
+    "Trabajadores portuarios convocan a paro nacional",
+    "Corte Suprema ordena reparar a víctimas de trauma ocular",
+    "Nueva marcha por el clima recorre la Alameda",
 ]
 
 
 def _module(i: int, slug: str, kind: str = "td_module_flex td_module_flex_1") -> str:
     """A teaser module as tagDiv prints it in menus, sidebars and related posts."""
     title = TEASERS[i % len(TEASERS)]
-    path = f"{LIVE}/{slug}/{title.lower().replace(' ', '-')[:40]}/{1 + i % 12:02d}/{1 + i % 28:02d}/"
+    path = (
+        f"{LIVE}/{slug}/{title.lower().replace(' ', '-')[:40]}/{1 + i % 12:02d}/{1 + i % 28:02d}/"
+    )
     return (
         f'<div class="{kind} td-animation-stack td-cpt-post"><div class="td-module-container '
         f'td-category-pos-image"><div class="td-image-container"><div class="td-module-thumb">'
@@ -74,7 +119,7 @@ def _module(i: int, slug: str, kind: str = "td_module_flex td_module_flex_1") ->
         f'<a href="{path}" rel="bookmark" title="{escape(title)}">{escape(title)}</a></h3>'
         f'<div class="td-editor-date"><span class="td-author-date"><span class="td-post-date">'
         f'<time class="entry-date updated td-module-date">{1 + i % 28} de '
-        f'{MONTHS[i % 12]} de 2025</time></span></span></div></div></div></div>'
+        f"{MONTHS[i % 12]} de 2025</time></span></span></div></div></div></div>"
     )
 
 
@@ -93,10 +138,11 @@ def _mega_menu() -> str:
         f'<a href="{LIVE}/{slug}/"><div class="tdb-menu-item-text">{escape(name)}</div></a>'
         f'<ul class="sub-menu"><li class="menu-item-0"><div class="tdb-menu-item-text">'
         f'<div class="td_block_wrap td_block_mega_menu tdi_{k}"><div class="td-mega-grid">'
-        + "".join(_module(k * 5 + j, slug, "td_module_mega_menu td-meta-info-hide")
-                  for j in range(5))
+        + "".join(
+            _module(k * 5 + j, slug, "td_module_mega_menu td-meta-info-hide") for j in range(5)
+        )
         + "</div></div></div></li></ul></li>"
-        for k, (name, slug) in enumerate(zip(MENU, MENU_SLUGS))
+        for k, (name, slug) in enumerate(zip(MENU, MENU_SLUGS, strict=False))
     )
     return (
         '<div class="td-header-top-bar"><div class="tdb-block-inner"><span class="td-weather">'
@@ -115,9 +161,11 @@ SIDEBAR_MODULES = "".join(
 )
 FOOTER_COLUMNS = "".join(
     f'<div class="td-pb-span3"><h4 class="block-title">{heading}</h4><ul class="menu">'
-    + "".join(f'<li class="menu-item"><a href="{LIVE}/{MENU_SLUGS[(c + i) % len(MENU_SLUGS)]}/'
-              f'page/{i + 1}/">{escape(MENU[(c + i) % len(MENU)])} {i + 1}</a></li>'
-              for i in range(15))
+    + "".join(
+        f'<li class="menu-item"><a href="{LIVE}/{MENU_SLUGS[(c + i) % len(MENU_SLUGS)]}/'
+        f'page/{i + 1}/">{escape(MENU[(c + i) % len(MENU)])} {i + 1}</a></li>'
+        for i in range(15)
+    )
     + "</ul></div>"
     for c, heading in enumerate(["Secciones", "Regiones", "Especiales", "El Ciudadano"])
 )
@@ -154,8 +202,10 @@ def _sidebar(others: list[dict]) -> str:
 
 
 def _footer() -> str:
-    links = "".join(f'<li><a href="{LIVE}/{slug}/">{escape(name)}</a></li>'
-                    for name, slug in zip(MENU, MENU_SLUGS))
+    links = "".join(
+        f'<li><a href="{LIVE}/{slug}/">{escape(name)}</a></li>'
+        for name, slug in zip(MENU, MENU_SLUGS, strict=False)
+    )
     return (
         '<div class="td-footer-wrap tdc-footer-wrap"><div class="tdb-footer">'
         f'<ul class="footer-menu">{links}</ul><div class="td-pb-row">{FOOTER_COLUMNS}</div>'
@@ -170,14 +220,15 @@ def _footer() -> str:
     )
 
 
-def _page(head: str, body_class: str, content: str, lang: str = "es-CL",
-          title: str = "El Ciudadano") -> str:
+def _page(
+    head: str, body_class: str, content: str, lang: str = "es-CL", title: str = "El Ciudadano"
+) -> str:
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="UTF-8">\n'
         f"<title>{escape(title)}</title>\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
         f'<link rel="stylesheet" href="{LIVE}/wp-content/themes/Newspaper/style.css">\n'
-        f"{head}\n<style id=\"tdb-global-fonts\">{THEME_CSS}</style>\n</head>\n"
+        f'{head}\n<style id="tdb-global-fonts">{THEME_CSS}</style>\n</head>\n'
         f'<body class="{body_class} td-standard-pack global-block-template-1 tdb-template">\n'
         f'<div class="td-scroll-up"></div><div id="td-outer-wrap" class="td-theme-wrap">'
         f"{_menu()}{content}{_footer()}</div>\n</body>\n</html>\n"
@@ -188,8 +239,12 @@ def _page(head: str, body_class: str, content: str, lang: str = "es-CL",
 def _json_ld(a: dict) -> str:
     page = url(a)
     persons = [
-        {"@type": "Person", "@id": f"{LIVE}/#/schema/person/{i}", "name": name,
-         "url": f"{LIVE}/author/{name.lower().replace(' ', '-')}/"}
+        {
+            "@type": "Person",
+            "@id": f"{LIVE}/#/schema/person/{i}",
+            "name": name,
+            "url": f"{LIVE}/author/{name.lower().replace(' ', '-')}/",
+        }
         for i, name in enumerate(a["authors"])
     ]
     article = {
@@ -211,18 +266,42 @@ def _json_ld(a: dict) -> str:
         article["thumbnailUrl"] = a["image"]
     graph = [
         article,
-        {"@type": "WebPage", "@id": page, "url": page, "name": f'{a["title"]} - El Ciudadano',
-         "datePublished": a["published"], "inLanguage": "es-CL",
-         "breadcrumb": {"@id": page + "#breadcrumb"}},
-        {"@type": "BreadcrumbList", "@id": page + "#breadcrumb", "itemListElement": [
-            {"@type": "ListItem", "position": 1, "name": "Portada", "item": LIVE + "/"},
-            {"@type": "ListItem", "position": 2, "name": a["section"][0],
-             "item": f'{LIVE}/{a["section"][1]}/'},
-            {"@type": "ListItem", "position": 3, "name": a["title"]}]},
-        {"@type": "WebSite", "@id": f"{LIVE}/#website", "url": LIVE + "/",
-         "name": "El Ciudadano", "inLanguage": "es-CL"},
-        {"@type": "Organization", "@id": f"{LIVE}/#organization", "name": "El Ciudadano",
-         "url": LIVE + "/"},
+        {
+            "@type": "WebPage",
+            "@id": page,
+            "url": page,
+            "name": f"{a['title']} - El Ciudadano",
+            "datePublished": a["published"],
+            "inLanguage": "es-CL",
+            "breadcrumb": {"@id": page + "#breadcrumb"},
+        },
+        {
+            "@type": "BreadcrumbList",
+            "@id": page + "#breadcrumb",
+            "itemListElement": [
+                {"@type": "ListItem", "position": 1, "name": "Portada", "item": LIVE + "/"},
+                {
+                    "@type": "ListItem",
+                    "position": 2,
+                    "name": a["section"][0],
+                    "item": f"{LIVE}/{a['section'][1]}/",
+                },
+                {"@type": "ListItem", "position": 3, "name": a["title"]},
+            ],
+        },
+        {
+            "@type": "WebSite",
+            "@id": f"{LIVE}/#website",
+            "url": LIVE + "/",
+            "name": "El Ciudadano",
+            "inLanguage": "es-CL",
+        },
+        {
+            "@type": "Organization",
+            "@id": f"{LIVE}/#organization",
+            "name": "El Ciudadano",
+            "url": LIVE + "/",
+        },
         *persons,
     ]
     payload = json.dumps({"@context": "https://schema.org", "@graph": graph}, ensure_ascii=False)
@@ -232,13 +311,17 @@ def _json_ld(a: dict) -> str:
 def _meta(a: dict, with_dates: bool = True) -> str:
     description = a.get("subtitle") or a.get("excerpt") or ""
     tags = "".join(f'<meta property="article:tag" content="{escape(t)}">' for t in a["tags"])
-    sections = "".join(f'<meta property="article:section" content="{escape(name)}">'
-                       for name, _ in a["categories"][:1])
+    sections = "".join(
+        f'<meta property="article:section" content="{escape(name)}">'
+        for name, _ in a["categories"][:1]
+    )
     dates = ""
     if with_dates:
-        dates = (f'<meta property="article:published_time" content="{a["published"]}">'
-                 f'<meta property="article:modified_time" '
-                 f'content="{a.get("modified") or a["published"]}">')
+        dates = (
+            f'<meta property="article:published_time" content="{a["published"]}">'
+            f'<meta property="article:modified_time" '
+            f'content="{a.get("modified") or a["published"]}">'
+        )
     image = f'<meta property="og:image" content="{a["image"]}">' if a.get("image") else ""
     return (
         f'<meta name="description" content="{escape(description)}">'
@@ -301,9 +384,11 @@ def _featured_image(a: dict) -> str:
     """The post's featured image, as tagDiv's single-post template shows it above the text."""
     if not a.get("image"):
         return ""
-    return ('<div class="td_block_wrap tdb_single_featured_image"><div class="tdb-block-inner '
-            f'td-fix-index"><img class="entry-thumb" src="{escape(a["image"])}" alt="" '
-            'width="696" height="464"></div></div>')
+    return (
+        '<div class="td_block_wrap tdb_single_featured_image"><div class="tdb-block-inner '
+        f'td-fix-index"><img class="entry-thumb" src="{escape(a["image"])}" alt="" '
+        'width="696" height="464"></div></div>'
+    )
 
 
 def article_page(a: dict, others: list[dict]) -> str:
@@ -327,22 +412,28 @@ def article_page(a: dict, others: list[dict]) -> str:
         date = (
             '<div class="tdb_single_date"><span class="tdb-date">'
             f'<time class="entry-date updated td-module-date" datetime="{a["published"]}">'
-            f'{spanish_date(a["published"])}</time></span></div>'
+            f"{spanish_date(a['published'])}</time></span></div>"
         )
     subtitle = ""
     if a.get("subtitle"):
-        subtitle = ('<div class="td_block_wrap tdb_single_subtitle"><div class="tdb-block-inner">'
-                    f'<p>{escape(a["subtitle"])}</p></div></div>')
-    tags = "".join(f'<li><a href="{LIVE}/tag/{t.lower().replace(" ", "-")}/">{escape(t)}</a></li>'
-                   for t in a["tags"])
+        subtitle = (
+            '<div class="td_block_wrap tdb_single_subtitle"><div class="tdb-block-inner">'
+            f"<p>{escape(a['subtitle'])}</p></div></div>"
+        )
+    tags = "".join(
+        f'<li><a href="{LIVE}/tag/{t.lower().replace(" ", "-")}/">{escape(t)}</a></li>'
+        for t in a["tags"]
+    )
     content = (
         '<div class="td-main-content-wrap td-container-wrap"><div class="tdc-row"><div class="td-pb-span8">'
-        '<div class="td_block_wrap tdb-breadcrumbs"><span><a href="' + LIVE + '/">Portada</a></span>'
+        '<div class="td_block_wrap tdb-breadcrumbs"><span><a href="'
+        + LIVE
+        + '/">Portada</a></span>'
         f' <i class="td-icon-right"></i> <span><a href="{LIVE}/{a["section"][1]}/">'
-        f'{escape(a["section"][0])}</a></span></div>'
+        f"{escape(a['section'][0])}</a></span></div>"
         f'<div class="tdb-category td-fix-index">{cats}</div>'
         '<div class="td_block_wrap tdb_title"><h1 class="tdb-title-text">'
-        f'{escape(a["title"])}</h1></div>'
+        f"{escape(a['title'])}</h1></div>"
         f"{subtitle}"
         '<div class="tdb_single_author"><div class="tdb-author-name-wrap">'
         f'<span class="tdb-author-by">Por</span> {authors}</div></div>'
@@ -355,15 +446,18 @@ def article_page(a: dict, others: list[dict]) -> str:
         f"{_sidebar(others)}</div></div>"
     )
     head = _meta(a, with_dates) + (_json_ld(a) if with_dates else "")
-    body_class = (f'post-template-default single single-post postid-{a["wp_id"]} '
-                  "single-format-standard")
-    return _page(head, body_class, content, title=f'{a["title"]} | El Ciudadano')
+    body_class = (
+        f"post-template-default single single-post postid-{a['wp_id']} single-format-standard"
+    )
+    return _page(head, body_class, content, title=f"{a['title']} | El Ciudadano")
 
 
 def _old_article_page(a: dict, others: list[dict]) -> str:
     """The Newspaper template of the 2010s: td-post-content tagdiv-type, visible date only."""
-    cats = "".join(f'<li class="entry-category"><a href="{LIVE}/{slug}/">{escape(name)}</a></li>'
-                   for name, slug in a["categories"])
+    cats = "".join(
+        f'<li class="entry-category"><a href="{LIVE}/{slug}/">{escape(name)}</a></li>'
+        for name, slug in a["categories"]
+    )
     content = (
         '<div class="td-main-content-wrap"><div class="td-container td-post-template-default">'
         f'<article id="post-{a["wp_id"]}" class="post-{a["wp_id"]} post type-post">'
@@ -384,8 +478,8 @@ def _old_article_page(a: dict, others: list[dict]) -> str:
         f'<meta property="og:title" content="{escape(a["title"])}">'
         f'<meta property="og:url" content="{url(a)}">'
     )
-    body_class = f'single single-post postid-{a["wp_id"]} single-format-standard'
-    return _page(head, body_class, content, title=f'{a["title"]} | El Ciudadano')
+    body_class = f"single single-post postid-{a['wp_id']} single-format-standard"
+    return _page(head, body_class, content, title=f"{a['title']} | El Ciudadano")
 
 
 def _redesigned_article_page(a: dict) -> str:
@@ -395,12 +489,11 @@ def _redesigned_article_page(a: dict) -> str:
         '<main class="nota"><header class="nota__cabecera">'
         f'<h1 class="nota__titulo">{escape(a["title"])}</h1>'
         f'<p class="nota__firma">Por {escape(", ".join(a["authors"]))} · '
-        f'{spanish_date(a["published"])}</p></header>'
+        f"{spanish_date(a['published'])}</p></header>"
         f'<section class="nota__cuerpo">{a["body"]}</section></main>'
     )
-    body_class = f'single single-post postid-{a["wp_id"]} tema-2026'
-    return _page(_meta(a) + _json_ld(a), body_class, content,
-                 title=f'{a["title"]} | El Ciudadano')
+    body_class = f"single single-post postid-{a['wp_id']} tema-2026"
+    return _page(_meta(a) + _json_ld(a), body_class, content, title=f"{a['title']} | El Ciudadano")
 
 
 # -- listings, errors, blocks -------------------------------------------------------------
@@ -408,26 +501,37 @@ def listing_page(name: str, slug: str, articles: list[dict]) -> str:
     modules = "".join(
         '<div class="td_module_16 td_module_wrap td-animation-stack">'
         f'<h3 class="entry-title td-module-title"><a href="{url(a)}" rel="bookmark">'
-        f'{escape(a["title"])}</a></h3>'
+        f"{escape(a['title'])}</a></h3>"
         f'<time class="entry-date updated" datetime="{a["published"]}">'
-        f'{spanish_date(a["published"])}</time>'
+        f"{spanish_date(a['published'])}</time>"
         f'<div class="td-excerpt">{escape(a.get("subtitle") or "")}</div></div>'
         for a in articles
     )
-    graph = {"@context": "https://schema.org", "@graph": [
-        {"@type": "CollectionPage", "@id": f"{LIVE}/{slug}/", "name": f"{name} archivos"}]}
-    head = (f'<link rel="canonical" href="{LIVE}/{slug}/">'
-            '<meta property="og:type" content="article">'
-            f'<script type="application/ld+json" class="yoast-schema-graph">{json.dumps(graph)}</script>')
-    content = (f'<div class="td-category-header"><h1 class="entry-title td-page-title">{escape(name)}'
-               f'</h1></div><div class="td-ss-main-content">{modules}</div>')
-    return _page(head, f"archive category category-{slug}", content,
-                 title=f"{name} archivos - El Ciudadano")
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "CollectionPage", "@id": f"{LIVE}/{slug}/", "name": f"{name} archivos"}
+        ],
+    }
+    head = (
+        f'<link rel="canonical" href="{LIVE}/{slug}/">'
+        '<meta property="og:type" content="article">'
+        f'<script type="application/ld+json" class="yoast-schema-graph">{json.dumps(graph)}</script>'
+    )
+    content = (
+        f'<div class="td-category-header"><h1 class="entry-title td-page-title">{escape(name)}'
+        f'</h1></div><div class="td-ss-main-content">{modules}</div>'
+    )
+    return _page(
+        head, f"archive category category-{slug}", content, title=f"{name} archivos - El Ciudadano"
+    )
 
 
 def not_found_page() -> str:
-    content = ('<div class="td-404-title">Ups... ¡Error 404!</div>'
-               '<div class="td-404-sub-title">Lo sentimos, pero la página que busca no existe.</div>')
+    content = (
+        '<div class="td-404-title">Ups... ¡Error 404!</div>'
+        '<div class="td-404-sub-title">Lo sentimos, pero la página que busca no existe.</div>'
+    )
     return _page("", "error404", content, title="Página no encontrada - El Ciudadano")
 
 
@@ -440,7 +544,7 @@ def block_page() -> str:
         '<div class="cf-wrapper cf-header cf-error-overview"><h1 data-translate="block_headline">'
         'Sorry, you have been blocked</h1><h2 class="cf-subheadline">You are unable to access '
         'elciudadano.com</h2></div><div class="cf-section cf-highlight">'
-        '<p>This website is using a security service to protect itself from online attacks.</p>'
+        "<p>This website is using a security service to protect itself from online attacks.</p>"
         '</div><div class="cf-error-footer">Cloudflare Ray ID: <strong>8f1e2d3c4b5a6978</strong>'
         "</div></div></div></body></html>"
     )
@@ -466,8 +570,10 @@ def rfc822(iso: str) -> str:
     return format_datetime(datetime.fromisoformat(iso).astimezone(timezone.utc), usegmt=True)
 
 
-FEED_FOOTER = ('<p>La entrada <a href="{url}">{title}</a> se publicó primero en '
-               f'<a href="{LIVE}">El Ciudadano</a>.</p>')
+FEED_FOOTER = (
+    '<p>La entrada <a href="{url}">{title}</a> se publicó primero en '
+    f'<a href="{LIVE}">El Ciudadano</a>.</p>'
+)
 
 
 def feed(articles: list[dict], tracking: bool = True) -> str:
@@ -496,12 +602,19 @@ def feed(articles: list[dict], tracking: bool = True) -> str:
         'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">'
         f"<channel><title>El Ciudadano</title><link>{LIVE}</link>"
         "<description>Noticias de Chile y el mundo</description><language>es-CL</language>"
-        + "".join(items) + "</channel></rss>"
+        + "".join(items)
+        + "</channel></rss>"
     )
 
 
-CATEGORY_IDS = {"actualidad": 9, "politica": 8, "economia": 7, "cultura": 18, "chile": 42,
-                "mundo": 743}
+CATEGORY_IDS = {
+    "actualidad": 9,
+    "politica": 8,
+    "economia": 7,
+    "cultura": 18,
+    "chile": 42,
+    "mundo": 743,
+}
 
 
 def _utc_naive(iso: str | None) -> str | None:
@@ -515,27 +628,44 @@ def rest_post(a: dict) -> dict:
     published = local(a["published"])
     modified = local(a["modified"]) if a.get("modified") else published
     categories = [
-        {"id": CATEGORY_IDS.get(slug, 1000 + i), "link": f"{LIVE}/{slug}/", "name": name,
-         "slug": slug, "taxonomy": "category"}
+        {
+            "id": CATEGORY_IDS.get(slug, 1000 + i),
+            "link": f"{LIVE}/{slug}/",
+            "name": name,
+            "slug": slug,
+            "taxonomy": "category",
+        }
         for i, (name, slug) in enumerate(a["categories"])
     ]
-    tags = [{"id": 5000 + i, "link": f"{LIVE}/tag/{t.lower().replace(' ', '-')}/",
-             "name": escape(t), "slug": t.lower().replace(" ", "-"), "taxonomy": "post_tag"}
-            for i, t in enumerate(a["tags"])]
+    tags = [
+        {
+            "id": 5000 + i,
+            "link": f"{LIVE}/tag/{t.lower().replace(' ', '-')}/",
+            "name": escape(t),
+            "slug": t.lower().replace(" ", "-"),
+            "taxonomy": "post_tag",
+        }
+        for i, t in enumerate(a["tags"])
+    ]
     excerpt = a.get("subtitle") or a.get("excerpt") or ""
     return {
         "id": a["wp_id"],
         "date": published.replace(tzinfo=None).isoformat(),
         "date_gmt": _utc_naive(a["published"]),
         "modified": modified.replace(tzinfo=None).isoformat(),
-        "modified_gmt": _utc_naive(a.get("modified")) if a.get("modified") else _utc_naive(a["published"]),
+        "modified_gmt": _utc_naive(a.get("modified"))
+        if a.get("modified")
+        else _utc_naive(a["published"]),
         "slug": a["path"].strip("/").split("/")[-3],
         "status": "publish",
         "type": "post",
         "link": url(a),
         "title": {"rendered": escape(a["title"], quote=False)},
         "content": {"rendered": a["body"], "protected": False},
-        "excerpt": {"rendered": f"<p>{escape(excerpt)}</p>\n" if excerpt else "", "protected": False},
+        "excerpt": {
+            "rendered": f"<p>{escape(excerpt)}</p>\n" if excerpt else "",
+            "protected": False,
+        },
         "author": 3,
         "featured_media": 1 if a.get("image") else 0,
         "categories": [c["id"] for c in categories],
@@ -543,8 +673,10 @@ def rest_post(a: dict) -> dict:
         "acf": {"bajada_titulo": a.get("subtitle") or "", "resume": ""},
         "jetpack_featured_media_url": a.get("image") or "",
         "_embedded": {
-            "author": [{"id": 3 + i, "name": n, "slug": n.lower().replace(" ", "-")}
-                       for i, n in enumerate(a["authors"])],
+            "author": [
+                {"id": 3 + i, "name": n, "slug": n.lower().replace(" ", "-")}
+                for i, n in enumerate(a["authors"])
+            ],
             "wp:term": [categories, tags],
         },
     }
@@ -555,21 +687,27 @@ def rest_posts(articles: list[dict]) -> str:
 
 
 def sitemap_index(names: list[str], lastmod: str) -> str:
-    entries = "".join(f"<sitemap><loc>{LIVE}/{n}</loc><lastmod>{lastmod}</lastmod></sitemap>"
-                      for n in names)
-    return ('<?xml version="1.0" encoding="UTF-8"?>'
-            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            f"{entries}</sitemapindex>")
+    entries = "".join(
+        f"<sitemap><loc>{LIVE}/{n}</loc><lastmod>{lastmod}</lastmod></sitemap>" for n in names
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{entries}</sitemapindex>"
+    )
 
 
 def urlset(entries: list[tuple[str, str | None]]) -> str:
     rows = "".join(
-        f"<url><loc>{escape(loc)}</loc>" + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
+        f"<url><loc>{escape(loc)}</loc>"
+        + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
         + "</url>"
         for loc, lastmod in entries
     )
-    return ('<?xml version="1.0" encoding="UTF-8"?>'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + rows + "</urlset>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + rows + "</urlset>"
+    )
 
 
 # -- images and the theme's stylesheet ------------------------------------------------------
@@ -586,17 +724,24 @@ def image(path: str) -> bytes:
 
     width, height = IMAGE_SIZE
     seed = hashlib.sha256(path.encode()).digest()
-    rows = b"".join(b"\x00" + b"".join(hashlib.sha256(seed + bytes([y, x])).digest()[:24]
-                                       for x in range(width // 8))
-                    for y in range(height))
+    rows = b"".join(
+        b"\x00"
+        + b"".join(hashlib.sha256(seed + bytes([y, x])).digest()[:24] for x in range(width // 8))
+        for y in range(height)
+    )
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 STYLESHEET = """body{margin:0;font-family:Georgia,serif;color:#222;background:#f4f1ea}

@@ -32,8 +32,16 @@ from standin.server import StandInSite
 
 ROOT = Path(__file__).resolve().parent.parent
 # Fast, still real: no politeness delays against our own server, short backoff.
-FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-        "-s", "RETRY_BACKOFF_BASE=0.05", "-s", "DOWNLOAD_TIMEOUT=10"]
+FAST = [
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "RETRY_BACKOFF_BASE=0.05",
+    "-s",
+    "DOWNLOAD_TIMEOUT=10",
+]
 
 
 def ciudadano() -> list[str]:
@@ -42,25 +50,51 @@ def ciudadano() -> list[str]:
     return [script] if script else [sys.executable, "-m", "ciudadano.cli"]
 
 
-def run_crawl(db: Path, base_url: str, *extra: str, source: str = "html"
-              ) -> subprocess.CompletedProcess:
+def run_crawl(
+    db: Path, base_url: str, *extra: str, source: str = "html"
+) -> subprocess.CompletedProcess:
     """A crawl as the operator runs it. source "html" (sitemaps and feed) by default: most
     tests are about pages the sitemaps list; the tests of the REST path say source="auto"."""
     return subprocess.run(
-        [*ciudadano(), "crawl", "--db", str(db), "--base-url", base_url, "--source", source,
-         *FAST, *extra],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        [
+            *ciudadano(),
+            "crawl",
+            "--db",
+            str(db),
+            "--base-url",
+            base_url,
+            "--source",
+            source,
+            *FAST,
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
 
 
-def start_crawl(db: Path, base_url: str, *extra: str, source: str = "html"
-                ) -> subprocess.Popen:
+def start_crawl(db: Path, base_url: str, *extra: str, source: str = "html") -> subprocess.Popen:
     """A crawl running in the background, for tests that signal it; the caller waits."""
     return subprocess.Popen(
-        [*ciudadano(), "crawl", "--db", str(db), "--base-url", base_url, "--source", source,
-         *FAST, *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        [
+            *ciudadano(),
+            "crawl",
+            "--db",
+            str(db),
+            "--base-url",
+            base_url,
+            "--source",
+            source,
+            *FAST,
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
 
@@ -93,8 +127,12 @@ def serving(db: Path):
     import httpx
 
     port = free_port()
-    server = subprocess.Popen([*ciudadano(), "serve", "--db", str(db), "--port", str(port)],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [*ciudadano(), "serve", "--db", str(db), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -184,8 +222,11 @@ def after_first_run(first_run, first_run_site, tmp_path):
     paying for the first crawl. The site's articles and settings are set back afterwards;
     its request log goes on (count from len(site.requests) taken before the crawl)."""
     site = first_run_site
-    saved = {name: copy.deepcopy(value) for name, value in vars(site).items()
-             if not name.startswith("_") and name not in ("requests", "times")}
+    saved = {
+        name: copy.deepcopy(value)
+        for name, value in vars(site).items()
+        if not name.startswith("_") and name not in ("requests", "times")
+    }
     articles = list(site.articles)
     yield site, copy_archive(first_run[0], tmp_path / "elciudadano.db")
     for name, value in saved.items():
@@ -240,9 +281,17 @@ def write_big_archive(path: Path, count: int) -> Path:
     conn.executemany(
         "insert into articles (url, title, body, published, published_date, year) "
         "values (?, ?, ?, ?, ?, 2025)",
-        ((f"https://www.elciudadano.com/chile/n{i}/01/01/",
-          f"Noticia {i}" + (" alfa" if i % 3 == 0 else ""), body,
-          "2025-01-01T10:00:00-03:00", "2025-01-01") for i in range(count)))
+        (
+            (
+                f"https://www.elciudadano.com/chile/n{i}/01/01/",
+                f"Noticia {i}" + (" alfa" if i % 3 == 0 else ""),
+                body,
+                "2025-01-01T10:00:00-03:00",
+                "2025-01-01",
+            )
+            for i in range(count)
+        ),
+    )
     conn.commit()
     conn.close()
     return path
@@ -254,8 +303,9 @@ def on_a_terminal(command: list[str]) -> tuple[int, str]:
     import pty
 
     primary, secondary = pty.openpty()
-    child = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=secondary)
+    child = subprocess.Popen(
+        command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=secondary
+    )
     os.close(secondary)
     seen = b""
     while True:

@@ -43,21 +43,28 @@ def test_search_ranks_title_matches_first_and_marks_the_snippet(crawled):
 
 def test_search_filters_by_section_and_dates(crawled):
     db, _ = crawled
-    assert [h["section"] for h in search_json(db, "politica", "--section", "Actualidad")] == ["Actualidad"]
-    assert [h["section"] for h in search_json(db, "politica", "--section", "politica")] == ["Política"]
-    assert search_json(db, "politica", "--from", "2025-11") [0]["published_date"] == "2025-11-21"
+    assert [h["section"] for h in search_json(db, "politica", "--section", "Actualidad")] == [
+        "Actualidad"
+    ]
+    assert [h["section"] for h in search_json(db, "politica", "--section", "politica")] == [
+        "Política"
+    ]
+    assert search_json(db, "politica", "--from", "2025-11")[0]["published_date"] == "2025-11-21"
     assert search_json(db, "politica", "--to", "2025-09-07")[0]["title"] == POLITICA
     assert search_json(db, "politica", "--from", "2026") == []
 
 
-@pytest.mark.parametrize("query, says", [
-    ('"pensiones', "a phrase is not closed"),
-    ("pensiones AND (", "a word is missing"),
-    ("(pensiones", "a ( is not closed"),
-    ("NOT pensiones", "needs a word on each side"),
-    ("p*", "too short a prefix"),
-    ("autor:kast", "not a searchable column"),
-])
+@pytest.mark.parametrize(
+    "query, says",
+    [
+        ('"pensiones', "a phrase is not closed"),
+        ("pensiones AND (", "a word is missing"),
+        ("(pensiones", "a ( is not closed"),
+        ("NOT pensiones", "needs a word on each side"),
+        ("p*", "too short a prefix"),
+        ("autor:kast", "not a searchable column"),
+    ],
+)
 def test_bad_search_syntax_is_one_clear_line_not_a_reinterpretation(crawled, query, says):
     db, _ = crawled
     result = cli("search", query, "--db", str(db))
@@ -101,14 +108,23 @@ def test_export_csv_to_stdout_with_a_slice(crawled):
     result = cli("export", "--format", "csv", "--db", str(db), "--section", "Chile")
     assert result.exit_code == 0, result.output
     table = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [r["title"] for r in table] == ["Comunidades de Tiltil denuncian nuevo derrame de relave"]
+    assert [r["title"] for r in table] == [
+        "Comunidades de Tiltil denuncian nuevo derrame de relave"
+    ]
     assert json.loads(table[0]["tags"]) == ["Tiltil", "Relaves", "Minería"]
 
 
 def test_export_to_an_unwritable_place_fails_cleanly(crawled, tmp_path):
     db, _ = crawled
-    result = cli("export", "--format", "csv", "--db", str(db), "--out",
-                 str(tmp_path / "no-such-dir" / "out.csv"))
+    result = cli(
+        "export",
+        "--format",
+        "csv",
+        "--db",
+        str(db),
+        "--out",
+        str(tmp_path / "no-such-dir" / "out.csv"),
+    )
     assert result.exit_code == 1 and "cannot write" in result.output
 
 
@@ -119,11 +135,16 @@ def datasette(crawled_served):
 
 def test_datasette_searches_without_accents_and_facets(datasette):
     base, name = datasette
-    answer = httpx.get(f"{base}/{name}/articles.json", follow_redirects=True,
-                       params={"_search": "politica", "_shape": "objects"}, timeout=30).json()
+    answer = httpx.get(
+        f"{base}/{name}/articles.json",
+        follow_redirects=True,
+        params={"_search": "politica", "_shape": "objects"},
+        timeout=30,
+    ).json()
     assert answer["rows"][0]["title"] == POLITICA
-    table = httpx.get(f"{base}/{name}/articles.json", params={"section": "Política"},
-                      timeout=30).json()
+    table = httpx.get(
+        f"{base}/{name}/articles.json", params={"section": "Política"}, timeout=30
+    ).json()
     assert set(table["facet_results"]) >= {"section", "year"}
     sections = {f["value"] for f in table["facet_results"]["section"]["results"]}
     assert sections == {"Política"}

@@ -26,19 +26,33 @@ def test_body_html_keeps_what_a_reader_reads_and_nothing_else():
     article = parse_article(page(BODY), URL)
     html = article["body_html"]
     # what the reader reads, with its links (made absolute) and emphasis
-    assert ('<p>El <strong>Senado</strong> aprobó la '
-            '<a href="https://www.elciudadano.com/politica/reforma/11/19/">reforma</a> en '
-            '<em>general</em>.</p>') in html
+    assert (
+        "<p>El <strong>Senado</strong> aprobó la "
+        '<a href="https://www.elciudadano.com/politica/reforma/11/19/">reforma</a> en '
+        "<em>general</em>.</p>"
+    ) in html
     assert "<h2>Lo que viene</h2>" in html
     assert "<ul><li>Votación en particular.</li><li>Comisión mixta.</li></ul>" in html
     assert "<blockquote><p>«No es el fin del debate», dijo la senadora.</p></blockquote>" in html
-    assert ('<img src="https://www.elciudadano.com/wp-content/uploads/2025/11/sala.jpg" '
-            'alt="La sala del Senado">') in html
+    assert (
+        '<img src="https://www.elciudadano.com/wp-content/uploads/2025/11/sala.jpg" '
+        'alt="La sala del Senado">'
+    ) in html
     assert "<figcaption>La sala del Senado.</figcaption>" in html
     assert '<a href="mailto:prensa@example.cl">correo</a>' in html
     # and nothing else: no ads, scripts, styles, tracking, handlers, navigation paragraphs
-    for absent in ("PUBLICIDAD", "window.ads", "<script", "style=", "class=", "data-tracking",
-                   "onclick", "srcset", "Lee también", "javascript:"):
+    for absent in (
+        "PUBLICIDAD",
+        "window.ads",
+        "<script",
+        "style=",
+        "class=",
+        "data-tracking",
+        "onclick",
+        "srcset",
+        "Lee también",
+        "javascript:",
+    ):
         assert absent not in html, absent
     assert "Un enlace peligroso" in html  # the words stay, the dangerous link goes
 
@@ -47,8 +61,9 @@ def test_the_standfirst_is_not_repeated_at_the_start_of_body_html():
     # as core themes and AMP pages show it: the first paragraph of the body, which the page's
     # description repeats
     body = "<p>Vecinos acusan a la minera.</p><p>El derrame ocurrió de madrugada.</p>"
-    markup = page(body).replace(b"</head>", b'<meta property="og:description" '
-                                             b'content="Vecinos acusan a la minera."></head>')
+    markup = page(body).replace(
+        b"</head>", b'<meta property="og:description" content="Vecinos acusan a la minera."></head>'
+    )
     article = parse_article(markup, URL)
     assert article["subtitle"] == "Vecinos acusan a la minera."
     assert article["body"] == "El derrame ocurrió de madrugada."
@@ -75,11 +90,14 @@ def test_feed_and_rest_items_carry_body_html_without_the_feed_boilerplate():
 def test_text_written_with_line_breaks_reads_as_paragraphs():
     # an old post without <p>: two breaks end a paragraph (as WordPress's wpautop reads it),
     # one break stays a line break inside it
-    body = ('Primera línea del poema,<br>segunda línea.<br><br>\n'
-            'Un párrafo con <a href="/cultura/nota/03/03/">un enlace</a>.<br /><br />'
-            '<p>Fuente: El Ciudadano</p>')
+    body = (
+        "Primera línea del poema,<br>segunda línea.<br><br>\n"
+        'Un párrafo con <a href="/cultura/nota/03/03/">un enlace</a>.<br /><br />'
+        "<p>Fuente: El Ciudadano</p>"
+    )
     article = parse_article(page(body), URL)
     assert article["body_html"] == (
-        '<p>Primera línea del poema,<br>segunda línea.</p>'
+        "<p>Primera línea del poema,<br>segunda línea.</p>"
         '<p>Un párrafo con <a href="https://www.elciudadano.com/cultura/nota/03/03/">un '
-        'enlace</a>.</p><p>Fuente: El Ciudadano</p>')
+        "enlace</a>.</p><p>Fuente: El Ciudadano</p>"
+    )

@@ -50,8 +50,9 @@ def test_a_missing_value_and_a_bad_choice_are_one_line_too():
 
 
 # -- one date range pair, one set of date forms --------------------------------------------------
-@pytest.mark.parametrize("command", [["search", "x"], ["export", "--format", "csv"], ["reparse"],
-                                     ["crawl"]])
+@pytest.mark.parametrize(
+    "command", [["search", "x"], ["export", "--format", "csv"], ["reparse"], ["crawl"]]
+)
 def test_every_command_names_its_date_range_since_and_until(command):
     shown = cli(*command[:1], "--help").output
     assert "--since DATE" in shown and "--until DATE" in shown
@@ -60,44 +61,86 @@ def test_every_command_names_its_date_range_since_and_until(command):
 
 def test_since_and_until_take_a_year_a_month_or_a_day_on_search(crawled):
     db, _ = crawled
-    assert POLITICA in titles(cli("search", "pensiones", "--db", str(db), "--json",
-                                  "--since", "2025-09", "--until", "2025"))
-    assert not titles(cli("search", "pensiones", "--db", str(db), "--json",
-                          "--since", "2025-09-08"))
+    assert POLITICA in titles(
+        cli(
+            "search",
+            "pensiones",
+            "--db",
+            str(db),
+            "--json",
+            "--since",
+            "2025-09",
+            "--until",
+            "2025",
+        )
+    )
+    assert not titles(
+        cli("search", "pensiones", "--db", str(db), "--json", "--since", "2025-09-08")
+    )
 
 
 def test_the_old_from_and_to_still_work_and_cannot_be_given_with_since(crawled):
     db, _ = crawled
-    assert POLITICA in titles(cli("search", "pensiones", "--db", str(db), "--json",
-                                  "--from", "2025-09-07", "--to", "2025-09-07"))
-    one_error(cli("search", "pensiones", "--db", str(db), "--from", "2025", "--since", "2024"),
-              2, "--since and --from are one option")
+    assert POLITICA in titles(
+        cli(
+            "search",
+            "pensiones",
+            "--db",
+            str(db),
+            "--json",
+            "--from",
+            "2025-09-07",
+            "--to",
+            "2025-09-07",
+        )
+    )
+    one_error(
+        cli("search", "pensiones", "--db", str(db), "--from", "2025", "--since", "2024"),
+        2,
+        "--since and --from are one option",
+    )
 
 
 def test_a_bad_date_is_named_by_the_option_as_given_on_reparse(crawled, tmp_path):
     db, _ = crawled
     # before: "--from '2025-13'" on a command that has no --from
     one_error(cli("reparse", "--db", str(db), "--since", "2025-13"), 1, "--since '2025-13'")
-    one_error(cli("export", "--format", "csv", "--db", str(db), "--until", "2025-02-30"), 1,
-              "--until '2025-02-30'")
+    one_error(
+        cli("export", "--format", "csv", "--db", str(db), "--until", "2025-02-30"),
+        1,
+        "--until '2025-02-30'",
+    )
 
 
 def test_an_inverted_range_says_so_instead_of_finding_nothing(crawled):
     db, _ = crawled
-    one_error(cli("search", "pensiones", "--db", str(db), "--since", "2025-10",
-                  "--until", "2025-09"), 1, "--since 2025-10 is after --until 2025-09")
-    one_error(cli("export", "--format", "csv", "--db", str(db), "--since", "2026",
-                  "--until", "2025"), 1, "is after --until")
+    one_error(
+        cli("search", "pensiones", "--db", str(db), "--since", "2025-10", "--until", "2025-09"),
+        1,
+        "--since 2025-10 is after --until 2025-09",
+    )
+    one_error(
+        cli("export", "--format", "csv", "--db", str(db), "--since", "2026", "--until", "2025"),
+        1,
+        "is after --until",
+    )
 
 
 def test_an_unknown_section_says_so_instead_of_finding_nothing(crawled):
     db, _ = crawled
-    one_error(cli("search", "pensiones", "--db", str(db), "--section", "nosuch"), 1,
-              "--section 'nosuch': no article")
-    one_error(cli("export", "--format", "csv", "--db", str(db), "--section", "nosuch"), 1,
-              "--section 'nosuch': no article")
-    assert POLITICA in titles(cli("search", "pensiones", "--db", str(db), "--json",
-                                  "--section", "POLÍTICA"))
+    one_error(
+        cli("search", "pensiones", "--db", str(db), "--section", "nosuch"),
+        1,
+        "--section 'nosuch': no article",
+    )
+    one_error(
+        cli("export", "--format", "csv", "--db", str(db), "--section", "nosuch"),
+        1,
+        "--section 'nosuch': no article",
+    )
+    assert POLITICA in titles(
+        cli("search", "pensiones", "--db", str(db), "--json", "--section", "POLÍTICA")
+    )
 
 
 def test_crawl_takes_a_month_and_a_year_as_its_range(stand_in, tmp_path):
@@ -107,26 +150,32 @@ def test_crawl_takes_a_month_and_a_year_as_its_range(stand_in, tmp_path):
     # the stand-in's two articles published in November or December 2025
     assert {t for (t,) in rows(db, "select title from articles")} == {
         "Kast sella alianza ideológica con Milei a semanas de la segunda vuelta",
-        "COP30 cierra sin acuerdo sobre combustibles fósiles"}
+        "COP30 cierra sin acuerdo sobre combustibles fósiles",
+    }
 
 
 # -- errors the README promises as one line --------------------------------------------------------
 def test_a_base_url_that_is_not_a_url_is_a_bad_option(tmp_path):
     db = tmp_path / "x.db"
-    one_error(cli("crawl", "--db", str(db), "--base-url", "notaurl"), 2,
-              "'notaurl' is not an http(s) URL")
+    one_error(
+        cli("crawl", "--db", str(db), "--base-url", "notaurl"), 2, "'notaurl' is not an http(s) URL"
+    )
     assert not db.exists()  # before: a run recorded, a traceback, status 3
 
 
 def test_parse_of_a_missing_file_exits_1(tmp_path):
-    one_error(cli("parse", str(tmp_path / "missing.html"), "--url", "https://x.cl/a/"), 1,
-              "cannot read")
+    one_error(
+        cli("parse", str(tmp_path / "missing.html"), "--url", "https://x.cl/a/"), 1, "cannot read"
+    )
 
 
 def test_a_db_in_a_missing_folder_is_refused_and_no_folder_is_made(tmp_path):
     db = tmp_path / "no" / "such" / "x.db"
-    one_error(cli("crawl", "--db", str(db), "--base-url", "http://127.0.0.1:9/"), 5,
-              f"there is no folder {db.parent}")
+    one_error(
+        cli("crawl", "--db", str(db), "--base-url", "http://127.0.0.1:9/"),
+        5,
+        f"there is no folder {db.parent}",
+    )
     one_error(cli("import", "-", "--db", str(db)), 5, "there is no folder")
     assert not (tmp_path / "no").exists()
 
@@ -137,8 +186,13 @@ def test_a_second_import_is_told_an_import_is_writing(crawled, tmp_path):
     fifo = tmp_path / "slow.jsonl"
     os.mkfifo(fifo)
     # the first import holds the archive's lock while it waits for its file to be written
-    first = subprocess.Popen([*ciudadano(), "import", str(fifo), "--db", str(db)], cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [*ciudadano(), "import", str(fifo), "--db", str(db)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     from tests.conftest import wait_until
 
     writer = None
@@ -156,8 +210,15 @@ def test_a_second_import_is_told_an_import_is_writing(crawled, tmp_path):
 
         wait_until(opened)
         wait_until(lambda: _holds_a_flock(first.pid))
-        second = subprocess.run([*ciudadano(), "import", "-", "--db", str(db)], cwd=ROOT,
-                                input="", capture_output=True, text=True, timeout=60, check=False)
+        second = subprocess.run(
+            [*ciudadano(), "import", "-", "--db", str(db)],
+            cwd=ROOT,
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     finally:
         if writer is not None:
             os.close(writer)  # the first import reads the end of its file
@@ -169,8 +230,11 @@ def test_a_second_import_is_told_an_import_is_writing(crawled, tmp_path):
                 first.wait()
     assert second.returncode == 7, second.stderr
     assert second.stderr.splitlines() == [
-        (f"error: an import (pid {first.pid}) is writing to {db} (it holds the archive's "
-         "lock); nothing was done")]
+        (
+            f"error: an import (pid {first.pid}) is writing to {db} (it holds the archive's "
+            "lock); nothing was done"
+        )
+    ]
     assert first.returncode == 0, first.stderr
 
 
@@ -185,11 +249,18 @@ def test_serve_on_a_busy_port_exits_1_without_saying_it_started(crawled):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run([*ciudadano(), "serve", "--db", str(db), "--port", str(port)],
-                                cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+        result = subprocess.run(
+            [*ciudadano(), "serve", "--db", str(db), "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     assert result.returncode == 1, result.stderr
     assert result.stderr.splitlines() == [
-        f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+        f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
 
 
 def test_serve_still_answers_on_a_free_port(crawled):
@@ -201,9 +272,14 @@ def test_serve_still_answers_on_a_free_port(crawled):
 
 def test_export_to_dev_stdout_into_a_pipe_writes_the_articles(crawled):
     db, _ = crawled
-    result = subprocess.run([*ciudadano(), "export", "--format", "jsonl", "--db", str(db),
-                             "--out", "/dev/stdout"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [*ciudadano(), "export", "--format", "jsonl", "--db", str(db), "--out", "/dev/stdout"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     exported = [json.loads(line)["title"] for line in result.stdout.splitlines()]
     assert POLITICA in exported
@@ -228,9 +304,24 @@ def test_a_quiet_successful_crawl_prints_nothing_on_a_terminal(tmp_path):
     db = tmp_path / "quiet.db"
     with StandInSite(core_sitemaps=True) as site:
         status, shown = on_a_terminal(
-            [*ciudadano(), "crawl", "--db", str(db), "--base-url", site.base_url, "--source",
-             "html", "--feed-pages", "0", "--quiet", "-s", "DOWNLOAD_DELAY=0",
-             "-s", "AUTOTHROTTLE_ENABLED=False"])
+            [
+                *ciudadano(),
+                "crawl",
+                "--db",
+                str(db),
+                "--base-url",
+                site.base_url,
+                "--source",
+                "html",
+                "--feed-pages",
+                "0",
+                "--quiet",
+                "-s",
+                "DOWNLOAD_DELAY=0",
+                "-s",
+                "AUTOTHROTTLE_ENABLED=False",
+            ]
+        )
     assert status == 0, shown
     assert shown.strip() == ""  # before: two warnings about Scrapy's RefererMiddleware
 
@@ -243,8 +334,11 @@ def test_an_unreachable_site_shows_no_traceback(tmp_path):
     assert result.returncode == 3, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "RefererMiddleware" not in result.stderr
     assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
-        (f"error: could not reach http://127.0.0.1:{port}: no robots.txt, sitemap or feed "
-         "answered (connection refused)")]
+        (
+            f"error: could not reach http://127.0.0.1:{port}: no robots.txt, sitemap or feed "
+            "answered (connection refused)"
+        )
+    ]
 
 
 def test_outcomes_match_the_readmes_exit_status_table():
@@ -252,12 +346,17 @@ def test_outcomes_match_the_readmes_exit_status_table():
 
     readme = (ROOT / "README.md").read_text()
     table = readme.split("### Exit status of `crawl`", 1)[1].split("###", 1)[0]
-    documented = {int(line.split("|")[1]) for line in table.splitlines()
-                  if line.startswith("| ") and line.split("|")[1].strip().isdigit()}
-    defined = {value for name, value in vars(outcomes).items()
-               if name.startswith("EXIT_") and name != "EXIT_INVALID"}
+    documented = {
+        int(line.split("|")[1])
+        for line in table.splitlines()
+        if line.startswith("| ") and line.split("|")[1].strip().isdigit()
+    }
+    defined = {
+        value
+        for name, value in vars(outcomes).items()
+        if name.startswith("EXIT_") and name != "EXIT_INVALID"
+    }
     assert documented == defined == set(range(9))
-
 
 
 # -- bugs found by reading -------------------------------------------------------------------------
@@ -287,30 +386,47 @@ def test_the_sqlite_utils_pin_allows_only_versions_with_atomic():
     from packaging.requirements import Requirement
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pin = next(Requirement(d) for d in project["dependencies"]
-               if Requirement(d).name == "sqlite-utils")
+    pin = next(
+        Requirement(d) for d in project["dependencies"] if Requirement(d).name == "sqlite-utils"
+    )
     # Database.atomic() (archive.store) came with sqlite-utils 4; 3.x has no such method
     assert not pin.specifier.contains("3.36") and not pin.specifier.contains("3.38")
     assert pin.specifier.contains("4.0") and hasattr(sqlite_utils.Database, "atomic")
 
 
-
 def test_a_url_to_crawl_that_is_not_a_url_is_a_bad_option(tmp_path):
     # it was crawled as a path of the site and the run exited 1
-    one_error(cli("crawl", "--db", str(tmp_path / "x.db"), "--url", "notaurl"), 2,
-              "'notaurl' is not an http(s) URL")
+    one_error(
+        cli("crawl", "--db", str(tmp_path / "x.db"), "--url", "notaurl"),
+        2,
+        "'notaurl' is not an http(s) URL",
+    )
     assert not (tmp_path / "x.db").exists()
 
 
 def test_a_setting_the_crawl_cannot_use_is_a_bad_option_not_an_interruption(tmp_path):
     # it exited 6, "interrupted by a signal", after a 50-line traceback
     db = tmp_path / "x.db"
-    result = subprocess.run([*ciudadano(), "crawl", "--db", str(db), "--base-url",
-                             "http://127.0.0.1:9", "-s", "CONCURRENT_REQUESTS=abc"],
-                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    result = subprocess.run(
+        [
+            *ciudadano(),
+            "crawl",
+            "--db",
+            str(db),
+            "--base-url",
+            "http://127.0.0.1:9",
+            "-s",
+            "CONCURRENT_REQUESTS=abc",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and "Unhandled error" not in result.stderr
     assert result.stderr.splitlines()[-1] == (
         "error: the crawl could not start: invalid literal for int() with base 10: 'abc' "
-        "(check the -s settings)")
+        "(check the -s settings)"
+    )
     assert rows(db, "select status, exit_status from runs") == [("failed", 2)]

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import copy_archive, rows, run_crawl
 from standin.articles import ARTICLES
 from standin.server import (
     BLOCKED_PATH,
@@ -18,6 +17,7 @@ from standin.server import (
     LISTING_PATH,
     StandInSite,
 )
+from tests.conftest import copy_archive, rows, run_crawl
 
 VALID = ARTICLES  # the page without a date too: the feed's pubDate stands in (provenance says)
 
@@ -36,11 +36,22 @@ def test_every_article_is_archived_exactly_once(crawled, stand_in):
 
 def test_articles_are_stored_on_the_crawled_host_with_their_fields(crawled, stand_in):
     db, _ = crawled
-    (row,) = rows(db, "select title, section, section_slug, published, published_date, authors, "
-                      "language, year, subtitle from articles where wp_id = 1170412")
-    assert row == ("Comunidades de Tiltil denuncian nuevo derrame de relave", "Chile", "chile",
-                   "2025-07-14T22:30:00-04:00", "2025-07-14", '["Camila Rojas"]', "es", 2025,
-                   "Vecinos acusan que la empresa minera no informó a tiempo del incidente.")
+    (row,) = rows(
+        db,
+        "select title, section, section_slug, published, published_date, authors, "
+        "language, year, subtitle from articles where wp_id = 1170412",
+    )
+    assert row == (
+        "Comunidades de Tiltil denuncian nuevo derrame de relave",
+        "Chile",
+        "chile",
+        "2025-07-14T22:30:00-04:00",
+        "2025-07-14",
+        '["Camila Rojas"]',
+        "es",
+        2025,
+        "Vecinos acusan que la empresa minera no informó a tiempo del incidente.",
+    )
 
 
 def test_block_pages_listings_and_errors_are_failures_not_articles(crawled, stand_in):
@@ -58,9 +69,11 @@ def test_block_pages_listings_and_errors_are_failures_not_articles(crawled, stan
     # the page that lost its date is archived with the feed item's pubDate, and says so
     nodate = next(a for a in ARTICLES if a.get("template") == "nodate")
     assert base + nodate["path"] not in failures
-    assert rows(db, "select published, json_extract(provenance, '$.published') from articles "
-                    "where url = ?", base + nodate["path"]) == [("2025-01-10T12:00:00-03:00",
-                                                                 "feed:pubDate")]
+    assert rows(
+        db,
+        "select published, json_extract(provenance, '$.published') from articles where url = ?",
+        base + nodate["path"],
+    ) == [("2025-01-10T12:00:00-03:00", "feed:pubDate")]
 
 
 def test_robots_txt_is_obeyed(crawled, stand_in):
@@ -85,8 +98,9 @@ def test_exit_status_and_summary_tell_the_operator(crawled):
     assert run == ("finished", 10, 5, 1)
 
 
-def test_a_second_crawl_fetches_no_unchanged_article_and_changes_nothing(crawled, stand_in,
-                                                                          tmp_path):
+def test_a_second_crawl_fetches_no_unchanged_article_and_changes_nothing(
+    crawled, stand_in, tmp_path
+):
     db = copy_archive(crawled[0], tmp_path / "twice.db")
     before = rows(db, "select * from articles order by url")
     fetched = len(stand_in.requests)
@@ -129,8 +143,11 @@ def test_during_a_block_the_feed_items_are_archived_marked_and_the_run_exits_8(t
     assert result.returncode == 8, result.stderr[-2000:]
     assert "archived from the REST API or the feed without their pages" in result.stderr
     newest = sorted(ARTICLES, key=lambda a: a["published"], reverse=True)[:4]  # feed page 1
-    got = rows(db, "select title, json_extract(provenance, '$.page'), "
-                   "json_extract(provenance, '$.body') from articles order by published desc")
+    got = rows(
+        db,
+        "select title, json_extract(provenance, '$.page'), "
+        "json_extract(provenance, '$.body') from articles order by published desc",
+    )
     assert [g[0] for g in got] == [a["title"] for a in newest]
     assert {g[1] for g in got} == {"cloudflare-block (HTTP 403)"}
     assert {g[2] for g in got} == {"feed:content:encoded"}
@@ -146,8 +163,10 @@ def test_an_unreachable_site_exits_3_with_a_clear_message(tmp_path):
     result = run_crawl(db, f"http://127.0.0.1:{port}", source="auto")
     assert result.returncode == 3, result.stderr[-2000:]
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert errors == [f"error: could not reach http://127.0.0.1:{port}: no robots.txt, sitemap "
-                      "or feed answered (connection refused)"]
+    assert errors == [
+        f"error: could not reach http://127.0.0.1:{port}: no robots.txt, sitemap "
+        "or feed answered (connection refused)"
+    ]
     assert "Dumping Scrapy stats" not in result.stderr  # no page of statistics on a terminal
     stats = json.loads(rows(db, "select stats from runs")[0][0])
     # each refused request is retried once, not up the backoff ladder (2+4+8+16 s): half the
@@ -171,8 +190,9 @@ def core_sitemaps_quiet_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("core-sitemaps")
     db, log = folder / "core.db", folder / "crawl.log"
     with StandInSite(core_sitemaps=True) as core:
-        result = run_crawl(db, core.base_url, "--feed-pages", "0", "--quiet", "--log-file",
-                           str(log))
+        result = run_crawl(
+            db, core.base_url, "--feed-pages", "0", "--quiet", "--log-file", str(log)
+        )
     return core, db, result, log
 
 
@@ -205,6 +225,7 @@ def test_a_page_no_source_dates_takes_its_sitemap_lastmod_and_says_so(tmp_path):
     with StandInSite(articles=[nodate]) as site:
         result = run_crawl(db, site.base_url, "--feed-pages", "0")
     assert "1 new" in result.stderr, result.stderr[-2000:]  # (and the stand-in's traps)
-    assert rows(db, "select published, date_precision, json_extract(provenance, "
-                    "'$.published') from articles") == [
-        (nodate.get("modified") or "2025-01-10T12:00:00-03:00", "datetime", "sitemap:lastmod")]
+    assert rows(
+        db,
+        "select published, date_precision, json_extract(provenance, '$.published') from articles",
+    ) == [(nodate.get("modified") or "2025-01-10T12:00:00-03:00", "datetime", "sitemap:lastmod")]

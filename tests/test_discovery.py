@@ -36,9 +36,14 @@ def make(source="html", full=True, archived=None, **options):
             return False
         return modified is None or (archived[url] is not None and archived[url] >= modified)
 
-    discovery = Discovery(BASE, source=source, full=full, unchanged=unchanged,
-                          count=lambda key: counts.update([key.removeprefix("ciudadano/")]),
-                          **options)
+    discovery = Discovery(
+        BASE,
+        source=source,
+        full=full,
+        unchanged=unchanged,
+        count=lambda key: counts.update([key.removeprefix("ciudadano/")]),
+        **options,
+    )
     discovery.counts = counts
     return discovery
 
@@ -48,8 +53,10 @@ def urls(decisions) -> list[str]:
 
 
 def urlset(*entries: tuple[str, str | None]) -> bytes:
-    xml = "".join(f"<url><loc>{loc}</loc>" + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
-                  + "</url>" for loc, lastmod in entries)
+    xml = "".join(
+        f"<url><loc>{loc}</loc>" + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "") + "</url>"
+        for loc, lastmod in entries
+    )
     return f'<?xml version="1.0" encoding="UTF-8"?><urlset {NS}>{xml}</urlset>'.encode()
 
 
@@ -57,13 +64,17 @@ def read_sitemap(discovery, fetch, body, max_size=0) -> list:
     return [d for batch in discovery.sitemap(fetch, body, max_size) for d in batch]
 
 
-ARTICLE_PAGE = (b'<!DOCTYPE html><html lang="es-CL"><head><title>Una nota | El Ciudadano</title>'
-                b'<meta property="og:type" content="article"></head>'
-                b'<body class="single single-post"><article><h1 class="entry-title">Una nota</h1>'
-                b'<time datetime="2025-11-20T10:00:00-03:00">20 de noviembre</time>'
-                b'<div class="entry-content"><p>Texto.</p></div></article></body></html>')
-BLOCK_PAGE = (b"<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head>"
-              b"<body><div id='cf-error-details'>Sorry, you have been blocked</div></body></html>")
+ARTICLE_PAGE = (
+    b'<!DOCTYPE html><html lang="es-CL"><head><title>Una nota | El Ciudadano</title>'
+    b'<meta property="og:type" content="article"></head>'
+    b'<body class="single single-post"><article><h1 class="entry-title">Una nota</h1>'
+    b'<time datetime="2025-11-20T10:00:00-03:00">20 de noviembre</time>'
+    b'<div class="entry-content"><p>Texto.</p></div></article></body></html>'
+)
+BLOCK_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head>"
+    b"<body><div id='cf-error-details'>Sorry, you have been blocked</div></body></html>"
+)
 
 
 # -- the start --------------------------------------------------------------------------------
@@ -73,8 +84,13 @@ def test_auto_asks_the_rest_api_first_newest_modification_first_100_a_page():
     assert first.kind == REST and first.page == 1
     parts = urlsplit(first.url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == BASE + "/wp-json/wp/v2/posts"
-    assert parse_qs(parts.query) == {"per_page": ["100"], "page": ["1"], "_embed": ["1"],
-                                     "orderby": ["modified"], "order": ["desc"]}
+    assert parse_qs(parts.query) == {
+        "per_page": ["100"],
+        "page": ["1"],
+        "_embed": ["1"],
+        "orderby": ["modified"],
+        "order": ["desc"],
+    }
     assert discovery.counts == {"mode_full": 1}
 
 
@@ -91,41 +107,64 @@ def test_a_date_range_becomes_rests_exclusive_after_and_before_in_santiago_wall_
 
 def test_html_reads_robots_txt_and_the_feed():
     assert [(f.kind, f.url) for f in make("html").start()] == [
-        (ROBOTS, BASE + "/robots.txt"), (FEED, BASE + "/feed/")]
+        (ROBOTS, BASE + "/robots.txt"),
+        (FEED, BASE + "/feed/"),
+    ]
 
 
 def test_given_urls_are_fetched_alone_even_when_archived_and_a_shortlink_as_it_is():
     discovery = make("auto", archived={BASE + "/chile/una-nota/11/20/": "2030-01-01"})
-    fetches = discovery.start(urls=[LIVE + "/chile/una-nota/11/20/?utm_source=x",
-                                    BASE + "/?p=123"])
+    fetches = discovery.start(urls=[LIVE + "/chile/una-nota/11/20/?utm_source=x", BASE + "/?p=123"])
     assert [(f.kind, f.url, f.force) for f in fetches] == [
-        (ARTICLE, BASE + "/chile/una-nota/11/20/", True), (ARTICLE, BASE + "/?p=123", True)]
+        (ARTICLE, BASE + "/chile/una-nota/11/20/", True),
+        (ARTICLE, BASE + "/?p=123", True),
+    ]
 
 
 def test_retries_and_listed_pages_come_before_the_sources():
-    fetches = make("html").start(retries=[BASE + "/chile/fallida/01/01/"],
-                                 listed=[(BASE + "/chile/listada/01/02/", "2025-01-02")])
+    fetches = make("html").start(
+        retries=[BASE + "/chile/fallida/01/01/"],
+        listed=[(BASE + "/chile/listada/01/02/", "2025-01-02")],
+    )
     assert [(f.kind, f.source) for f in fetches] == [
-        (ARTICLE, "retry"), (ARTICLE, "listing"), (ROBOTS, None), (FEED, None)]
+        (ARTICLE, "retry"),
+        (ARTICLE, "listing"),
+        (ROBOTS, None),
+        (FEED, None),
+    ]
 
 
 # -- the REST API --------------------------------------------------------------------------------
 def rest_body(*posts: tuple[int, str, str]) -> bytes:
     """A REST posts page: (id, path, modified_gmt) each, published a day before."""
-    return json.dumps([{"id": wp_id, "link": LIVE + path, "date_gmt": "2025-11-19T12:00:00",
-                        "modified_gmt": modified} for wp_id, path, modified in posts]).encode()
+    return json.dumps(
+        [
+            {
+                "id": wp_id,
+                "link": LIVE + path,
+                "date_gmt": "2025-11-19T12:00:00",
+                "modified_gmt": modified,
+            }
+            for wp_id, path, modified in posts
+        ]
+    ).encode()
 
 
 def test_a_rest_page_schedules_its_posts_pages_but_not_those_archived_as_new():
     discovery = make("auto", archived={BASE + "/chile/vieja/11/19/": "2025-11-20T12:00:00+00:00"})
     (first,) = discovery.start()
-    posts = rest_posts(rest_body((1, "/chile/nueva/11/19/", "2025-11-20T12:00:00"),
-                                 (2, "/chile/vieja/11/19/", "2025-11-20T12:00:00")),
-                       first.url)
+    posts = rest_posts(
+        rest_body(
+            (1, "/chile/nueva/11/19/", "2025-11-20T12:00:00"),
+            (2, "/chile/vieja/11/19/", "2025-11-20T12:00:00"),
+        ),
+        first.url,
+    )
     decisions = discovery.rest(first, posts, total_pages=1)
     assert [(d.kind, d.url) for d in decisions] == [
         (FEED, BASE + "/feed/"),  # the feed waits for REST's first page
-        (ARTICLE, BASE + "/chile/nueva/11/19/")]
+        (ARTICLE, BASE + "/chile/nueva/11/19/"),
+    ]
     assert discovery.counts["skipped_unchanged"] == 1
     assert discovery.counts["scheduled/rest"] == 1
     # the post is merged with its page once, when the page is handled
@@ -137,8 +176,13 @@ def test_the_next_rest_page_waits_until_few_posts_wait_for_their_page():
     discovery = make("auto")
     discovery.REST_BACKLOG = 1
     (first,) = discovery.start()
-    posts = rest_posts(rest_body((1, "/chile/a/11/19/", "2025-11-20T12:00:00"),
-                                 (2, "/chile/b/11/19/", "2025-11-20T12:00:00")), first.url)
+    posts = rest_posts(
+        rest_body(
+            (1, "/chile/a/11/19/", "2025-11-20T12:00:00"),
+            (2, "/chile/b/11/19/", "2025-11-20T12:00:00"),
+        ),
+        first.url,
+    )
     decisions = discovery.rest(first, posts, total_pages=3)
     assert REST not in [d.kind for d in decisions]  # two posts wait: more than 1
     discovery.rest_post(BASE + "/chile/a/11/19/")
@@ -160,14 +204,18 @@ def test_when_rest_fails_robots_and_the_feed_are_read_and_the_sitemaps_wait_for_
     (first,) = discovery.start()
     decisions = discovery.rest_failed(first, "HTTP 503", 503)
     assert [(d.kind, d.url) for d in decisions] == [
-        (ROBOTS, BASE + "/robots.txt"), (FEED, BASE + "/feed/")]
-    robots = discovery.robots(decisions[0], b"User-agent: *\nSitemap: " + LIVE.encode()
-                              + b"/sitemap_index.xml\n")
+        (ROBOTS, BASE + "/robots.txt"),
+        (FEED, BASE + "/feed/"),
+    ]
+    robots = discovery.robots(
+        decisions[0], b"User-agent: *\nSitemap: " + LIVE.encode() + b"/sitemap_index.xml\n"
+    )
     assert robots == []  # held: the feed has not been walked yet
     feed = Fetch(BASE + "/feed/", FEED)
     released = discovery.feed(feed, [])  # an empty feed: the walk is over
     assert [(d.kind, d.url) for d in released if isinstance(d, Fetch)] == [
-        (SITEMAP, BASE + "/sitemap_index.xml")]
+        (SITEMAP, BASE + "/sitemap_index.xml")
+    ]
     assert discovery.counts["rest_failed"] == 1
 
 
@@ -182,63 +230,80 @@ def test_source_api_records_a_blocked_rest_api_as_blocked_and_asks_nothing_else(
 # -- robots.txt and the sitemaps --------------------------------------------------------------
 def test_robots_without_sitemaps_leads_to_yoast_then_core_then_a_clear_failure():
     discovery = make("html", feed_pages=0)
-    robots, = discovery.start()
+    (robots,) = discovery.start()
     (yoast,) = discovery.robots(robots, b"User-agent: *\nDisallow: /wp-admin/\n")
     assert (yoast.url, yoast.guessed) == (BASE + "/sitemap_index.xml", True)
     assert discovery.absent(yoast, 404)
     (core,) = discovery.failed(yoast, 404)
     assert core.url == BASE + "/wp-sitemap.xml"
     (problem,) = discovery.failed(core, 404)
-    assert problem == Problem(BASE + "/wp-sitemap.xml", "discovery: no sitemap (robots.txt "
-                              "names none, and /sitemap_index.xml and /wp-sitemap.xml answer 404)",
-                              404)
+    assert problem == Problem(
+        BASE + "/wp-sitemap.xml",
+        "discovery: no sitemap (robots.txt "
+        "names none, and /sitemap_index.xml and /wp-sitemap.xml answer 404)",
+        404,
+    )
 
 
 def test_an_index_leads_to_its_post_sitemaps_only():
-    index = (f'<?xml version="1.0"?><sitemapindex {NS}>'
-             f"<sitemap><loc>{LIVE}/post-sitemap.xml</loc></sitemap>"
-             f"<sitemap><loc>{LIVE}/post-sitemap2.xml.gz</loc></sitemap>"
-             f"<sitemap><loc>{LIVE}/page-sitemap.xml</loc></sitemap>"
-             f"<sitemap><loc>{LIVE}/wp-sitemap-posts-post-1.xml</loc></sitemap>"
-             f"<sitemap><loc>{LIVE}/wp-sitemap-taxonomies-category-1.xml</loc></sitemap>"
-             "</sitemapindex>").encode()
+    index = (
+        f'<?xml version="1.0"?><sitemapindex {NS}>'
+        f"<sitemap><loc>{LIVE}/post-sitemap.xml</loc></sitemap>"
+        f"<sitemap><loc>{LIVE}/post-sitemap2.xml.gz</loc></sitemap>"
+        f"<sitemap><loc>{LIVE}/page-sitemap.xml</loc></sitemap>"
+        f"<sitemap><loc>{LIVE}/wp-sitemap-posts-post-1.xml</loc></sitemap>"
+        f"<sitemap><loc>{LIVE}/wp-sitemap-taxonomies-category-1.xml</loc></sitemap>"
+        "</sitemapindex>"
+    ).encode()
     discovery = make("html")
     decisions = read_sitemap(discovery, Fetch(BASE + "/sitemap_index.xml", SITEMAP), index)
     assert [(d.kind, d.url) for d in decisions] == [
-        (SITEMAP, BASE + "/post-sitemap.xml"), (SITEMAP, BASE + "/post-sitemap2.xml.gz"),
-        (SITEMAP, BASE + "/wp-sitemap-posts-post-1.xml")]
+        (SITEMAP, BASE + "/post-sitemap.xml"),
+        (SITEMAP, BASE + "/post-sitemap2.xml.gz"),
+        (SITEMAP, BASE + "/wp-sitemap-posts-post-1.xml"),
+    ]
 
 
 def test_a_urlset_schedules_its_articles_with_their_lastmod_except_unchanged_or_too_old():
-    body = urlset((LIVE + "/chile/nueva/03/02/", "2025-03-02T10:00:00+00:00"),
-                  (LIVE + "/chile/sin-cambios/03/01/", "2025-03-01T10:00:00+00:00"),
-                  (LIVE + "/chile/antigua/02/27/", "2025-02-27T10:00:00+00:00"),
-                  (LIVE + "/chile/sin-fecha/01/01/", None))
-    discovery = make("html", since="2025-03-01", archived={
-        BASE + "/chile/sin-cambios/03/01/": "2025-03-01T10:00:00+00:00"})
+    body = urlset(
+        (LIVE + "/chile/nueva/03/02/", "2025-03-02T10:00:00+00:00"),
+        (LIVE + "/chile/sin-cambios/03/01/", "2025-03-01T10:00:00+00:00"),
+        (LIVE + "/chile/antigua/02/27/", "2025-02-27T10:00:00+00:00"),
+        (LIVE + "/chile/sin-fecha/01/01/", None),
+    )
+    discovery = make(
+        "html",
+        since="2025-03-01",
+        archived={BASE + "/chile/sin-cambios/03/01/": "2025-03-01T10:00:00+00:00"},
+    )
     decisions = read_sitemap(discovery, Fetch(BASE + "/post-sitemap.xml", SITEMAP), body)
     assert [(d.url, d.lastmod, d.source) for d in decisions] == [
         (BASE + "/chile/nueva/03/02/", "2025-03-02T10:00:00+00:00", "sitemap"),
-        (BASE + "/chile/sin-fecha/01/01/", None, "sitemap")]
-    assert discovery.counts == {"discovery_ok": 1, "scheduled/sitemap": 2,
-                                "skipped_unchanged": 1}
+        (BASE + "/chile/sin-fecha/01/01/", None, "sitemap"),
+    ]
+    assert discovery.counts == {"discovery_ok": 1, "scheduled/sitemap": 2, "skipped_unchanged": 1}
 
 
 def test_a_gzipped_sitemap_is_read_as_the_same_sitemap():
     body = urlset((LIVE + "/chile/a/01/02/", None))
     discovery = make("html")
-    decisions = read_sitemap(discovery, Fetch(BASE + "/post-sitemap.xml.gz", SITEMAP),
-                             gzip.compress(body))
+    decisions = read_sitemap(
+        discovery, Fetch(BASE + "/post-sitemap.xml.gz", SITEMAP), gzip.compress(body)
+    )
     assert urls(decisions) == [BASE + "/chile/a/01/02/"]
 
 
-@pytest.mark.parametrize("answer,reason", [
-    (ARTICLE_PAGE, "discovery: not a sitemap (its root element is <html>)"),
-    (BLOCK_PAGE, "discovery: cloudflare-block"),
-    (b"\x1f\x8b not gzip at all", "discovery: not a sitemap (broken gzip)"),
-])
+@pytest.mark.parametrize(
+    "answer,reason",
+    [
+        (ARTICLE_PAGE, "discovery: not a sitemap (its root element is <html>)"),
+        (BLOCK_PAGE, "discovery: cloudflare-block"),
+        (b"\x1f\x8b not gzip at all", "discovery: not a sitemap (broken gzip)"),
+    ],
+)
 def test_a_sitemap_url_that_answers_something_else_is_a_failure_and_the_next_path_is_tried(
-        answer, reason):
+    answer, reason
+):
     # an article page at a sitemap URL made discovery raise (its parse has no "reason") and
     # stalled the sitemaps
     discovery = make("html")
@@ -297,16 +362,23 @@ def test_max_articles_stops_the_reading_of_a_sitemap():
 def test_a_gzip_bomb_stops_at_the_size_cap_keeping_the_entries_before_it():
     head = urlset((LIVE + "/chile/antes-de-la-bomba/01/01/", None)).replace(b"</urlset>", b"")
     inflater = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    bomb = inflater.compress(head) + b"".join(
-        inflater.compress(b" " * (1 << 20)) for _ in range(4)) + inflater.flush()
+    bomb = (
+        inflater.compress(head)
+        + b"".join(inflater.compress(b" " * (1 << 20)) for _ in range(4))
+        + inflater.flush()
+    )
     assert len(bomb) < 50_000  # 4 MB of XML once inflated
     discovery = make("html")
-    decisions = read_sitemap(discovery, Fetch(BASE + "/post-sitemap.xml.gz", SITEMAP), bomb,
-                             max_size=1 << 20)
+    decisions = read_sitemap(
+        discovery, Fetch(BASE + "/post-sitemap.xml.gz", SITEMAP), bomb, max_size=1 << 20
+    )
     assert decisions == [
         Fetch(BASE + "/chile/antes-de-la-bomba/01/01/", ARTICLE, source="sitemap"),
-        Problem(BASE + "/post-sitemap.xml.gz",
-                "discovery: sitemap larger than 1 MB (DOWNLOAD_MAXSIZE); read up to there")]
+        Problem(
+            BASE + "/post-sitemap.xml.gz",
+            "discovery: sitemap larger than 1 MB (DOWNLOAD_MAXSIZE); read up to there",
+        ),
+    ]
     assert discovery.counts["discovery_failed"] == 1
 
 
@@ -320,7 +392,9 @@ def test_an_incremental_feed_walk_stops_at_a_page_of_archived_posts():
     (feed,) = discovery.start()
     first = discovery.feed(feed, [item("/chile/nueva/11/20/"), item("/chile/vieja/11/18/")])
     assert [(d.kind, d.url) for d in first] == [
-        (ARTICLE, BASE + "/chile/nueva/11/20/"), (FEED, BASE + "/feed/?paged=2")]
+        (ARTICLE, BASE + "/chile/nueva/11/20/"),
+        (FEED, BASE + "/feed/?paged=2"),
+    ]
     assert discovery.feed(first[1], [item("/chile/vieja/11/18/")]) == []
     assert discovery.feed_done
     assert discovery.counts["skipped_unchanged"] == 1
@@ -332,7 +406,8 @@ def test_a_full_feed_walk_stops_at_feed_pages_and_past_since():
     (article, page_2) = discovery.feed(feed, [item("/chile/a/11/20/")])
     assert page_2.page == 2
     assert urls(discovery.feed(page_2, [item("/chile/b/11/19/")])) == [
-        BASE + "/chile/b/11/19/"]  # the second page of two: the last
+        BASE + "/chile/b/11/19/"
+    ]  # the second page of two: the last
     discovery = make("feed", since="2025-11-01")
     (feed,) = discovery.start()
     assert discovery.feed(feed, [item("/chile/c/10/31/", "2025-10-31")]) == []  # all older
@@ -351,33 +426,40 @@ def test_feed_items_of_pages_rest_scheduled_stand_in_only_when_rest_has_none():
     posts = rest_posts(rest_body((7, "/chile/a/11/19/", "2025-11-20T12:00:00")), first.url)
     feed, _ = discovery.rest(first, posts, total_pages=1)
     assert discovery.feed(feed, [item("/chile/a/11/19/"), item("/chile/b/11/19/")]) == [
-        Fetch(BASE + "/chile/b/11/19/", ARTICLE, source="feed"), Fetch(
-            BASE + "/feed/?paged=2", FEED, page=2)]
+        Fetch(BASE + "/chile/b/11/19/", ARTICLE, source="feed"),
+        Fetch(BASE + "/feed/?paged=2", FEED, page=2),
+    ]
     assert discovery.rest_post(BASE + "/chile/a/11/19/").wp_id == 7  # REST's post wins
     assert discovery.rest_post(BASE + "/chile/b/11/19/")["url"] == LIVE + "/chile/b/11/19/"
 
 
 # -- the streaming reader, as the audit uses it ---------------------------------------------------
 def test_the_reader_gives_loc_lastmod_and_kind_in_document_order_and_skips_entries_without_loc():
-    body = (f"<urlset {NS}><url><loc>  {LIVE}/a/  </loc><lastmod>2025-01-02</lastmod></url>"
-            f"<url><lastmod>2025-01-03</lastmod></url><!-- un comentario -->"
-            f"<url><loc>{LIVE}/b/</loc></url></urlset>").encode()
+    body = (
+        f"<urlset {NS}><url><loc>  {LIVE}/a/  </loc><lastmod>2025-01-02</lastmod></url>"
+        f"<url><lastmod>2025-01-03</lastmod></url><!-- un comentario -->"
+        f"<url><loc>{LIVE}/b/</loc></url></urlset>"
+    ).encode()
     assert list(iter_sitemap_entries(body)) == [
-        SitemapEntry(LIVE + "/a/", "2025-01-02", "url"), SitemapEntry(LIVE + "/b/", None, "url")]
+        SitemapEntry(LIVE + "/a/", "2025-01-02", "url"),
+        SitemapEntry(LIVE + "/b/", None, "url"),
+    ]
 
 
 def test_the_reader_reads_pieces_and_concatenated_gzip_members():
     body = urlset((LIVE + "/a/", None), (LIVE + "/b/", None))
     middle = len(body) // 2
     members = gzip.compress(body[:middle]) + gzip.compress(body[middle:])
-    pieces = [members[i:i + 7] for i in range(0, len(members), 7)]
+    pieces = [members[i : i + 7] for i in range(0, len(members), 7)]
     assert [e.loc for e in iter_sitemap_entries(pieces)] == [LIVE + "/a/", LIVE + "/b/"]
 
 
 def test_the_reader_expands_no_entity_and_fetches_nothing():
-    body = (b'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY secreto SYSTEM '
-            b'"file:///etc/passwd"><!ENTITY risa "jajaja">]>'
-            b'<urlset ' + NS.encode() + b'><url><loc>http://x/&secreto;&risa;</loc></url></urlset>')
+    body = (
+        b'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY secreto SYSTEM '
+        b'"file:///etc/passwd"><!ENTITY risa "jajaja">]>'
+        b"<urlset " + NS.encode() + b"><url><loc>http://x/&secreto;&risa;</loc></url></urlset>"
+    )
     assert [e.loc for e in iter_sitemap_entries(body)] in ([], ["http://x/"])
 
 
@@ -385,7 +467,10 @@ def test_the_reader_says_what_is_not_a_sitemap_and_what_is_too_large():
     with pytest.raises(NotASitemap, match=r"its root element is <rss>"):
         list(iter_sitemap_entries(b"<rss><channel><item/></channel></rss>"))
     with pytest.raises(NotASitemap, match=r"not XML"):
-        list(iter_sitemap_entries(b"{\"json\": true}"))
+        list(iter_sitemap_entries(b'{"json": true}'))
     with pytest.raises(SitemapTooLarge, match=r"larger than 0.125 MB"):
-        list(iter_sitemap_entries(urlset(*[(f"{LIVE}/{i}/", None) for i in range(5_000)]),
-                                  max_size=1 << 17))
+        list(
+            iter_sitemap_entries(
+                urlset(*[(f"{LIVE}/{i}/", None) for i in range(5_000)]), max_size=1 << 17
+            )
+        )

@@ -14,8 +14,9 @@ from tests.conftest import ciudadano, rows, run_crawl
 
 
 def edit_all(site: StandInSite, day: str, words: str) -> None:
-    site.articles = [edited(a, f"2026-11-{day}T08:00:00-03:00", f"{a['title']} ({words})")
-                     for a in ARTICLES]
+    site.articles = [
+        edited(a, f"2026-11-{day}T08:00:00-03:00", f"{a['title']} ({words})") for a in ARTICLES
+    ]
 
 
 def test_a_theme_change_between_two_runs_raises_the_drift_warning(tmp_path):
@@ -33,8 +34,9 @@ def test_a_theme_change_between_two_runs_raises_the_drift_warning(tmp_path):
     titles = [t for (t,) in rows(db, "select title from articles")]
     assert len(titles) == len(ARTICLES) and all(t.endswith("(rediseño)") for t in titles)
     # (a post too short for the generic reader is kept from the REST API, its page marked)
-    bodies = dict(rows(db, "select json_extract(provenance, '$.body'), count(*) from articles "
-                           "group by 1"))
+    bodies = dict(
+        rows(db, "select json_extract(provenance, '$.body'), count(*) from articles group by 1")
+    )
     assert set(bodies) <= {"generic:trafilatura", "rest:content"}
     assert bodies["generic:trafilatura"] >= 5
     # the summary line says so: bodies 0% against 100% in the recent runs
@@ -47,8 +49,9 @@ def test_a_theme_change_between_two_runs_raises_the_drift_warning(tmp_path):
     warnings = rows(db, "select id, warning from runs order by id")
     assert [w is not None for _, w in warnings] == [False, False, True]
     # and in status
-    status = subprocess.run([*ciudadano(), "status", "--db", str(db)], capture_output=True,
-                            text=True, timeout=60)
+    status = subprocess.run(
+        [*ciudadano(), "status", "--db", str(db)], capture_output=True, text=True, timeout=60
+    )
     assert status.returncode == 0
     run_line = next(line for line in status.stdout.splitlines() if line.strip().startswith("#3"))
     assert "warning: the site's markup may have changed" in run_line
@@ -60,8 +63,12 @@ def runs_db(tmp_path, *shares_of_runs):
     conn = sqlite3.connect(tmp_path / "runs.db")
     conn.execute("create table runs (id integer primary key, status text, stats text)")
     for number, (title, body, published) in enumerate(shares_of_runs, 1):
-        stats = {o.THEME_READ: 20, o.from_theme("title"): title, o.from_theme("body"): body,
-                 o.from_theme("published"): published}
+        stats = {
+            o.THEME_READ: 20,
+            o.from_theme("title"): title,
+            o.from_theme("body"): body,
+            o.from_theme("published"): published,
+        }
         conn.execute("insert into runs values (?, ?, ?)", [number, o.FINISHED, json.dumps(stats)])
     return conn
 
@@ -69,13 +76,18 @@ def runs_db(tmp_path, *shares_of_runs):
 def test_a_fall_of_less_than_the_threshold_is_not_an_alarm(tmp_path):
     conn = runs_db(tmp_path, (20, 20, 20), (20, 19, 20), (20, 20, 20))
     # 15 of 20 bodies (75%) against a usual 100%: a fall of 25 points
-    now = {o.THEME_READ: 20, o.from_theme("title"): 20, o.from_theme("body"): 15,
-           o.from_theme("published"): 20}
+    now = {
+        o.THEME_READ: 20,
+        o.from_theme("title"): 20,
+        o.from_theme("body"): 15,
+        o.from_theme("published"): 20,
+    }
     assert drift.warning(conn, 4, now) is None
     now[o.from_theme("body")] = 13  # 65%: 35 points
     assert drift.warning(conn, 4, now) == (
         "the site's markup may have changed: read from the theme's own markup: bodies 65% "
-        "(recent runs 100%); articles are being read by the fallbacks")
+        "(recent runs 100%); articles are being read by the fallbacks"
+    )
 
 
 def test_a_run_too_small_to_tell_says_nothing(tmp_path):

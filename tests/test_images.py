@@ -36,24 +36,38 @@ BAD = {
     LYING: ("image/jpeg", b"<!DOCTYPE html><html><body>no soy una imagen</body></html>"),
     PAGE: ("text/html; charset=UTF-8", b"<html><body>tampoco</body></html>"),
     HUGE: ("image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 200_000),
-    DRAWING: ("image/svg+xml",
-              b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+    DRAWING: (
+        "image/svg+xml",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    ),
 }
 STYLESHEET_URL = LIVE + "/wp-content/themes/Newspaper/style.css"
 
 
 def articles() -> list[dict]:
-    first, second, third = (new_article(n, f"2025-11-{20 + n}T10:00:00-03:00")
-                            for n in range(1, 4))
-    first.update(image=LIVE + SHARED, body=first["body"] + (
-        f'<figure class="wp-block-image"><img src="{LIVE}{CHART}" alt="Gráfico"></figure>\n'))
-    second.update(image=LIVE + SHARED, body=second["body"] + (
-        f'<p>El mapa de la zona:</p>\n<figure><img src="{MAP}" alt="Mapa"></figure>\n'
-        f'<figure><img src="{LIVE}{RETRIED}" alt=""></figure>\n'
-        f'<figure><img src="{PHOTON}" alt="El gráfico"></figure>\n'))
-    third.update(image=LIVE + LYING, body=third["body"] + "".join(
-        f'<figure><img src="{src}" alt=""></figure>\n'
-        for src in (LIVE + PAGE, LIVE + HUGE, LIVE + DRAWING, ELSEWHERE, LIVE + PRIVATE)))
+    first, second, third = (new_article(n, f"2025-11-{20 + n}T10:00:00-03:00") for n in range(1, 4))
+    first.update(
+        image=LIVE + SHARED,
+        body=first["body"]
+        + (f'<figure class="wp-block-image"><img src="{LIVE}{CHART}" alt="Gráfico"></figure>\n'),
+    )
+    second.update(
+        image=LIVE + SHARED,
+        body=second["body"]
+        + (
+            f'<p>El mapa de la zona:</p>\n<figure><img src="{MAP}" alt="Mapa"></figure>\n'
+            f'<figure><img src="{LIVE}{RETRIED}" alt=""></figure>\n'
+            f'<figure><img src="{PHOTON}" alt="El gráfico"></figure>\n'
+        ),
+    )
+    third.update(
+        image=LIVE + LYING,
+        body=third["body"]
+        + "".join(
+            f'<figure><img src="{src}" alt=""></figure>\n'
+            for src in (LIVE + PAGE, LIVE + HUGE, LIVE + DRAWING, ELSEWHERE, LIVE + PRIVATE)
+        ),
+    )
     return [first, second, third]
 
 
@@ -63,8 +77,7 @@ def crawl(tmp_path_factory):
     requests the stand-in saw)."""
     db = tmp_path_factory.mktemp("images") / "elciudadano.db"
     with StandInSite(articles=articles(), media=BAD, throttle={RETRIED: (1, "0")}) as site:
-        result = run_crawl(db, site.base_url, "-s", f"IMAGES_MAXSIZE={MAXSIZE}",
-                           source="auto")
+        result = run_crawl(db, site.base_url, "-s", f"IMAGES_MAXSIZE={MAXSIZE}", source="auto")
         seen = list(site.requests)
     return db, site.base_url, result, seen
 
@@ -73,18 +86,34 @@ def test_a_crawl_keeps_each_image_once_across_the_articles_that_use_it(crawl):
     db, base, result, seen = crawl
     assert result.returncode == 0, result.stderr[-2000:]
     map_url = base + MAP  # relative in the page: on the host crawled
-    kept = {url: (digest, fetched) for url, digest, fetched in rows(
-        db, "select url, sha256, fetched_url from media_urls")}
-    assert set(kept) == {LIVE + SHARED, LIVE + CHART, map_url, LIVE + RETRIED, PHOTON,
-                         STYLESHEET_URL}
-    for url, path in ((LIVE + SHARED, SHARED), (LIVE + CHART, CHART), (map_url, MAP),
-                      (LIVE + RETRIED, RETRIED), (PHOTON, CHART)):
+    kept = {
+        url: (digest, fetched)
+        for url, digest, fetched in rows(db, "select url, sha256, fetched_url from media_urls")
+    }
+    assert set(kept) == {
+        LIVE + SHARED,
+        LIVE + CHART,
+        map_url,
+        LIVE + RETRIED,
+        PHOTON,
+        STYLESHEET_URL,
+    }
+    for url, path in (
+        (LIVE + SHARED, SHARED),
+        (LIVE + CHART, CHART),
+        (map_url, MAP),
+        (LIVE + RETRIED, RETRIED),
+        (PHOTON, CHART),
+    ):
         served = templates.image(path)  # what the stand-in sent for that path
         digest, fetched = kept[url]
         assert digest == hashlib.sha256(served).hexdigest()
         assert fetched == base + path  # the site's own copy, on the host crawled
-        assert rows(db, "select kind, content_type, size, fetched_at is not null from media "
-                        "where sha256 = ?", digest) == [("image", "image/png", len(served), 1)]
+        assert rows(
+            db,
+            "select kind, content_type, size, fetched_at is not null from media where sha256 = ?",
+            digest,
+        ) == [("image", "image/png", len(served), 1)]
     assert rows(db, "select count(*) from media where kind = 'image'") == [(4,)]
     # asked once, though two articles use it; asked again after a 429, as pages are
     assert sum(1 for p in seen if p == SHARED) == 1
@@ -92,8 +121,11 @@ def test_a_crawl_keeps_each_image_once_across_the_articles_that_use_it(crawl):
     # named by its own URL and by Photon's, one upload: asked once
     assert sum(1 for p in seen if p == CHART) == 1
     assert PRIVATE not in seen  # robots.txt rules images too
-    links = rows(db, "select a.title, i.url, i.role from article_images i join articles a "
-                     "on a.id = i.article_id order by a.title, i.role, i.url")
+    links = rows(
+        db,
+        "select a.title, i.url, i.role from article_images i join articles a "
+        "on a.id = i.article_id order by a.title, i.role, i.url",
+    )
     assert links == [
         ("Nota nueva número 1", LIVE + CHART, "body"),
         ("Nota nueva número 1", LIVE + SHARED, "lead"),
@@ -115,8 +147,14 @@ def test_what_is_not_an_image_or_too_large_is_counted_not_kept_and_the_run_goes_
     assert result.returncode == 0, result.stderr[-2000:]
     assert rows(db, "select count(*) from articles") == [(3,)]
     kept = {url for (url,) in rows(db, "select url from media_urls")}
-    assert not kept & {LIVE + LYING, LIVE + PAGE, LIVE + HUGE, LIVE + DRAWING, ELSEWHERE,
-                       LIVE + PRIVATE}
+    assert not kept & {
+        LIVE + LYING,
+        LIVE + PAGE,
+        LIVE + HUGE,
+        LIVE + DRAWING,
+        ELSEWHERE,
+        LIVE + PRIVATE,
+    }
     (stats,) = rows(db, "select stats from runs")[0]
     # the lying JPEG, the page, the huge PNG, the SVG, and the one robots.txt disallows
     assert json.loads(stats)["ciudadano/images_failed"] == 5
@@ -130,14 +168,19 @@ def test_status_counts_the_kept_images_and_their_bytes(crawl):
 
     db = crawl[0]
     sizes = sum(len(templates.image(p)) for p in (SHARED, CHART, MAP, RETRIED))
-    out = subprocess.run([*ciudadano(), "status", "--db", str(db), "--json"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [*ciudadano(), "status", "--db", str(db), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     report = json.loads(out)
     assert report["images"] == {"count": 4, "bytes": sizes}
     assert report["stylesheets"] == {"count": 1, "bytes": len(templates.STYLESHEET)}
     assert report["runs"][0]["images_not_kept"] == 5
-    text = subprocess.run([*ciudadano(), "status", "--db", str(db)], capture_output=True,
-                          text=True, check=True).stdout
+    text = subprocess.run(
+        [*ciudadano(), "status", "--db", str(db)], capture_output=True, text=True, check=True
+    ).stdout
     assert f"4 images kept ({sizes // 1024} KB), 1 stylesheets (" in text
     assert "5 images not kept" in text
 
@@ -149,17 +192,26 @@ def test_a_warc_export_carries_a_response_record_per_kept_image(crawl, tmp_path)
 
     db, base = crawl[0], crawl[1]
     target = tmp_path / "export.warc.gz"
-    subprocess.run([*ciudadano(), "export", "--db", str(db), "--format", "warc", "--out",
-                    str(target)], capture_output=True, check=True)
+    subprocess.run(
+        [*ciudadano(), "export", "--db", str(db), "--format", "warc", "--out", str(target)],
+        capture_output=True,
+        check=True,
+    )
     records = {}
     with target.open("rb") as stream:
         for record in ArchiveIterator(stream):
             if record.rec_type == "response":
                 records[record.rec_headers.get_header("WARC-Target-URI")] = (
                     record.http_headers.get_header("Content-Type"),
-                    record.content_stream().read())
-    for url, path in ((LIVE + SHARED, SHARED), (LIVE + CHART, CHART), (base + MAP, MAP),
-                      (LIVE + RETRIED, RETRIED), (PHOTON, CHART)):
+                    record.content_stream().read(),
+                )
+    for url, path in (
+        (LIVE + SHARED, SHARED),
+        (LIVE + CHART, CHART),
+        (base + MAP, MAP),
+        (LIVE + RETRIED, RETRIED),
+        (PHOTON, CHART),
+    ):
         assert records[url] == ("image/png", templates.image(path))
     assert records[STYLESHEET_URL] == ("text/css", templates.STYLESHEET.encode())
     pages = [u for u, (kind, _) in records.items() if kind.startswith("text/html")]
@@ -170,8 +222,10 @@ def test_the_sites_media_hosts_are_its_own_uploads_and_nothing_else():
     from crawler.site import media_origin
 
     assert media_origin(PHOTON) == LIVE + CHART
-    assert media_origin("https://i0.wp.com/elciudadano.com/wp-content/uploads/a.jpg") == \
-        "https://elciudadano.com/wp-content/uploads/a.jpg"
+    assert (
+        media_origin("https://i0.wp.com/elciudadano.com/wp-content/uploads/a.jpg")
+        == "https://elciudadano.com/wp-content/uploads/a.jpg"
+    )
     assert media_origin(LIVE + SHARED) == LIVE + SHARED
     # Photon serves any site's pictures: only this site's are the site's
     assert media_origin("https://i0.wp.com/otro-sitio.cl/wp-content/uploads/a.jpg") is None
@@ -199,7 +253,8 @@ def test_an_image_moved_on_the_site_is_kept_from_where_it_moved(tmp_path):
         result = run_crawl(db, site.base_url, source="auto")
     assert result.returncode == 0, result.stderr[-2000:]
     assert rows(db, "select url, fetched_url from media_urls where url like '%antigua%'") == [
-        (LIVE + UPLOADS + "antigua.jpg", site.base_url + SHARED)]
+        (LIVE + UPLOADS + "antigua.jpg", site.base_url + SHARED)
+    ]
     ((digest,),) = rows(db, "select sha256 from media_urls where url like '%antigua%'")
     assert digest == hashlib.sha256(templates.image(SHARED)).hexdigest()
 
@@ -221,14 +276,17 @@ def test_datasette_serves_a_kept_image_by_its_hash_and_nothing_else(crawl):
 def test_the_kept_page_comes_from_the_archive_alone(crawl):
     db, base = crawl[0], crawl[1]
     first = new_article(1, "2025-11-21T10:00:00-03:00")
-    ((response_id,),) = rows(db, "select id from responses where source = 'html' and "
-                                 "final_url = ?", base + first["path"])
+    ((response_id,),) = rows(
+        db, "select id from responses where source = 'html' and final_url = ?", base + first["path"]
+    )
     # a fetch time a person can read back: 14:05 UTC on 21 November is 11:05 in Santiago (UTC-3)
     import sqlite3
 
     with sqlite3.connect(db) as conn:
-        conn.execute("update responses set fetched_at = '2025-11-21T14:05:09+00:00' "
-                     "where id = ?", [response_id])
+        conn.execute(
+            "update responses set fetched_at = '2025-11-21T14:05:09+00:00' where id = ?",
+            [response_id],
+        )
     shared = hashlib.sha256(templates.image(SHARED)).hexdigest()
     chart = hashlib.sha256(templates.image(CHART)).hexdigest()
     with serving(db) as server:
@@ -259,8 +317,10 @@ def test_an_archive_from_before_images_gets_their_tables_when_a_crawl_opens_it(t
     db = tmp_path / "anterior.db"
     open_for_writing(db).close()
     with sqlite3.connect(db) as conn:  # as schema 4 left it: no media tables
-        conn.executescript("drop table article_images; drop table media_urls; drop table media;"
-                           "pragma user_version = 4;")
+        conn.executescript(
+            "drop table article_images; drop table media_urls; drop table media;"
+            "pragma user_version = 4;"
+        )
     open_for_writing(db).close()
     tables = {name for (name,) in rows(db, "select name from sqlite_master where type = 'table'")}
     assert {"media", "media_urls", "article_images"} <= tables
@@ -279,24 +339,55 @@ def test_a_kept_page_the_archive_cannot_read_as_html_is_its_banner_not_an_error(
     shutil.copy(crawl[0], db)
     second = articles()[1]
     with sqlite3.connect(db) as conn:
+
         def kept(headers: dict, body: bytes) -> int:
             return conn.execute(
                 "insert into responses (url, final_url, status, headers, fetched_at, source, "
                 "body_bytes, sha256, body) values (?, ?, 200, ?, '2025-11-21T14:05:09+00:00', "
-                "'html', ?, ?, ?)", [base + "/x/", base + "/x/", json.dumps(headers), len(body),
-                                     hashlib.sha256(body).hexdigest(), compress(body)]).lastrowid
-        odd_charset = kept({"Content-Type": ["text/html; charset=x-no-such"]},
-                           "<p>Año nuevo</p>".encode())
+                "'html', ?, ?, ?)",
+                [
+                    base + "/x/",
+                    base + "/x/",
+                    json.dumps(headers),
+                    len(body),
+                    hashlib.sha256(body).hexdigest(),
+                    compress(body),
+                ],
+            ).lastrowid
+
+        odd_charset = kept(
+            {"Content-Type": ["text/html; charset=x-no-such"]}, "<p>Año nuevo</p>".encode()
+        )
         empty = kept({"Content-Type": ["text/html"]}, b"  \n ")
         ((withdrawn_page,),) = conn.execute(
             "select id from responses where source = 'html' and final_url = ?",
-            [base + second["path"]]).fetchall()
-    assert subprocess.run([*ciudadano(), "withdraw", base + second["path"], "--db", str(db),
-                           "--reason", "orden judicial"], capture_output=True).returncode == 0
+            [base + second["path"]],
+        ).fetchall()
+    assert (
+        subprocess.run(
+            [
+                *ciudadano(),
+                "withdraw",
+                base + second["path"],
+                "--db",
+                str(db),
+                "--reason",
+                "orden judicial",
+            ],
+            capture_output=True,
+        ).returncode
+        == 0
+    )
     with serving(db) as server:
-        answers = {name: httpx.get(f"{server}/-/ciudadano/kept/copia/{number}")
-                   for name, number in (("odd charset", odd_charset), ("empty", empty),
-                                        ("huge id", 2 ** 64), ("withdrawn", withdrawn_page))}
+        answers = {
+            name: httpx.get(f"{server}/-/ciudadano/kept/copia/{number}")
+            for name, number in (
+                ("odd charset", odd_charset),
+                ("empty", empty),
+                ("huge id", 2**64),
+                ("withdrawn", withdrawn_page),
+            )
+        }
     assert answers["odd charset"].status_code == 200
     assert "Año nuevo" in answers["odd charset"].text  # read as UTF-8 all the same
     assert answers["empty"].status_code == 200 and "Página archivada" in answers["empty"].text

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import copy_archive, rows, run_crawl, start_crawl, stored, wait_until
 from standin.articles import ARTICLES, by_key, edited, new_article
 from standin.server import StandInSite
+from tests.conftest import copy_archive, rows, run_crawl, start_crawl, stored, wait_until
 
 SANTIAGO = ZoneInfo("America/Santiago")
 PATHS = {a["path"] for a in ARTICLES}
@@ -29,8 +29,9 @@ def article_pages(site: StandInSite, since: int = 0, paths: set[str] | None = No
 
 
 def rest_requests(requests: list[str]) -> list[dict]:
-    return [parse_qs(urlsplit(p).query) for p in requests
-            if urlsplit(p).path == "/wp-json/wp/v2/posts"]
+    return [
+        parse_qs(urlsplit(p).query) for p in requests if urlsplit(p).path == "/wp-json/wp/v2/posts"
+    ]
 
 
 def sitemap_requests(requests: list[str]) -> int:
@@ -49,11 +50,13 @@ def test_a_first_run_reads_the_rest_api_and_archives_every_post(first_run, first
     assert "modified_after" not in query and query["per_page"] == ["100"]
     assert result.returncode == 0, result.stderr[-2000:]
     base = first_run_site.base_url
-    assert sorted(u for (u,) in rows(db, "select url from articles")) == \
-        sorted(base + p for p in PATHS)
+    assert sorted(u for (u,) in rows(db, "select url from articles")) == sorted(
+        base + p for p in PATHS
+    )
     # the page of this post lost its date; WordPress knows it (12:00 on 10 January, UTC-3)
-    (row,) = rows(db, "select published, published_date, provenance from articles "
-                      "where wp_id = 1140001")
+    (row,) = rows(
+        db, "select published, published_date, provenance from articles where wp_id = 1140001"
+    )
     assert row[:2] == ("2025-01-10T12:00:00-03:00", "2025-01-10")
     assert json.loads(row[2])["published"] == "rest:date_gmt"
 
@@ -65,28 +68,42 @@ def test_an_incremental_run_fetches_only_the_new_and_edited_posts(after_first_ru
     site.articles.extend(added)
     pensiones, cobre = by_key("politica-pensiones-senado"), by_key("economia-cobre-precio")
     site.articles[site.articles.index(pensiones)] = edited(
-        pensiones, now_in_santiago(), "La reforma de pensiones vuelve al Senado con cambios")
+        pensiones, now_in_santiago(), "La reforma de pensiones vuelve al Senado con cambios"
+    )
     site.articles[site.articles.index(cobre)] = edited(
-        cobre, now_in_santiago(), "El cobre alcanza su precio más alto en dos años")
+        cobre, now_in_santiago(), "El cobre alcanza su precio más alto en dos años"
+    )
     result = run_crawl(db, site.base_url, source="auto")
     fetched = article_pages(site, before)
     queries = rest_requests(site.requests[before:])
     sitemaps = sitemap_requests(site.requests[before:])
     assert result.returncode == 0, result.stderr[-2000:]
-    assert sorted(fetched) == sorted([a["path"] for a in added] + [pensiones["path"],
-                                                                    cobre["path"]])
+    assert sorted(fetched) == sorted(
+        [a["path"] for a in added] + [pensiones["path"], cobre["path"]]
+    )
     assert len(queries) == 1 and "modified_after" in queries[0] and sitemaps == 0
     assert "3 new, 2 changed" in result.stderr
     titles = {t for (t,) in rows(db, "select title from articles")}
-    assert {"La reforma de pensiones vuelve al Senado con cambios",
-            "El cobre alcanza su precio más alto en dos años",
-            "Nota nueva número 1", "Nota nueva número 3"} <= titles
+    assert {
+        "La reforma de pensiones vuelve al Senado con cambios",
+        "El cobre alcanza su precio más alto en dos años",
+        "Nota nueva número 1",
+        "Nota nueva número 3",
+    } <= titles
     assert rows(db, "select count(*) from articles") == [(len(PATHS) + 3,)]
     # the two edited posts keep the version first archived
-    assert sorted(rows(db, "select v.version, v.title, a.title from article_versions v "
-                           "join articles a on a.id = v.article_id")) == sorted([
-        (1, pensiones["title"], "La reforma de pensiones vuelve al Senado con cambios"),
-        (1, cobre["title"], "El cobre alcanza su precio más alto en dos años")])
+    assert sorted(
+        rows(
+            db,
+            "select v.version, v.title, a.title from article_versions v "
+            "join articles a on a.id = v.article_id",
+        )
+    ) == sorted(
+        [
+            (1, pensiones["title"], "La reforma de pensiones vuelve al Senado con cambios"),
+            (1, cobre["title"], "El cobre alcanza su precio más alto en dos años"),
+        ]
+    )
 
 
 def test_a_run_with_nothing_new_fetches_no_article_page(after_first_run):
@@ -117,7 +134,8 @@ def pages_blocked_run(tmp_path_factory):
 
 
 def test_posts_whose_pages_are_blocked_are_kept_from_rest_and_upgraded_later(
-        pages_blocked_run, tmp_path):
+    pages_blocked_run, tmp_path
+):
     site, blocked_db, blocked = pages_blocked_run
     db = copy_archive(blocked_db, tmp_path / "blocked-pages.db")
     kept = rows(db, "select count(*), count(json_extract(provenance, '$.page')) from articles")
@@ -136,8 +154,11 @@ def test_posts_whose_pages_are_blocked_are_kept_from_rest_and_upgraded_later(
     assert kept == [(len(PATHS), len(PATHS))]  # every post kept, each marked page-less
     assert lifted.returncode == 0, lifted.stderr[-2000:]
     assert upgraded == sorted(PATHS)
-    bodies = rows(db, "select count(*) from articles where json_extract(provenance, '$.page') "
-                      "is null and json_extract(provenance, '$.body') like 'html:%'")
+    bodies = rows(
+        db,
+        "select count(*) from articles where json_extract(provenance, '$.page') "
+        "is null and json_extract(provenance, '$.body') like 'html:%'",
+    )
     assert bodies == [(len(PATHS) - 1,)] or bodies == [(len(PATHS),)]
 
 
@@ -145,16 +166,21 @@ def test_a_changed_slug_moves_the_row_and_keeps_the_old_url(after_first_run):
     site, db = after_first_run
     tiltil = by_key("chile-tiltil-relave")
     new_path = "/chile/tiltil-denuncia-derrame-de-relave-minero/07/14/"
-    site.articles[site.articles.index(tiltil)] = {**tiltil, "path": new_path,
-                                                   "modified": now_in_santiago()}
+    site.articles[site.articles.index(tiltil)] = {
+        **tiltil,
+        "path": new_path,
+        "modified": now_in_santiago(),
+    }
     site.redirects[tiltil["path"]] = new_path  # WordPress redirects the old slug
     result = run_crawl(db, site.base_url, source="auto")
     base = site.base_url
     assert result.returncode == 0, result.stderr[-2000:]
-    assert rows(db, "select url from articles where wp_id = ?", tiltil["wp_id"]) == \
-        [(base + new_path,)]
-    assert rows(db, "select article_url from aliases where url = ?", base + tiltil["path"]) == \
-        [(base + new_path,)]
+    assert rows(db, "select url from articles where wp_id = ?", tiltil["wp_id"]) == [
+        (base + new_path,)
+    ]
+    assert rows(db, "select article_url from aliases where url = ?", base + tiltil["path"]) == [
+        (base + new_path,)
+    ]
     assert rows(db, "select count(*) from articles") == [(len(PATHS),)]
 
 
@@ -162,14 +188,21 @@ def test_url_fetches_just_those_pages_shortlinks_and_amp_too(tmp_path):
     db = tmp_path / "urls.db"
     seed, tiltil = by_key("seed-kast-milei"), by_key("chile-tiltil-relave")
     with StandInSite() as site:
-        result = run_crawl(db, site.base_url, source="auto", *[
-            "--url", f"{site.base_url}/?p={tiltil['wp_id']}",
-            "--url", f"{site.base_url}{seed['path']}amp/"])
+        result = run_crawl(
+            db,
+            site.base_url,
+            "--url",
+            f"{site.base_url}/?p={tiltil['wp_id']}",
+            "--url",
+            f"{site.base_url}{seed['path']}amp/",
+            source="auto",
+        )
         assert rest_requests(site.requests) == [] and site.fetched("/feed/") == 0
         base = site.base_url
     assert result.returncode == 0, result.stderr[-2000:]
-    assert sorted(u for (u,) in rows(db, "select url from articles")) == \
-        sorted([base + seed["path"], base + tiltil["path"]])
+    assert sorted(u for (u,) in rows(db, "select url from articles")) == sorted(
+        [base + seed["path"], base + tiltil["path"]]
+    )
 
 
 @pytest.fixture(scope="session")  # once, even if xdist interleaves modules
@@ -178,8 +211,7 @@ def killed_full_run(tmp_path_factory):
     archive, what the run printed). The site stays up for the session."""
     db = tmp_path_factory.mktemp("killed-full-run") / "full.db"
     with StandInSite() as site:
-        crawl = start_crawl(db, site.base_url, "--full", "-s", "DOWNLOAD_DELAY=0.5",
-                            source="auto")
+        crawl = start_crawl(db, site.base_url, "--full", "-s", "DOWNLOAD_DELAY=0.5", source="auto")
         try:
             wait_until(lambda: stored(db) >= 3)
         finally:
@@ -188,8 +220,7 @@ def killed_full_run(tmp_path_factory):
         yield site, db, printed
 
 
-def test_a_killed_full_run_goes_on_without_fetching_again_what_it_stored(killed_full_run,
-                                                                         tmp_path):
+def test_a_killed_full_run_goes_on_without_fetching_again_what_it_stored(killed_full_run, tmp_path):
     site, killed_db, _ = killed_full_run
     db = copy_archive(killed_db, tmp_path / "full.db")
     kept = {urlsplit(u).path for (u,) in rows(db, "select url from articles")}
@@ -226,8 +257,11 @@ def test_a_failed_page_is_tried_again_by_later_runs_until_it_succeeds(tmp_path):
     with StandInSite(errors={cobre["path"]: 500, gone["path"]: 404}) as site:
         first = run_crawl(db, site.base_url, "-s", "RETRY_TIMES=1", source="auto")
         base = site.base_url
-        queued = rows(db, "select url, attempts, given_up, reason, next_try > last_failed "
-                          "from retries order by url")
+        queued = rows(
+            db,
+            "select url, attempts, given_up, reason, next_try > last_failed "
+            "from retries order by url",
+        )
         before = len(site.requests)
         soon = run_crawl(db, site.base_url, "-s", "RETRY_TIMES=1", source="auto")
         assert cobre["path"] not in article_pages(site, before)  # not due yet: not asked
@@ -239,23 +273,27 @@ def test_a_failed_page_is_tried_again_by_later_runs_until_it_succeeds(tmp_path):
         before = len(site.requests)
         later = run_crawl(db, site.base_url, source="auto")
         asked = article_pages(site, before)
-    assert first.returncode == 1 and soon.returncode == 0, (first.stderr[-1000:],
-                                                             soon.stderr[-1000:])
-    assert queued == [(base + gone["path"], 1, 1, "given up after 1 attempt: HTTP 404", None),
-                      (base + cobre["path"], 1, 0, "HTTP 500", 1)]
+    assert first.returncode == 1 and soon.returncode == 0, (
+        first.stderr[-1000:],
+        soon.stderr[-1000:],
+    )
+    assert queued == [
+        (base + gone["path"], 1, 1, "given up after 1 attempt: HTTP 404", None),
+        (base + cobre["path"], 1, 0, "HTTP 500", 1),
+    ]
     assert later.returncode == 0, later.stderr[-2000:]
     assert asked == [cobre["path"]]  # the due one, and not the given-up one
     assert rows(db, "select count(*) from articles where url = ?", base + cobre["path"]) == [(1,)]
     assert rows(db, "select url from retries") == [(base + gone["path"],)]
 
 
-def test_retry_after_is_honoured_in_seconds_and_as_a_date_and_a_long_wait_waits_for_later(
-        tmp_path):
+def test_retry_after_is_honoured_in_seconds_and_as_a_date_and_a_long_wait_waits_for_later(tmp_path):
     from email.utils import format_datetime
 
     db = tmp_path / "throttled.db"
     seed, tiltil = by_key("seed-kast-milei"), by_key("chile-tiltil-relave")
     cobre = by_key("economia-cobre-precio")
+
     # a date 2 to 3 s after the 429 is sent (HTTP dates have whole seconds), however late the
     # crawl reaches the page on a busy machine
     def soon() -> str:
@@ -264,8 +302,10 @@ def test_retry_after_is_honoured_in_seconds_and_as_a_date_and_a_long_wait_waits_
     throttle = {seed["path"]: (1, "1"), tiltil["path"]: (1, soon), cobre["path"]: (1, "3600")}
     with StandInSite(throttle=throttle) as site:
         result = run_crawl(db, site.base_url, "-s", "RETRY_BACKOFF_BASE=0", source="auto")
-        times = {p: [t for t, q in site.times if urlsplit(q).path == p]
-                 for p in (seed["path"], tiltil["path"], cobre["path"])}
+        times = {
+            p: [t for t, q in site.times if urlsplit(q).path == p]
+            for p in (seed["path"], tiltil["path"], cobre["path"])
+        }
         base = site.base_url
     assert result.returncode == 1, result.stderr[-2000:]  # the one left for later
     # asked again only after the wait the site asked for (ordering of two clock readings)
@@ -273,28 +313,35 @@ def test_retry_after_is_honoured_in_seconds_and_as_a_date_and_a_long_wait_waits_
     assert len(times[tiltil["path"]]) == 2
     assert times[tiltil["path"]][1] - times[tiltil["path"]][0] >= 1
     assert len(times[cobre["path"]]) == 1  # an hour's wait is not spent inside the run
-    assert rows(db, "select reason, given_up from retries where url = ?", base + cobre["path"]) \
-        == [("HTTP 429", 0)]
+    assert rows(db, "select reason, given_up from retries where url = ?", base + cobre["path"]) == [
+        ("HTTP 429", 0)
+    ]
 
 
 def test_a_full_run_says_how_long_it_will_take_at_the_configured_politeness(killed_full_run):
     _, _, printed = killed_full_run  # said at the start, before the pages
     # 10 posts, one page every 0.5 s: 5 seconds
-    assert (f"full run: the REST API lists {len(PATHS)} posts; at one page every 0.5 s their "
-            "pages take about 5 seconds") in printed, printed[-2000:]
+    assert (
+        f"full run: the REST API lists {len(PATHS)} posts; at one page every 0.5 s their "
+        "pages take about 5 seconds"
+    ) in printed, printed[-2000:]
 
 
 def test_since_and_until_archive_the_posts_published_in_those_days(tmp_path):
     db = tmp_path / "range.db"
     with StandInSite() as site:
-        result = run_crawl(db, site.base_url, "--since", "2025-07-14", "--until", "2025-09-07",
-                           source="auto")
+        result = run_crawl(
+            db, site.base_url, "--since", "2025-07-14", "--until", "2025-09-07", source="auto"
+        )
         (query,) = rest_requests(site.requests)
     assert result.returncode == 0, result.stderr[-2000:]
     # published (Santiago) 2025-07-14 22:30, 2025-08-19 09:05, 2025-09-07 01:30; the range's
     # edges included, 2025-06-02 and 2025-10-03 not
-    assert sorted(t for (t,) in rows(db, "select published_date from articles")) == \
-        ["2025-07-14", "2025-08-19", "2025-09-07"]
+    assert sorted(t for (t,) in rows(db, "select published_date from articles")) == [
+        "2025-07-14",
+        "2025-08-19",
+        "2025-09-07",
+    ]
     assert query["after"] == ["2025-07-13T23:59:59"] and query["before"] == ["2025-09-08T00:00:00"]
 
 
@@ -303,8 +350,20 @@ def test_on_a_terminal_a_progress_line_is_shown_and_under_cron_none(tmp_path, fi
 
     with StandInSite(delay=0.1) as site:
         status, text = on_a_terminal(
-            [*ciudadano(), "crawl", "--db", str(tmp_path / "tty.db"), "--base-url",
-             site.base_url, *FAST, "-s", "CONCURRENT_REQUESTS=1", "-s", "PROGRESS_INTERVAL=0.15"])
+            [
+                *ciudadano(),
+                "crawl",
+                "--db",
+                str(tmp_path / "tty.db"),
+                "--base-url",
+                site.base_url,
+                *FAST,
+                "-s",
+                "CONCURRENT_REQUESTS=1",
+                "-s",
+                "PROGRESS_INTERVAL=0.15",
+            ]
+        )
     _, piped, _ = first_run  # the same crawl with its output in a pipe, as under cron
     assert status == 0, text[-2000:]
     lines = [part for part in text.split("\r") if "pages/s" in part]

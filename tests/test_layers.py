@@ -30,9 +30,12 @@ def imported_packages(path: Path) -> list[tuple[int, str]]:
 
 
 def violations(package: str) -> list[str]:
-    return [f"{path.relative_to(ROOT)}:{line} imports {name}"
-            for path in sorted((ROOT / package).rglob("*.py"))
-            for line, name in imported_packages(path) if name in FORBIDDEN[package]]
+    return [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for line, name in imported_packages(path)
+        if name in FORBIDDEN[package]
+    ]
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))

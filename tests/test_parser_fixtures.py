@@ -40,10 +40,16 @@ def test_fixture_parses_to_expected(name):
 
 
 NOT_ARTICLES = {
-    "listing-chile": "listing page", "cloudflare-block": "cloudflare-block",
-    "cloudflare-challenge": "cloudflare-challenge", "cloudflare-1020": "cloudflare-block",
-    "not-found": "not found page", "empty": "empty page", "html-empty-body": "empty page",
-    "truncated": "truncated page", "tag-page": "tag page", "author-page": "author page",
+    "listing-chile": "listing page",
+    "cloudflare-block": "cloudflare-block",
+    "cloudflare-challenge": "cloudflare-challenge",
+    "cloudflare-1020": "cloudflare-block",
+    "not-found": "not found page",
+    "empty": "empty page",
+    "html-empty-body": "empty page",
+    "truncated": "truncated page",
+    "tag-page": "tag page",
+    "author-page": "author page",
     "search-page": "search page",
 }
 

@@ -13,20 +13,55 @@ from crawler.parsers import parse_articles
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 INPUTS = sorted(p for p in PAGES.glob("*/input.*") if p.stat().st_size)
-URLS = st.sampled_from([
-    "https://www.elciudadano.com/actualidad/kast-sella/11/21/",
-    "https://www.elciudadano.com/feed/?paged=2",
-    "https://www.elciudadano.com/wp-json/wp/v2/posts",
-    "http://127.0.0.1:8000/en/x/10/03/",
-    "https://www.elciudadano.com/",
-])
-PROPERTIES = settings(max_examples=120, deadline=None,
-                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+URLS = st.sampled_from(
+    [
+        "https://www.elciudadano.com/actualidad/kast-sella/11/21/",
+        "https://www.elciudadano.com/feed/?paged=2",
+        "https://www.elciudadano.com/wp-json/wp/v2/posts",
+        "http://127.0.0.1:8000/en/x/10/03/",
+        "https://www.elciudadano.com/",
+    ]
+)
+PROPERTIES = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
-TAGS = ["p", "div", "h1", "h2", "li", "ul", "blockquote", "script", "time", "article", "a",
-        "br", "strong", "figure", "figcaption", "iframe", "title", "meta", "body", "html"]
-CLASSES = ["td-post-content", "tdb-title-text", "entry-content", "entry-title", "td-a-rec",
-           "tdb_single_subtitle", "single-post postid-12", "tag", "search", "wp-caption-text"]
+TAGS = [
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "li",
+    "ul",
+    "blockquote",
+    "script",
+    "time",
+    "article",
+    "a",
+    "br",
+    "strong",
+    "figure",
+    "figcaption",
+    "iframe",
+    "title",
+    "meta",
+    "body",
+    "html",
+]
+CLASSES = [
+    "td-post-content",
+    "tdb-title-text",
+    "entry-content",
+    "entry-title",
+    "td-a-rec",
+    "tdb_single_subtitle",
+    "single-post postid-12",
+    "tag",
+    "search",
+    "wp-caption-text",
+]
 
 
 def answers(articles: list[dict]) -> None:
@@ -48,9 +83,17 @@ elements = st.recursive(
     html_text,
     lambda children: st.builds(
         lambda tag, cls, attr, kids: f'<{tag} class="{cls}" {attr}>{"".join(kids)}</{tag}>',
-        st.sampled_from(TAGS), st.sampled_from(CLASSES),
-        st.sampled_from(['', 'datetime="2025-11-21T10:15:00-03:00"', 'rel="tag"',
-                         'datetime="not a date"', 'href="/chile/"']),
+        st.sampled_from(TAGS),
+        st.sampled_from(CLASSES),
+        st.sampled_from(
+            [
+                "",
+                'datetime="2025-11-21T10:15:00-03:00"',
+                'rel="tag"',
+                'datetime="not a date"',
+                'href="/chile/"',
+            ]
+        ),
         st.lists(children, max_size=4),
     ),
     max_leaves=30,
@@ -73,7 +116,7 @@ def mangled_pages(draw):
         if operation == "truncate":
             del body[at:]
         elif operation == "delete":
-            del body[at: at + draw(st.integers(1, 5000))]
+            del body[at : at + draw(st.integers(1, 5000))]
         elif operation == "insert":
             body[at:at] = draw(st.binary(min_size=1, max_size=200))
         elif operation == "rename":

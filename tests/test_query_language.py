@@ -129,8 +129,12 @@ def test_search_by_author_reads_the_authors_index_not_every_article(big_archive)
     from archive.search import credited_sql, search
 
     conn = connect_reader(big_archive)
-    plan = [row[3] for row in conn.execute("explain query plan " + credited_sql(2),
-                                           ["Ana Díaz", "Felipe Soto"])]
+    plan = [
+        row[3]
+        for row in conn.execute(
+            "explain query plan " + credited_sql(2), ["Ana Díaz", "Felipe Soto"]
+        )
+    ]
     conn.close()
     # the authors' index first, then each article by its id: no scan of either table
     assert any("INDEX idx_article_authors_author" in step for step in plan), plan

@@ -19,8 +19,8 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.raw import decompress
 from archive.store import Archive
 from ciudadano.cli import main
-from tests.conftest import ROOT, free_port, rows, run_crawl, wait_until
 from standin.articles import ARTICLES, by_key
+from tests.conftest import ROOT, free_port, rows, run_crawl, wait_until
 
 PATHS = {a["path"] for a in ARTICLES}
 
@@ -35,8 +35,12 @@ def test_every_page_read_is_kept_as_the_site_sent_it(after_first_run):
     sources = dict(rows(db, "select source, count(*) from responses group by source"))
     kept_before = rows(db, "select max(id) from responses")[0][0]
     assert run_crawl(db, site.base_url, source="auto").returncode == 0  # nothing new
-    pages = {url.removeprefix(site.base_url): (status, decompress(body)) for url, status, body in
-             rows(db, "select final_url, status, body from responses where source = 'html'")}
+    pages = {
+        url.removeprefix(site.base_url): (status, decompress(body))
+        for url, status, body in rows(
+            db, "select final_url, status, body from responses where source = 'html'"
+        )
+    }
     assert pages.keys() == PATHS
     for path, (status, body) in pages.items():
         assert status == 200 and body == served[path], path
@@ -53,21 +57,29 @@ def test_reparse_rebuilds_articles_from_kept_pages_without_the_network(after_fir
     # an older parser had spoiled two fields of one article
     pensiones = by_key("politica-pensiones-senado")
     store = Archive(db)
-    store.db.execute("update articles set title = 'Título roto', body = 'Cuerpo roto', "
-                     "content_hash = 'of the older parser' where wp_id = ?", [pensiones["wp_id"]])
+    store.db.execute(
+        "update articles set title = 'Título roto', body = 'Cuerpo roto', "
+        "content_hash = 'of the older parser' where wp_id = ?",
+        [pensiones["wp_id"]],
+    )
     store.close()
     result = cli("reparse", "--db", str(db))
     assert result.exit_code == 0, result.output
     assert "10 articles: 1 changed, 9 unchanged, 0 without a kept page" in result.output
-    assert "fields changed: " in result.output and "title 1" in result.output \
+    assert (
+        "fields changed: " in result.output
+        and "title 1" in result.output
         and "body 1" in result.output
-    (title, body), = rows(db, "select title, body from articles where wp_id = ?",
-                          pensiones["wp_id"])
+    )
+    ((title, body),) = rows(
+        db, "select title, body from articles where wp_id = ?", pensiones["wp_id"]
+    )
     assert title == pensiones["title"]
     assert body.startswith("El Gobierno retomó la tramitación del proyecto de pensiones")
     # the date WordPress gave (the page has none) stays through the reparse
     assert rows(db, "select published from articles where wp_id = 1140001") == [
-        ("2025-01-10T12:00:00-03:00",)]
+        ("2025-01-10T12:00:00-03:00",)
+    ]
     # the spoiled version is not lost
     assert rows(db, "select title from article_versions") == [("Título roto",)]
     again = cli("reparse", "--db", str(db))
@@ -77,8 +89,7 @@ def test_reparse_rebuilds_articles_from_kept_pages_without_the_network(after_fir
 
 def test_a_warc_export_reads_back_with_each_page_and_its_request(after_first_run, tmp_path):
     site, db = after_first_run
-    served = {site.base_url + p: httpx.get(site.base_url + p, timeout=30).content
-              for p in PATHS}
+    served = {site.base_url + p: httpx.get(site.base_url + p, timeout=30).content for p in PATHS}
     out = tmp_path / "pages.warc.gz"
     result = cli("export", "--format", "warc", "--out", str(out), "--db", str(db))
     assert result.exit_code == 0 and "10 articles' pages written" in result.output
@@ -101,12 +112,27 @@ def test_a_warc_export_reads_back_with_each_page_and_its_request(after_first_run
     path = next(iter(PATHS))
     assert requests[site.base_url + path] == "GET"
     only_politics = tmp_path / "politica.warc.gz"
-    assert cli("export", "--format", "warc", "--out", str(only_politics), "--db", str(db),
-               "--section", "politica").exit_code == 0
+    assert (
+        cli(
+            "export",
+            "--format",
+            "warc",
+            "--out",
+            str(only_politics),
+            "--db",
+            str(db),
+            "--section",
+            "politica",
+        ).exit_code
+        == 0
+    )
     with open(only_politics, "rb") as stream:
-        uris = {r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(stream)
-                if r.rec_type == "response"
-                and r.rec_headers.get_header("WARC-Target-URI").startswith(site.base_url)}
+        uris = {
+            r.rec_headers.get_header("WARC-Target-URI")
+            for r in ArchiveIterator(stream)
+            if r.rec_type == "response"
+            and r.rec_headers.get_header("WARC-Target-URI").startswith(site.base_url)
+        }
     assert uris == {site.base_url + a["path"] for a in ARTICLES if a["section"][1] == "politica"}
 
 
@@ -125,8 +151,11 @@ def pywb() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (PYWB / "bin" / "wayback").exists():
             subprocess.run([sys.executable, "-m", "venv", str(PYWB)], check=True)
-            subprocess.run([str(PYWB / "bin" / "pip"), "install", "--quiet", "pywb>=2.8,<3"],
-                           check=True, timeout=600)
+            subprocess.run(
+                [str(PYWB / "bin" / "pip"), "install", "--quiet", "pywb>=2.8,<3"],
+                check=True,
+                timeout=600,
+            )
     return PYWB / "bin"
 
 
@@ -138,12 +167,17 @@ def test_a_warc_export_replays_in_pywb(after_first_run, tmp_path, pywb):
     web = tmp_path / "wayback"
     web.mkdir()
     for step in (["wb-manager", "init", "archivo"], ["wb-manager", "add", "archivo", str(warc)]):
-        subprocess.run([str(pywb / step[0]), *step[1:]], cwd=web, check=True,
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            [str(pywb / step[0]), *step[1:]], cwd=web, check=True, capture_output=True, timeout=120
+        )
     port = free_port()
-    server = subprocess.Popen([str(pywb / "wayback"), "-p", str(port), "-b", "127.0.0.1"],
-                              cwd=web, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        [str(pywb / "wayback"), "-p", str(port), "-b", "127.0.0.1"],
+        cwd=web,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         replay = f"http://127.0.0.1:{port}/archivo"
         wait_until(lambda: _answers(replay + "/"), timeout=60)

@@ -30,8 +30,9 @@ def test_show_prints_the_article_as_a_reader_reads_it(crawled):
     blocks = result.stdout.split("\n\n")
     assert blocks[0] == POLITICA
     # published 2025-09-07T04:30Z: 01:30 in Santiago (UTC-3 from that day on)
-    assert blocks[1] == ("7 de septiembre de 2025, 01:30 (hora de Chile) · Política · Felipe "
-                         "Soto,\nDaniela Muñoz")  # wrapped at 78 characters
+    assert blocks[1] == (
+        "7 de septiembre de 2025, 01:30 (hora de Chile) · Política · Felipe Soto,\nDaniela Muñoz"
+    )  # wrapped at 78 characters
     assert blocks[2] == "El oficialismo busca votar en general antes de fin de mes."
     assert blocks[3].startswith("El Gobierno retomó la tramitación del proyecto de pensiones")
     assert blocks[-1].strip() == url
@@ -62,8 +63,11 @@ def test_show_of_an_unknown_article_is_one_line_and_status_1(crawled):
     result = cli("show", "999999", "--db", str(db))
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        ("error: no article '999999' in the archive: give its id (as `ciudadano search "
-         "--json` prints it) or its URL")]
+        (
+            "error: no article '999999' in the archive: give its id (as `ciudadano search "
+            "--json` prints it) or its URL"
+        )
+    ]
 
 
 def test_sections_lists_each_section_with_its_count(crawled):
@@ -73,8 +77,13 @@ def test_sections_lists_each_section_with_its_count(crawled):
     listed = [json.loads(line) for line in result.stdout.splitlines()]
     by_slug = {s["slug"]: (s["section"], s["articles"]) for s in listed}
     # one article in each of these sections of the stand-in
-    for slug, name in (("actualidad", "Actualidad"), ("politica", "Política"),
-                       ("mundo", "Mundo"), ("en", "English Edition"), ("economia", "Economía")):
+    for slug, name in (
+        ("actualidad", "Actualidad"),
+        ("politica", "Política"),
+        ("mundo", "Mundo"),
+        ("en", "English Edition"),
+        ("economia", "Economía"),
+    ):
         assert by_slug[slug] == (name, 1)
     assert sum(s["articles"] for s in listed) == rows(db, "select count(*) from articles")[0][0]
 
@@ -93,10 +102,14 @@ def test_a_withdrawn_article_is_not_shown_nor_counted_unless_asked(crawled, tmp_
     hidden = cli("show", str(article_id), "--db", str(db))
     assert hidden.exit_code == 1
     assert hidden.output.splitlines() == [
-        (f"error: article {article_id} was withdrawn from public view (--include-withdrawn "
-         "shows it)")]
+        (
+            f"error: article {article_id} was withdrawn from public view (--include-withdrawn "
+            "shows it)"
+        )
+    ]
     shown = cli("show", str(article_id), "--db", str(db), "--include-withdrawn")
     assert shown.exit_code == 0 and shown.stdout.startswith(POLITICA)
-    listed = [json.loads(line) for line in cli("sections", "--db", str(db), "--json").stdout
-              .splitlines()]
+    listed = [
+        json.loads(line) for line in cli("sections", "--db", str(db), "--json").stdout.splitlines()
+    ]
     assert "politica" not in {s["slug"] for s in listed}  # its only article is withdrawn

@@ -24,8 +24,9 @@ TILTIL = by_key("chile-tiltil-relave")
 
 
 def command(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*ciudadano(), *args], check=False, capture_output=True, text=True,
-                          timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [*ciudadano(), *args], check=False, capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
 
 
 def audit(db, site: StandInSite, *extra: str) -> subprocess.CompletedProcess:
@@ -43,8 +44,12 @@ def archived_urls(db) -> set[str]:
 
 
 def events(db, url: str) -> list[tuple[str, str]]:
-    return rows(db, "select e.event, e.detail from article_events e join articles a on "
-                    "a.id = e.article_id where a.url = ? order by e.rowid", url)
+    return rows(
+        db,
+        "select e.event, e.detail from article_events e join articles a on "
+        "a.id = e.article_id where a.url = ? order by e.rowid",
+        url,
+    )
 
 
 @pytest.fixture()
@@ -73,9 +78,15 @@ def test_an_audit_finds_what_the_archive_lacks_and_the_next_crawl_fetches_it(sit
     assert "coverage: 10 of the 14 articles the site lists (71.42%)" in shown
     assert "2025 9 of 9 (100.00%)" in shown  # nine of the stand-in's posts are of 2025
     report = json.loads(command("status", "--db", str(db), "--json").stdout)["coverage"]
-    assert sorted(report["missing_newest"]) == sorted(site.base_url + p for p in (
-        "/chile/bloqueado-por-cloudflare/11/20/", "/mundo/pagina-con-desafio/11/19/",
-        "/chile/articulo-borrado/10/01/", "/privado/borrador-interno/01/01/"))
+    assert sorted(report["missing_newest"]) == sorted(
+        site.base_url + p
+        for p in (
+            "/chile/bloqueado-por-cloudflare/11/20/",
+            "/mundo/pagina-con-desafio/11/19/",
+            "/chile/articulo-borrado/10/01/",
+            "/privado/borrador-interno/01/01/",
+        )
+    )
 
 
 def test_what_the_site_lists_newer_than_the_archive_is_wanted_newest_first(site, tmp_path):
@@ -106,8 +117,7 @@ def test_what_the_site_lists_newer_than_the_archive_is_wanted_newest_first(site,
     assert again == lacking
 
 
-def test_a_post_deleted_on_the_site_is_marked_removed_and_restored_when_it_returns(site,
-                                                                                   tmp_path):
+def test_a_post_deleted_on_the_site_is_marked_removed_and_restored_when_it_returns(site, tmp_path):
     db = tmp_path / "a.db"
     run_crawl(db, site.base_url)
     assert audit(db, site).returncode == 0
@@ -117,9 +127,11 @@ def test_a_post_deleted_on_the_site_is_marked_removed_and_restored_when_it_retur
     gone = audit(db, site)
     assert gone.returncode == 0, gone.stderr
     assert "1 newly missed, 1 removed, 0 restored" in gone.stderr
-    (missing_since, removed_at, reason, title), = rows(
-        db, "select missing_since, removed_at, removal_reason, title from articles "
-            "where url = ?", url)
+    ((missing_since, removed_at, reason, title),) = rows(
+        db,
+        "select missing_since, removed_at, removal_reason, title from articles where url = ?",
+        url,
+    )
     assert missing_since and removed_at and reason == "HTTP 404"
     assert title == TILTIL["title"]  # kept, never deleted
     assert rows(db, "select count(*) from responses where url = ?", url) == kept
@@ -132,14 +144,16 @@ def test_a_post_deleted_on_the_site_is_marked_removed_and_restored_when_it_retur
     site.articles.append(TILTIL)
     back = audit(db, site)
     assert "0 newly missed, 0 removed, 1 restored" in back.stderr
-    assert rows(db, "select removed_at, missing_since, restored_at is not null from articles "
-                    "where url = ?", url) == [(None, None, 1)]
+    assert rows(
+        db,
+        "select removed_at, missing_since, restored_at is not null from articles where url = ?",
+        url,
+    ) == [(None, None, 1)]
     assert [e for e, _ in events(db, url)] == ["missed", "removed", "restored"]
     assert "removed since" not in status(db)
 
 
-def test_a_redirect_to_the_home_page_is_a_removal_and_an_unlisted_live_page_is_not(site,
-                                                                                   tmp_path):
+def test_a_redirect_to_the_home_page_is_a_removal_and_an_unlisted_live_page_is_not(site, tmp_path):
     db = tmp_path / "a.db"
     run_crawl(db, site.base_url)
     assert audit(db, site).returncode == 0
@@ -153,11 +167,15 @@ def test_a_redirect_to_the_home_page_is_a_removal_and_an_unlisted_live_page_is_n
     result = audit(db, site)
     assert "2 newly missed, 1 removed" in result.stderr, result.stderr
     assert rows(db, "select removal_reason from articles where url = ?", seed) == [
-        (f"redirects to the home page ({site.base_url}/)",)]
-    assert rows(db, "select missing_since is not null, removed_at from articles where url = ?",
-                tiltil) == [(1, None)]
-    assert events(db, tiltil) == [("missed", "not in the sitemaps of audit 2"),
-                                  ("still_online", "the page answers 200")]
+        (f"redirects to the home page ({site.base_url}/)",)
+    ]
+    assert rows(
+        db, "select missing_since is not null, removed_at from articles where url = ?", tiltil
+    ) == [(1, None)]
+    assert events(db, tiltil) == [
+        ("missed", "not in the sitemaps of audit 2"),
+        ("still_online", "the page answers 200"),
+    ]
 
 
 def test_an_audit_whose_sitemaps_fail_marks_nothing_missed(site, tmp_path):
@@ -171,7 +189,8 @@ def test_an_audit_whose_sitemaps_fail_marks_nothing_missed(site, tmp_path):
 
 
 def test_withdraw_hides_an_article_from_search_export_and_serve_and_reinstate_shows_it(
-        site, tmp_path):
+    site, tmp_path
+):
     db = tmp_path / "a.db"
     run_crawl(db, site.base_url)
     url = site.base_url + TILTIL["path"]
@@ -193,8 +212,9 @@ def test_withdraw_hides_an_article_from_search_export_and_serve_and_reinstate_sh
     assert url not in exported()
     assert len(exported()) == len(ARTICLES) - 1
     assert url in exported("--include-withdrawn")
-    (article_id, reason), = rows(db, "select id, withdrawal_reason from articles where url = ?",
-                                 url)
+    ((article_id, reason),) = rows(
+        db, "select id, withdrawal_reason from articles where url = ?", url
+    )
     assert reason == "orden judicial 123-2026"  # kept in the file, with its reason
     with serving(db) as base:
         assert httpx.get(f"{base}/-/article/{db.stem}/{article_id}").status_code == 404
@@ -219,11 +239,13 @@ def test_withdraw_hides_an_article_from_search_export_and_serve_and_reinstate_sh
 def test_withdraw_of_an_article_not_in_the_archive_says_so(site, tmp_path):
     db = tmp_path / "a.db"
     run_crawl(db, site.base_url)
-    result = command("withdraw", "https://example.invalid/no/such/01/01/", "--reason", "x",
-                     "--db", str(db))
+    result = command(
+        "withdraw", "https://example.invalid/no/such/01/01/", "--reason", "x", "--db", str(db)
+    )
     assert result.returncode == 1
-    assert result.stderr.strip() == ("error: no article at https://example.invalid/no/such/"
-                                     "01/01/ in the archive")
+    assert result.stderr.strip() == (
+        "error: no article at https://example.invalid/no/such/01/01/ in the archive"
+    )
 
 
 def test_an_audit_killed_half_way_keeps_what_it_read_and_the_next_one_goes_on(site, tmp_path):
@@ -234,9 +256,12 @@ def test_an_audit_killed_half_way_keeps_what_it_read_and_the_next_one_goes_on(si
     db = tmp_path / "a.db"
     run_crawl(db, site.base_url)
     site.hang.add("/post-sitemap2.xml")  # the second sitemap never answers
-    killed = subprocess.Popen([*ciudadano(), "audit", "--db", str(db), "--base-url",
-                               site.base_url, *FAST], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    killed = subprocess.Popen(
+        [*ciudadano(), "audit", "--db", str(db), "--base-url", site.base_url, *FAST],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until(lambda: rows(db, "select count(*) from audit_sitemaps") == [(1,)])
     finally:
@@ -262,9 +287,13 @@ def test_an_audit_stopped_by_sigterm_says_so_and_keeps_what_it_read(site, tmp_pa
     db = tmp_path / "a.db"
     run_crawl(db, site.base_url)
     site.hang.add("/post-sitemap2.xml")
-    stopped = subprocess.Popen([*ciudadano(), "audit", "--db", str(db), "--base-url",
-                                site.base_url, *FAST], cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+    stopped = subprocess.Popen(
+        [*ciudadano(), "audit", "--db", str(db), "--base-url", site.base_url, *FAST],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_until(lambda: rows(db, "select count(*) from audit_sitemaps") == [(1,)])
         stopped.send_signal(signal.SIGTERM)

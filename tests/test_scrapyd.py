@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, free_port, rows, wait_until
 from standin.server import StandInSite
+from tests.conftest import ROOT, free_port, rows, wait_until
 
 pytest.importorskip("scrapyd", reason="scrapyd is a test dependency (pip install -e .[test])")
 
@@ -32,12 +32,18 @@ def scrapyd(tmp_path):
         f"bind_address = 127.0.0.1\nhttp_port = {port}\n"
         f"eggs_dir = {home / 'eggs'}\nlogs_dir = {home / 'logs'}\n"
         f"dbs_dir = {home / 'dbs'}\nitems_dir =\njobs_to_keep = 5\n"
-        "max_proc = 1\npoll_interval = 0.2\n")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "scrapyd")], cwd=home,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+        "max_proc = 1\npoll_interval = 0.2\n"
+    )
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "scrapyd")],
+        cwd=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
+
         def up() -> bool:
             try:
                 return httpx.get(base + "/daemonstatus.json", timeout=2).status_code == 200
@@ -61,12 +67,16 @@ def build_egg(workdir: Path) -> Path:
     """The project's egg as `scrapyd-deploy` builds it, from a copy of the project (it writes
     a setup.py beside scrapy.cfg, which must not land in the repository)."""
     for name in ("crawler", "archive"):
-        shutil.copytree(ROOT / name, workdir / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "scrapy.cfg", workdir / "scrapy.cfg")
     egg = workdir / "project.egg"
-    subprocess.run([str(Path(sys.executable).parent / "scrapyd-deploy"), "--build-egg",
-                    str(egg)], cwd=workdir, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "scrapyd-deploy"), "--build-egg", str(egg)],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return egg
 
 
@@ -75,23 +85,38 @@ def test_a_crawl_deployed_to_scrapyd_archives_the_stand_in(scrapyd, tmp_path):
     workdir = tmp_path / "project"
     workdir.mkdir()
     egg = build_egg(workdir)
-    added = httpx.post(base + "/addversion.json", data={"project": PROJECT, "version": "1"},
-                       files={"egg": egg.read_bytes()}, timeout=60).json()
+    added = httpx.post(
+        base + "/addversion.json",
+        data={"project": PROJECT, "version": "1"},
+        files={"egg": egg.read_bytes()},
+        timeout=60,
+    ).json()
     assert added["status"] == "ok", added
-    assert "elciudadano" in httpx.get(base + "/listspiders.json",
-                                      params={"project": PROJECT}, timeout=30).json()["spiders"]
+    assert (
+        "elciudadano"
+        in httpx.get(base + "/listspiders.json", params={"project": PROJECT}, timeout=30).json()[
+            "spiders"
+        ]
+    )
     db = tmp_path / "scrapyd.db"
     with StandInSite() as site:
-        job = httpx.post(base + "/schedule.json", data={
-            "project": PROJECT, "spider": "elciudadano", "base_url": site.base_url,
-            "source": "auto", "setting": [f"ARCHIVE_PATH={db}", "AUTOTHROTTLE_ENABLED=False",
-                                          "DOWNLOAD_DELAY=0"],
-        }, timeout=30).json()
+        job = httpx.post(
+            base + "/schedule.json",
+            data={
+                "project": PROJECT,
+                "spider": "elciudadano",
+                "base_url": site.base_url,
+                "source": "auto",
+                "setting": [f"ARCHIVE_PATH={db}", "AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0"],
+            },
+            timeout=30,
+        ).json()
         assert job["status"] == "ok", job
 
         def finished() -> bool:
-            jobs = httpx.get(base + "/listjobs.json", params={"project": PROJECT},
-                             timeout=30).json()
+            jobs = httpx.get(
+                base + "/listjobs.json", params={"project": PROJECT}, timeout=30
+            ).json()
             return any(j["id"] == job["jobid"] for j in jobs["finished"])
 
         wait_until(finished, timeout=180, every=0.5)

@@ -20,33 +20,74 @@ from tests.conftest import serving
 BASE = "https://www.elciudadano.com"
 
 
-def article(slug: str, title: str, body: str, published: str, subtitle: str | None = None,
-            section: str = "Política", authors: tuple[str, ...] = ("Ana Soto",)) -> dict:
+def article(
+    slug: str,
+    title: str,
+    body: str,
+    published: str,
+    subtitle: str | None = None,
+    section: str = "Política",
+    authors: tuple[str, ...] = ("Ana Soto",),
+) -> dict:
     a = empty_article(f"{BASE}/{slug}/")
-    a.update(title=title, body=body, subtitle=subtitle, published=published,
-             published_date=published[:10], section=section,
-             section_slug=section.lower().replace("í", "i").replace(" ", "-"),
-             authors=list(authors), is_article=True, language="es")
+    a.update(
+        title=title,
+        body=body,
+        subtitle=subtitle,
+        published=published,
+        published_date=published[:10],
+        section=section,
+        section_slug=section.lower().replace("í", "i").replace(" ", "-"),
+        authors=list(authors),
+        is_article=True,
+        language="es",
+    )
     return a
 
 
 ARTICLES = [
-    article("presidenciales", "Las elecciones presidenciales de noviembre",
-            "Los candidatos cerraron sus campañas. La segunda vuelta será en diciembre.",
-            "2025-11-10T10:00:00-03:00"),
-    article("consejo", "Consejo regional",
-            "La elección del consejo regional se adelantó por la lluvia.",
-            "2025-10-01T09:00:00-03:00", section="Chile", authors=("Pedro Rojas",)),
-    article("padron", "Padrón actualizado",
-            "El Servicio Electoral publicó el padrón electoral definitivo.",
-            "2025-09-01T09:00:00-03:00"),
-    article("glaciares-titulo", "Glaciares en peligro", "Un informe sobre el agua.",
-            "2020-01-01T09:00:00-03:00", section="Medio Ambiente"),
-    article("glaciares-bajada", "Informe del agua", "Un informe sobre el agua.",
-            "2020-01-02T09:00:00-03:00", subtitle="Los glaciares retroceden",
-            section="Medio Ambiente"),
-    article("glaciares-cuerpo", "Informe sobre el agua", "Los glaciares retroceden cada año.",
-            "2020-01-03T09:00:00-03:00", section="Medio Ambiente"),
+    article(
+        "presidenciales",
+        "Las elecciones presidenciales de noviembre",
+        "Los candidatos cerraron sus campañas. La segunda vuelta será en diciembre.",
+        "2025-11-10T10:00:00-03:00",
+    ),
+    article(
+        "consejo",
+        "Consejo regional",
+        "La elección del consejo regional se adelantó por la lluvia.",
+        "2025-10-01T09:00:00-03:00",
+        section="Chile",
+        authors=("Pedro Rojas",),
+    ),
+    article(
+        "padron",
+        "Padrón actualizado",
+        "El Servicio Electoral publicó el padrón electoral definitivo.",
+        "2025-09-01T09:00:00-03:00",
+    ),
+    article(
+        "glaciares-titulo",
+        "Glaciares en peligro",
+        "Un informe sobre el agua.",
+        "2020-01-01T09:00:00-03:00",
+        section="Medio Ambiente",
+    ),
+    article(
+        "glaciares-bajada",
+        "Informe del agua",
+        "Un informe sobre el agua.",
+        "2020-01-02T09:00:00-03:00",
+        subtitle="Los glaciares retroceden",
+        section="Medio Ambiente",
+    ),
+    article(
+        "glaciares-cuerpo",
+        "Informe sobre el agua",
+        "Los glaciares retroceden cada año.",
+        "2020-01-03T09:00:00-03:00",
+        section="Medio Ambiente",
+    ),
     # the same text on two dates: a tie in rank, the newer first
     article("litio-antes", "Litio", "El litio del salar.", "2019-05-01T09:00:00-04:00"),
     article("litio-despues", "Litio", "El litio del salar.", "2023-05-01T09:00:00-04:00"),
@@ -67,32 +108,41 @@ def archive(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("query, found", [
-    ("elecciones", {"presidenciales", "consejo"}),      # elección is the same word
-    ("elección", {"presidenciales", "consejo"}),
-    ("ELECCION", {"presidenciales", "consejo"}),
-    ("presidencial", {"presidenciales"}),               # presidenciales is its plural
-    ("electoral", {"padron"}),                          # not elección: another word
-    ('"elecciones presidenciales"', {"presidenciales"}),
-    ('"eleccion presidencial"', set()),                 # a phrase is the words as written
-    ("elec*", {"presidenciales", "consejo", "padron"}),  # a prefix of words as written
-    ("elecciones NOT consejo", {"presidenciales"}),
-    ("consejo OR padrón", {"consejo", "padron"}),        # OR is either, not both
-    ("title:glaciares", {"glaciares-titulo"}),
-])
+@pytest.mark.parametrize(
+    "query, found",
+    [
+        ("elecciones", {"presidenciales", "consejo"}),  # elección is the same word
+        ("elección", {"presidenciales", "consejo"}),
+        ("ELECCION", {"presidenciales", "consejo"}),
+        ("presidencial", {"presidenciales"}),  # presidenciales is its plural
+        ("electoral", {"padron"}),  # not elección: another word
+        ('"elecciones presidenciales"', {"presidenciales"}),
+        ('"eleccion presidencial"', set()),  # a phrase is the words as written
+        ("elec*", {"presidenciales", "consejo", "padron"}),  # a prefix of words as written
+        ("elecciones NOT consejo", {"presidenciales"}),
+        ("consejo OR padrón", {"consejo", "padron"}),  # OR is either, not both
+        ("title:glaciares", {"glaciares-titulo"}),
+    ],
+)
 def test_words_match_in_any_form_phrases_and_prefixes_as_written(archive, query, found):
     assert set(urls(search(archive, query))) == found
 
 
 def test_a_title_hit_ranks_above_the_standfirst_above_the_body(archive):
     assert urls(search(archive, "glaciares")) == [
-        "glaciares-titulo", "glaciares-bajada", "glaciares-cuerpo"]
+        "glaciares-titulo",
+        "glaciares-bajada",
+        "glaciares-cuerpo",
+    ]
 
 
 def test_equal_rank_goes_to_the_newest_and_sort_date_is_newest_first(archive):
     assert urls(search(archive, "litio")) == ["litio-despues", "litio-antes"]
     assert urls(search(archive, "glaciares", sort="date")) == [
-        "glaciares-cuerpo", "glaciares-bajada", "glaciares-titulo"]
+        "glaciares-cuerpo",
+        "glaciares-bajada",
+        "glaciares-titulo",
+    ]
 
 
 def test_the_snippet_marks_every_form_of_the_word(archive):
@@ -137,8 +187,15 @@ def many_articles(path, count: int, first_day: str, extra_words) -> None:
         conn.execute(
             "insert into articles (url, title, body, published, published_date, published_utc)"
             " values (?, ?, ?, ?, ?, ?)",
-            [f"{BASE}/n{n}/", f"Nota {n}", "La ley de pesca" + extra_words(n),
-             f"{day}T12:00:00-03:00", day, f"{day}T15:00:00Z"])
+            [
+                f"{BASE}/n{n}/",
+                f"Nota {n}",
+                "La ley de pesca" + extra_words(n),
+                f"{day}T12:00:00-03:00",
+                day,
+                f"{day}T15:00:00Z",
+            ],
+        )
     conn.execute("commit")
     conn.close()
 
@@ -160,8 +217,12 @@ def test_how_common_a_query_is_is_sampled_in_a_large_archive(tmp_path):
     from archive.schema import META
 
     path = tmp_path / "sampled.db"
-    many_articles(path, 9000, "2001-01-01", lambda n: (" del gobierno" if n % 5 < 3 else "")
-                  + (" y el ministro" if n % 5 < 2 else ""))
+    many_articles(
+        path,
+        9000,
+        "2001-01-01",
+        lambda n: (" del gobierno" if n % 5 < 3 else "") + (" y el ministro" if n % 5 < 2 else ""),
+    )
     store = Archive(path)
     store.update_median_key()  # as every crawl and import does when it ends
     (windows,) = store.db.execute(f"select value from {META} where key = 'sample_keys'").fetchone()
@@ -182,40 +243,60 @@ def test_how_common_a_query_is_is_sampled_in_a_large_archive(tmp_path):
 def test_datasette_search_page_answers_as_the_cli(archive):
     with serving(archive) as base:
         for query in ("elecciones", "glaciares", "litio", '"segunda vuelta"'):
-            page = httpx.get(f"{base}/busqueda/search.json",
-                             params={"q": query, "_shape": "objects"}, timeout=30)
+            page = httpx.get(
+                f"{base}/busqueda/search.json", params={"q": query, "_shape": "objects"}, timeout=30
+            )
             assert page.status_code == 200, page.text
             served = [row["url"] for row in page.json()["rows"]]
             assert served == [h["url"] for h in search(archive, query)], query
-        section = httpx.get(f"{base}/busqueda/search.json", timeout=30, params={
-            "q": "glaciares OR elecciones", "section": "Medio Ambiente", "until": "2020-01-02",
-            "_shape": "objects"}).json()["rows"]
-        assert [r["url"] for r in section] == [f"{BASE}/glaciares-titulo/",
-                                              f"{BASE}/glaciares-bajada/"]
+        section = httpx.get(
+            f"{base}/busqueda/search.json",
+            timeout=30,
+            params={
+                "q": "glaciares OR elecciones",
+                "section": "Medio Ambiente",
+                "until": "2020-01-02",
+                "_shape": "objects",
+            },
+        ).json()["rows"]
+        assert [r["url"] for r in section] == [
+            f"{BASE}/glaciares-titulo/",
+            f"{BASE}/glaciares-bajada/",
+        ]
         assert "[glaciares]" in section[1]["snippet"].lower()
         # the table's own search box leads to the same ranked search
-        moved = httpx.get(f"{base}/busqueda/articles", params={"_search": "elecciones"},
-                          timeout=30)
+        moved = httpx.get(f"{base}/busqueda/articles", params={"_search": "elecciones"}, timeout=30)
         assert moved.status_code == 302
         assert moved.headers["location"] == "/busqueda/search?q=elecciones"
-        bad = httpx.get(f"{base}/busqueda/search", params={"q": "elecciones", "since": "ayer"},
-                        timeout=30)
+        bad = httpx.get(
+            f"{base}/busqueda/search", params={"q": "elecciones", "since": "ayer"}, timeout=30
+        )
         assert bad.status_code == 400 and "since 'ayer'" in bad.text
-        authors = httpx.get(f"{base}/busqueda/articles_per_author.json",
-                            params={"_shape": "objects"}, timeout=30).json()["rows"]
-        assert {(r["author"], r["articles"]) for r in authors} == {("Ana Soto", 7),
-                                                                    ("Pedro Rojas", 1)}
-        sections = httpx.get(f"{base}/busqueda/articles_per_section.json",
-                             params={"_shape": "objects", "since": "2025"}, timeout=30).json()
+        authors = httpx.get(
+            f"{base}/busqueda/articles_per_author.json", params={"_shape": "objects"}, timeout=30
+        ).json()["rows"]
+        assert {(r["author"], r["articles"]) for r in authors} == {
+            ("Ana Soto", 7),
+            ("Pedro Rojas", 1),
+        }
+        sections = httpx.get(
+            f"{base}/busqueda/articles_per_section.json",
+            params={"_shape": "objects", "since": "2025"},
+            timeout=30,
+        ).json()
         assert {(r["section"], r["articles"]) for r in sections["rows"]} == {
-            ("Política", 2), ("Chile", 1)}
+            ("Política", 2),
+            ("Chile", 1),
+        }
 
 
 def test_search_json_carries_the_article_id(archive):
     hit = search(archive, "padrón")[0]
     conn = sqlite3.connect(archive)
-    assert conn.execute("select url from articles where id = ?", [hit["id"]]).fetchone()[0] \
+    assert (
+        conn.execute("select url from articles where id = ?", [hit["id"]]).fetchone()[0]
         == hit["url"]
+    )
     conn.close()
     assert json.dumps(hit)  # plain JSON for --json
 
@@ -226,13 +307,24 @@ def test_an_older_archive_is_migrated_to_integer_ids_and_stems(tmp_path):
     path = make_v1_archive(tmp_path / "old.db")
     conn = sqlite3.connect(path)
     # rows as 0.1 wrote them; the one in the middle deleted, as a user might have
-    for n, (title, body) in enumerate([("Primera", "Las elecciones de abril."),
-                                       ("Borrada", "Nada."),
-                                       ("Tercera", "La elección del consejo.")]):
-        conn.execute("insert into articles (url, title, body, published, published_date) "
-                     "values (?, ?, ?, ?, ?)", [f"{BASE}/v1-{n}/", title, body,
-                                                f"2024-0{n + 1}-01T10:00:00-03:00",
-                                                f"2024-0{n + 1}-01"])
+    for n, (title, body) in enumerate(
+        [
+            ("Primera", "Las elecciones de abril."),
+            ("Borrada", "Nada."),
+            ("Tercera", "La elección del consejo."),
+        ]
+    ):
+        conn.execute(
+            "insert into articles (url, title, body, published, published_date) "
+            "values (?, ?, ?, ?, ?)",
+            [
+                f"{BASE}/v1-{n}/",
+                title,
+                body,
+                f"2024-0{n + 1}-01T10:00:00-03:00",
+                f"2024-0{n + 1}-01",
+            ],
+        )
     conn.execute("delete from articles where title = 'Borrada'")
     conn.commit()
     old_rowids = dict(conn.execute("select url, rowid from articles").fetchall())
@@ -253,11 +345,17 @@ def test_reopening_an_archive_does_not_reindex_it(tmp_path):
 
     path = tmp_path / "again.db"
     Archive(path).close()
-    code = ("import sqlite3, sys; from archive.store import Archive; Archive(sys.argv[1]).close(); "
-            "print(sqlite3.connect(sys.argv[1]).execute(\"select value from archive_meta "
-            "where key = 'stemmer'\").fetchone()[0])")
-    seen = {subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                           text=True, check=True).stdout.strip() for _ in range(2)}
+    code = (
+        "import sqlite3, sys; from archive.store import Archive; Archive(sys.argv[1]).close(); "
+        'print(sqlite3.connect(sys.argv[1]).execute("select value from archive_meta '
+        "where key = 'stemmer'\").fetchone()[0])"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    }
     assert len(seen) == 1 and seen.pop().startswith("snowball-spanish/3.")
     conn = sqlite3.connect(path)
     # a reindex would have written the index anew: its data table is as the first open left it

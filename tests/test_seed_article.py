@@ -14,8 +14,10 @@ from crawler.parsers import parse_article
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGE = FIXTURES / "pages" / "seed-kast-milei"
 URL = "https://www.elciudadano.com/actualidad/kast-sella-alianza-ideologica-con-milei-a-semanas-de-la-segunda-vuelta/11/21/"
-STANDFIRST = ("El presidencial concretó un llamado con el mandatario argentino en un movimiento "
-              "estratégico para consolidar el voto de derecha y ultraliberal.")
+STANDFIRST = (
+    "El presidencial concretó un llamado con el mandatario argentino en un movimiento "
+    "estratégico para consolidar el voto de derecha y ultraliberal."
+)
 
 
 def seed_paragraphs() -> list[str]:
@@ -57,13 +59,17 @@ def test_standfirst_is_kept_once_as_subtitle():
 
 def test_hard_wrapped_fragments_are_joined():
     paragraphs = parsed()["body"].split("\n\n")
-    assert ("Paralelamente, Kast también se comunicó con el presidente paraguayo Santiago Peña, "
-            "de línea conservadora, con quien también abordó los desafíos y oportunidades "
-            "futuras entre ambas naciones.") in paragraphs
-    assert ("Este movimiento estratégico, sumado a los apoyos internos ya confirmados de figuras "
-            "como Evelyn Matthei y Johannes Kaiser, se da en un momento crucial de la campaña. Al "
-            "exhibir esta red de contactos internacionales de derecha, el candidato proyecta una "
-            "imagen de solidez y unificación ideológica.") in paragraphs
+    assert (
+        "Paralelamente, Kast también se comunicó con el presidente paraguayo Santiago Peña, "
+        "de línea conservadora, con quien también abordó los desafíos y oportunidades "
+        "futuras entre ambas naciones."
+    ) in paragraphs
+    assert (
+        "Este movimiento estratégico, sumado a los apoyos internos ya confirmados de figuras "
+        "como Evelyn Matthei y Johannes Kaiser, se da en un momento crucial de la campaña. Al "
+        "exhibir esta red de contactos internacionales de derecha, el candidato proyecta una "
+        "imagen de solidez y unificación ideológica."
+    ) in paragraphs
     assert paragraphs[-1] == "Fuente: El Ciudadano"
 
 
@@ -73,8 +79,15 @@ def test_body_is_the_readers_text_without_page_furniture():
     whole = [p for p in seed_paragraphs()[5:] if p.endswith(".") and p[0].isupper()][:4]
     positions = [body.index(p) for p in whole]
     assert positions == sorted(positions)
-    for furniture in ("Lee también", "Publicidad", "Artículos relacionados", "Deja un comentario",
-                      "Lo más leído", "Facebook", "@JMilei"):
+    for furniture in (
+        "Lee también",
+        "Publicidad",
+        "Artículos relacionados",
+        "Deja un comentario",
+        "Lo más leído",
+        "Facebook",
+        "@JMilei",
+    ):
         assert furniture not in body
 
 

@@ -28,12 +28,18 @@ def body_of(site: StandInSite, path: str) -> bytes:
 @pytest.fixture(scope="module")
 def sources():
     site = StandInSite()  # only its responses are used: nothing is served
-    pages = {a["wp_id"]: parse_article(body_of(site, a["path"]), LIVE + a["path"])
-             for a in ARTICLES}
-    feed = [item for page in (1, 2, 3)
-            for item in parse_articles(body_of(site, f"/feed/?paged={page}"), LIVE + "/feed/")]
-    rest = parse_articles(body_of(site, "/wp-json/wp/v2/posts?per_page=100"),
-                          LIVE + "/wp-json/wp/v2/posts?per_page=100")
+    pages = {
+        a["wp_id"]: parse_article(body_of(site, a["path"]), LIVE + a["path"]) for a in ARTICLES
+    }
+    feed = [
+        item
+        for page in (1, 2, 3)
+        for item in parse_articles(body_of(site, f"/feed/?paged={page}"), LIVE + "/feed/")
+    ]
+    rest = parse_articles(
+        body_of(site, "/wp-json/wp/v2/posts?per_page=100"),
+        LIVE + "/wp-json/wp/v2/posts?per_page=100",
+    )
     return pages, {a["wp_id"]: a for a in feed}, {a["wp_id"]: a for a in rest}
 
 
@@ -41,8 +47,9 @@ def comparable(article: dict) -> dict:
     return {k: v for k, v in article.items() if k != "provenance"}
 
 
-@pytest.mark.parametrize("post", [a for a in ARTICLES if a.get("template") != "nodate"],
-                         ids=lambda a: a["key"])
+@pytest.mark.parametrize(
+    "post", [a for a in ARTICLES if a.get("template") != "nodate"], ids=lambda a: a["key"]
+)
 def test_page_feed_and_rest_agree(sources, post):
     pages, feed, rest = sources
     page = comparable(pages[post["wp_id"]])
@@ -97,7 +104,9 @@ def test_parse_warns_on_stderr_for_each_field_left_empty(tmp_path):
 def test_a_date_that_disagrees_with_the_url_is_reported(caplog):
     post = ARTICLES[0]
     page = body_of(StandInSite(), post["path"]).replace(
-        b'"datePublished": "2025-11-21T10:15:00-03:00"', b'"datePublished": "2025-11-25T10:15:00-03:00"')
+        b'"datePublished": "2025-11-21T10:15:00-03:00"',
+        b'"datePublished": "2025-11-25T10:15:00-03:00"',
+    )
     with caplog.at_level(logging.WARNING, logger="crawler.parsers.normalize"):
         article = parse_article(page, LIVE + post["path"])
     assert article["published_date"] == "2025-11-25"

@@ -23,15 +23,25 @@ PAGE = f"""<!doctype html><html lang="es-CL"><head><meta charset="utf-8">
 <p>Dirigentes de Quintero y Puchuncaví marcharon este lunes hasta la gobernación.</p>
 <p>Pidieron el cierre definitivo de la fundición y un plan de salud para los niños.</p>
 </div></main></body></html>""".encode()
-REST = json.dumps([{
-    "id": 1201234, "date_gmt": "2026-03-10T12:15:00", "modified_gmt": "2026-03-10T12:15:00",
-    "link": URL, "title": {"rendered": "Vecinos de Quintero exigen cierre de fundición"},
-    "content": {"rendered": f"<p>{STANDFIRST}</p><p>Dirigentes de Quintero y Puchuncaví "
-                            "marcharon este lunes hasta la gobernación.</p><p>Pidieron el "
-                            "cierre definitivo de la fundición y un plan de salud para los "
-                            "niños.</p>"},
-    "excerpt": {"rendered": ""}, "acf": {"bajada_titulo": STANDFIRST},
-}]).encode()
+REST = json.dumps(
+    [
+        {
+            "id": 1201234,
+            "date_gmt": "2026-03-10T12:15:00",
+            "modified_gmt": "2026-03-10T12:15:00",
+            "link": URL,
+            "title": {"rendered": "Vecinos de Quintero exigen cierre de fundición"},
+            "content": {
+                "rendered": f"<p>{STANDFIRST}</p><p>Dirigentes de Quintero y Puchuncaví "
+                "marcharon este lunes hasta la gobernación.</p><p>Pidieron el "
+                "cierre definitivo de la fundición y un plan de salud para los "
+                "niños.</p>"
+            },
+            "excerpt": {"rendered": ""},
+            "acf": {"bajada_titulo": STANDFIRST},
+        }
+    ]
+).encode()
 
 
 def test_a_standfirst_from_rest_does_not_also_open_the_body():
@@ -40,9 +50,11 @@ def test_a_standfirst_from_rest_does_not_also_open_the_body():
     (rest,) = parse_articles(REST, "https://www.elciudadano.com/wp-json/wp/v2/posts")
     article = merge(page, rest)
     assert article["subtitle"] == STANDFIRST
-    assert article["body"] == ("Dirigentes de Quintero y Puchuncaví marcharon este lunes hasta "
-                               "la gobernación.\n\nPidieron el cierre definitivo de la "
-                               "fundición y un plan de salud para los niños.")
+    assert article["body"] == (
+        "Dirigentes de Quintero y Puchuncaví marcharon este lunes hasta "
+        "la gobernación.\n\nPidieron el cierre definitivo de la "
+        "fundición y un plan de salud para los niños."
+    )
     assert STANDFIRST not in article["body_html"]
     assert article["body_html"].startswith("<p>Dirigentes de Quintero")
     assert article["word_count"] == 26
@@ -71,11 +83,20 @@ def test_an_amp_page_takes_its_standfirst_from_the_rest_post_and_keeps_its_lede(
     standfirst = "Vecinos acusan que la empresa minera no informó a tiempo del incidente."
     assert page["subtitle"] is None
     assert page["body"].startswith(standfirst + "\n\nLas comunidades de Tiltil")
-    rest = json.dumps([{
-        "id": 1170412, "date_gmt": "2025-07-15T02:30:00", "modified_gmt": "2025-07-15T03:10:00",
-        "link": url.removesuffix("amp/"), "title": {"rendered": page["title"]},
-        "content": {"rendered": f"<p>{standfirst}</p><p>Las comunidades de Tiltil...</p>"},
-        "excerpt": {"rendered": ""}, "acf": {"bajada_titulo": standfirst}}]).encode()
+    rest = json.dumps(
+        [
+            {
+                "id": 1170412,
+                "date_gmt": "2025-07-15T02:30:00",
+                "modified_gmt": "2025-07-15T03:10:00",
+                "link": url.removesuffix("amp/"),
+                "title": {"rendered": page["title"]},
+                "content": {"rendered": f"<p>{standfirst}</p><p>Las comunidades de Tiltil...</p>"},
+                "excerpt": {"rendered": ""},
+                "acf": {"bajada_titulo": standfirst},
+            }
+        ]
+    ).encode()
     (post,) = parse_articles(rest, "https://www.elciudadano.com/wp-json/wp/v2/posts")
     article = merge(page, post)
     assert article["subtitle"] == standfirst
@@ -98,15 +119,24 @@ def test_reparse_keeps_the_post_id_rest_gave():
     # REST (with its dates) is the post's, and a reparse keeps it
     page = parse_article(PAGE, URL)
     assert page["wp_id"] == 1009
-    stored = {"url": URL, "wp_id": 1201234, "published": "2026-03-10T09:15:00-03:00",
-              "published_date": "2026-03-10", "date_precision": "datetime",
-              "modified": "2026-03-10T09:15:00-03:00",
-              "provenance": {"published": "rest:date_gmt", "body": "html:div.entry-content"}}
+    stored = {
+        "url": URL,
+        "wp_id": 1201234,
+        "published": "2026-03-10T09:15:00-03:00",
+        "published_date": "2026-03-10",
+        "date_precision": "datetime",
+        "modified": "2026-03-10T09:15:00-03:00",
+        "provenance": {"published": "rest:date_gmt", "body": "html:div.entry-content"},
+    }
     assert merge_stored(page, stored)["wp_id"] == 1201234
 
 
 def test_reparse_takes_the_page_id_when_the_archive_had_no_rest_post():
     page = parse_article(PAGE, URL)
-    stored = {"url": URL, "wp_id": None, "published": "2026-03-10T09:15:00-03:00",
-              "provenance": {"published": "html:time[datetime]"}}
+    stored = {
+        "url": URL,
+        "wp_id": None,
+        "published": "2026-03-10T09:15:00-03:00",
+        "provenance": {"published": "html:time[datetime]"},
+    }
     assert merge_stored(page, stored)["wp_id"] == 1009

@@ -19,8 +19,9 @@ def parsed(key: str) -> dict:
     if not which:
         (article,) = articles
         return article
-    (article,) = [a for a in articles if (a["wp_id"] == int(which) if which.isdigit()
-                                          else which in a["url"])]
+    (article,) = [
+        a for a in articles if (a["wp_id"] == int(which) if which.isdigit() else which in a["url"])
+    ]
     return article
 
 

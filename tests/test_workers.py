@@ -51,16 +51,24 @@ def _with_parsers(processes: int, work):
 def test_each_call_gets_its_own_result_in_any_number_of_workers():
     for processes in (1, 2):
         # later calls finish first in two workers: each result must still reach its caller
-        results, _, pids = _with_parsers(processes, lambda p: asyncio.gather(
-            *(p.run(_echo_after, n, 0.02 if n % 3 == 0 else 0.0) for n in range(30))))
+        results, _, pids = _with_parsers(
+            processes,
+            lambda p: asyncio.gather(
+                *(p.run(_echo_after, n, 0.02 if n % 3 == 0 else 0.0) for n in range(30))
+            ),
+        )
         assert results == list(range(30))
         assert len(pids) == processes and all(_gone(pid) for pid in pids)
 
 
 def test_a_page_larger_than_the_pipe_goes_and_comes_back_whole():
     page = bytes(range(256)) * 40_000  # 10 MB, as DOWNLOAD_WARNSIZE allows
-    results, _, _ = _with_parsers(1, lambda p: asyncio.gather(
-        p.run(_echo_after, page, 0.0), p.run(_echo_after, page[::-1], 0.0)))
+    results, _, _ = _with_parsers(
+        1,
+        lambda p: asyncio.gather(
+            p.run(_echo_after, page, 0.0), p.run(_echo_after, page[::-1], 0.0)
+        ),
+    )
     assert results == [page, page[::-1]]
 
 
@@ -78,8 +86,11 @@ def test_an_exception_in_the_worker_reaches_the_caller_with_the_worker_traceback
 def test_a_worker_that_dies_fails_the_calls_it_held_and_leaves_no_process():
     async def work(parsers):
         return await asyncio.gather(
-            parsers.run(_echo_after, "before", 0.0), parsers.run(_dies),
-            parsers.run(_echo_after, "queued behind it", 0.0), return_exceptions=True)
+            parsers.run(_echo_after, "before", 0.0),
+            parsers.run(_dies),
+            parsers.run(_echo_after, "queued behind it", 0.0),
+            return_exceptions=True,
+        )
 
     (before, died, queued), parsers, (pid,) = _with_parsers(1, work)
     assert before == "before"

@@ -21,7 +21,7 @@ __all__ = ["document_kind", "parse_article", "parse_articles"]
 
 
 def document_kind(body: bytes, content_type: str | None = None) -> str:
-    """"rest", "feed" or "html", from the content type or the first bytes."""
+    """ "rest", "feed" or "html", from the content type or the first bytes."""
     kind = (content_type or "").lower()
     if "json" in kind:
         return "rest"
@@ -36,8 +36,9 @@ def document_kind(body: bytes, content_type: str | None = None) -> str:
     return "html"
 
 
-def parse_articles(body: bytes, url: str, fetched_at: datetime | None = None,
-                   content_type: str | None = None) -> list[dict]:
+def parse_articles(
+    body: bytes, url: str, fetched_at: datetime | None = None, content_type: str | None = None
+) -> list[dict]:
     """Every article in the document at url: one for an article page (is_article false, with
     a reason, for a page that is not one), one per item of a feed page or REST response."""
     kind = document_kind(body, content_type)
@@ -48,8 +49,9 @@ def parse_articles(body: bytes, url: str, fetched_at: datetime | None = None,
     return [parse_html(body, url, fetched_at, content_type)]
 
 
-def parse_article(body: bytes, url: str, fetched_at: datetime | None = None,
-                  content_type: str | None = None) -> dict:
+def parse_article(
+    body: bytes, url: str, fetched_at: datetime | None = None, content_type: str | None = None
+) -> dict:
     """The article of the page at url (for a feed or REST response, its first article)."""
     articles = parse_articles(body, url, fetched_at, content_type)
     return articles[0] if articles else not_article(url, "no articles in the document")

@@ -4,7 +4,6 @@ blocks and embed URLs."""
 from __future__ import annotations
 
 import html
-import re
 from urllib.parse import urljoin
 
 import lxml.html
@@ -30,14 +29,21 @@ NOISE_CLASSES = frozenset(site.BODY_NOISE_CLASSES)
 
 def _is_noise(el: etree._Element) -> bool:
     return el.tag in NOISE_TAGS or not NOISE_CLASSES.isdisjoint((el.get("class") or "").split())
+
+
 EMBEDS = tuple((CSSSelector(selector), attr) for selector, attr in site.EMBED_LINKS)
 EMBED_WRAPPER = CSSSelector(site.EMBED_WRAPPER_TEXT)
 
 
 # One walk for every kind of embed, in document order (an embed before what it wraps).
-_EMBED_CANDIDATES = etree.XPath("descendant::*[" + " or ".join(
-    f"self::{tag}" if classes is None else f"(self::{tag} and @class)"
-    for tag, classes in site.EMBED_ELEMENTS.items()) + "]")
+_EMBED_CANDIDATES = etree.XPath(
+    "descendant::*["
+    + " or ".join(
+        f"self::{tag}" if classes is None else f"(self::{tag} and @class)"
+        for tag, classes in site.EMBED_ELEMENTS.items()
+    )
+    + "]"
+)
 EMBED_SLOT = "ciudadano-embed"  # an empty element where an embed stood: no text, no block
 _EMBED_SLOTS = etree.XPath(f"descendant::{EMBED_SLOT}")
 
@@ -80,12 +86,16 @@ def _mark_embeds(container: etree._Element) -> None:
             markup = etree.tostring(el, encoding="unicode", method="html")
             el.tail = tail
         else:
-            found = embed_urls(lxml.html.fragment_fromstring(
-                etree.tostring(el, encoding="unicode"), create_parent="div"))
+            found = embed_urls(
+                lxml.html.fragment_fromstring(
+                    etree.tostring(el, encoding="unicode"), create_parent="div"
+                )
+            )
             if not found:
                 continue
-            markup = "".join(f'<p><a href="{html.escape(url)}">'
-                             f"{html.escape(url)}</a></p>" for url in found)
+            markup = "".join(
+                f'<p><a href="{html.escape(url)}">{html.escape(url)}</a></p>' for url in found
+            )
         slot = container.makeelement(EMBED_SLOT, html=markup)
         slot.tail = el.tail
         parent.replace(el, slot)
@@ -105,16 +115,39 @@ def content_blocks(container: etree._Element) -> tuple[list[text.Block], list[st
 
 _LINKS = etree.XPath("descendant::a[@href] | descendant::img[@src]")
 # Elements that stand as blocks of their own; anything else between them is paragraph text.
-_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote",
-                     "figure", "table", "div", "pre", "hr", "section", "article", "header",
-                     "footer", "dl", EMBED_SLOT})
+_BLOCKS = frozenset(
+    {
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "blockquote",
+        "figure",
+        "table",
+        "div",
+        "pre",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "dl",
+        EMBED_SLOT,
+    }
+)
 
 
 def _loose_text_to_paragraphs(container: etree._Element) -> None:
     """Text standing loose in the body (older posts written with line breaks, not <p>) put
     into paragraphs, split where two <br> meet, as WordPress's own wpautop does."""
     if not (container.text or "").strip() and not any(
-            (child.tail or "").strip() for child in container if child.tag not in ("br",)):
+        (child.tail or "").strip() for child in container if child.tag not in ("br",)
+    ):
         return
     items: list = [container.text] if container.text else []
     for child in container:
@@ -165,8 +198,7 @@ def _loose_text_to_paragraphs(container: etree._Element) -> None:
 _PARAGRAPHS = etree.XPath("descendant::p")
 
 
-def body_html(container: etree._Element, base_url: str | None, feed: bool = False
-              ) -> str | None:
+def body_html(container: etree._Element, base_url: str | None, feed: bool = False) -> str | None:
     """The body as clean, safe HTML (noise already removed from the container): without the
     navigation paragraphs the text leaves out ('Lee también: ...'; in a feed item, its lead
     and footer lines), links made absolute, then sanitised by nh3 (the Rust library ammonia):
@@ -176,8 +208,9 @@ def body_html(container: etree._Element, base_url: str | None, feed: bool = Fals
     _loose_text_to_paragraphs(container)
     for number, paragraph in enumerate(_PARAGRAPHS(container)):
         words = text.collapse(paragraph.text_content())
-        if site.BODY_NOISE_PARAGRAPH.match(words) or (feed and (
-                site.FEED_FOOTER.match(words) or (number == 0 and words == site.FEED_LEAD))):
+        if site.BODY_NOISE_PARAGRAPH.match(words) or (
+            feed and (site.FEED_FOOTER.match(words) or (number == 0 and words == site.FEED_LEAD))
+        ):
             paragraph.drop_tree()  # its tail, the text after it, stays
     for slot in _EMBED_SLOTS(container):
         shown = lxml.html.fragment_fromstring(slot.get("html"), create_parent="div")
@@ -204,8 +237,9 @@ def fragment_container(markup: str) -> etree._Element | None:
         return None
 
 
-def fragment_blocks(markup: str, base_url: str | None = None, feed: bool = False
-                    ) -> tuple[list[text.Block], list[str], str | None]:
+def fragment_blocks(
+    markup: str, base_url: str | None = None, feed: bool = False
+) -> tuple[list[text.Block], list[str], str | None]:
     """The same for a fragment of HTML, as feeds (feed=True) and the REST API carry it:
     blocks, embed URLs and body_html."""
     container = fragment_container(markup)

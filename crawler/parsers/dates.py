@@ -17,8 +17,18 @@ from crawler import site
 SANTIAGO = ZoneInfo(site.TIMEZONE)
 
 MONTHS = {
-    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
-    "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11,
+    "enero": 1,
+    "febrero": 2,
+    "marzo": 3,
+    "abril": 4,
+    "mayo": 5,
+    "junio": 6,
+    "julio": 7,
+    "agosto": 8,
+    "septiembre": 9,
+    "setiembre": 9,
+    "octubre": 10,
+    "noviembre": 11,
     "diciembre": 12,
 }
 _SPANISH = re.compile(
@@ -64,8 +74,12 @@ def parse_machine_date(value: str) -> datetime | None:
 def _from_match(match: re.Match, month: int) -> datetime | None:
     try:
         return datetime(
-            int(match["year"]), month, int(match["day"]),
-            int(match["hour"] or 0), int(match["minute"] or 0), tzinfo=SANTIAGO,
+            int(match["year"]),
+            month,
+            int(match["day"]),
+            int(match["hour"] or 0),
+            int(match["minute"] or 0),
+            tzinfo=SANTIAGO,
         )
     except ValueError:
         return None
@@ -123,8 +137,9 @@ def _dateparser_cached(text: str, now: datetime | None) -> datetime | None:
 
 
 _ISO_DAY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
-_CLOCK = re.compile(r"\d{1,2}:\d{2}|\bhace\s+(?:\d+|un|una)\s+(?:hora|minuto|segundo)",
-                    re.IGNORECASE)
+_CLOCK = re.compile(
+    r"\d{1,2}:\d{2}|\bhace\s+(?:\d+|un|una)\s+(?:hora|minuto|segundo)", re.IGNORECASE
+)
 
 
 def precision(value: str | datetime) -> str:

@@ -45,7 +45,7 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     body = body.replace(b"\x00", b"")
     bom, raw_bom = read_bom(body)
     if bom:
-        text = body[len(raw_bom):].decode(bom, "replace")
+        text = body[len(raw_bom) :].decode(bom, "replace")
     else:
         try:
             text = body.decode("utf-8")

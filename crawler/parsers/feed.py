@@ -61,8 +61,9 @@ def item_candidates(item: etree._Element, url: str, channel_language: str) -> Ca
     terms = [text.decoded(c.text) for c in item.findall("category")]  # CDATA, escaped names
     sections = [(name, section_slug_for(name)) for name in terms if is_section_name(name)]
     add_categories(found, sections, url, "feed:category")
-    found.add("tags", [name for name in terms if name and not is_section_name(name)],
-              "feed:category")
+    found.add(
+        "tags", [name for name in terms if name and not is_section_name(name)], "feed:category"
+    )
     found.add("authors", [text.collapse(c.text) for c in item.findall(CREATOR)], "feed:creator")
     segments = [s for s in urlsplit(url).path.split("/") if s]
     found.add("language", site.LANGUAGE_PREFIXES.get(segments[0]) if segments else None, "url")

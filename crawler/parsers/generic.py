@@ -26,9 +26,16 @@ def add_candidates(found: Candidates, markup: bytes, url: str) -> None:
 
     page = markup.decode("utf-8", "replace")
     try:
-        body = trafilatura.extract(page, url=url, output_format="html", favor_precision=True,
-                                   include_comments=False, include_tables=True,
-                                   include_formatting=True, include_links=True)
+        body = trafilatura.extract(
+            page,
+            url=url,
+            output_format="html",
+            favor_precision=True,
+            include_comments=False,
+            include_tables=True,
+            include_formatting=True,
+            include_links=True,
+        )
         metadata = trafilatura.extract_metadata(page, default_url=url)
     except Exception as err:  # a third-party extractor on untrusted markup: never fatal
         log.warning("%s: the generic extractor failed: %s", url, err)
@@ -48,7 +55,7 @@ def _inner(document: str | None) -> str:
     if not document:
         return ""
     start, end = document.find("<body>"), document.rfind("</body>")
-    return document[start + len("<body>"):end] if start >= 0 and end > start else document
+    return document[start + len("<body>") : end] if start >= 0 and end > start else document
 
 
 def _authors(value: str | None) -> list[str]:

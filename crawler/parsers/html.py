@@ -54,8 +54,10 @@ class Selector:
         simple = _TAG_WITH_CLASS.match(css)
         self.compiled = _TagWithClass(*simple.groups()) if simple else CSSSelector(css)
         self.needles = tuple(
-            name.encode() for pair in re.findall(r"\.([\w-]+)|\[([\w-]+)", css)
-            for name in pair if name
+            name.encode()
+            for pair in re.findall(r"\.([\w-]+)|\[([\w-]+)", css)
+            for name in pair
+            if name
         )
 
     def __call__(self, root: etree._Element, markup: bytes | None) -> list[etree._Element]:
@@ -104,11 +106,15 @@ NO_BODY = "no article body"
 _CLOSING_TAG = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 
 
-def parse_html(body: bytes, url: str, fetched_at: datetime | None = None,
-               content_type: str | None = None) -> dict:
+def parse_html(
+    body: bytes, url: str, fetched_at: datetime | None = None, content_type: str | None = None
+) -> dict:
     if len(body) > MAX_PAGE_BYTES:
-        return not_article(url, f"page too large ({len(body) / 1e6:.1f} MB, at most "
-                                f"{MAX_PAGE_BYTES / 1e6:.1f} MB are parsed)")
+        return not_article(
+            url,
+            f"page too large ({len(body) / 1e6:.1f} MB, at most "
+            f"{MAX_PAGE_BYTES / 1e6:.1f} MB are parsed)",
+        )
     markup = to_utf8(body, content_type)
     if not markup.strip():
         return not_article(url, "empty page")
@@ -134,8 +140,11 @@ def _generic(page: Page, url: str, fetched_at: datetime | None, reason: str) -> 
     found = page.candidates(url)
     generic.add_candidates(found, page.markup, url)
     article = normalize(found, url, fetched_at)
-    if not (article["title"] and article["published"]
-            and (article["word_count"] or 0) >= generic.MIN_WORDS):
+    if not (
+        article["title"]
+        and article["published"]
+        and (article["word_count"] or 0) >= generic.MIN_WORDS
+    ):
         return not_article(url, reason)
     return article
 
@@ -190,8 +199,13 @@ class Page:
 
     # -- what kind of page -------------------------------------------------------------------
     def not_article_reason(self) -> str | None:
-        kind = block_kind(self.markup, title=text.collapse(self.title()), has_article=(
-            self.article_node is not None or next(self.containers(), None) is not None))
+        kind = block_kind(
+            self.markup,
+            title=text.collapse(self.title()),
+            has_article=(
+                self.article_node is not None or next(self.containers(), None) is not None
+            ),
+        )
         if kind:
             return kind
         for cls, reason in site.NON_ARTICLE_BODY_CLASSES.items():
@@ -205,8 +219,11 @@ class Page:
                 return "empty page"
             return NO_BODY if self._looks_like_article() else "no article markup"
         tail = self.markup[-4096:].lower()
-        if (b"</html>" not in tail and b"</body>" not in tail
-                and not _CLOSING_TAG.search(self.markup)):  # e.g. an ad script after </html>
+        if (
+            b"</html>" not in tail
+            and b"</body>" not in tail
+            and not _CLOSING_TAG.search(self.markup)
+        ):  # e.g. an ad script after </html>
             return "truncated page"
         if self._looks_like_article():
             return None
@@ -243,17 +260,20 @@ class Page:
         found.add("modified", node.get("dateModified"), "json-ld")
         found.add("modified", self._meta_first("article:modified_time"), "meta")
         found.add("modified", self._meta_first("og:updated_time"), "meta")
-        sections = [text.decoded(s) for s in _as_list(node.get("articleSection"))
-                    if isinstance(s, str)]
+        sections = [
+            text.decoded(s) for s in _as_list(node.get("articleSection")) if isinstance(s, str)
+        ]
         found.add("section", sections[0] if sections else None, "json-ld")
         found.add("section", self._meta_first("article:section"), "meta")
-        found.add("section", lambda: next((n for n, _ in self._category_links()), None),
-                  "html:category")
+        found.add(
+            "section", lambda: next((n for n, _ in self._category_links()), None), "html:category"
+        )
         found.add("section", self._section_from_url(url), "url")
         found.add("section_links", self._category_links, "html:category")
         found.add("categories", sections, "json-ld")
-        found.add("categories", lambda: [name for name, _ in self._category_links()],
-                  "html:category")
+        found.add(
+            "categories", lambda: [name for name, _ in self._category_links()], "html:category"
+        )
         found.add("categories", self.meta.get("article:section", []), "meta")
         found.add("tags", self.meta.get("article:tag", []), "meta")
         found.add("tags", [text.decoded(k) for k in _keywords(node.get("keywords"))], "json-ld")
@@ -324,8 +344,11 @@ class Page:
             for item in data if isinstance(data, list) else [data]:
                 if isinstance(item, dict):
                     graph = item.get("@graph")
-                    nodes.extend(n for n in (graph if isinstance(graph, list) else [item])
-                                 if isinstance(n, dict))
+                    nodes.extend(
+                        n
+                        for n in (graph if isinstance(graph, list) else [item])
+                        if isinstance(n, dict)
+                    )
         return nodes
 
     def _json_ld_authors(self, node: dict) -> list[str]:
@@ -366,8 +389,11 @@ class Page:
         self._category_links()
         for scope, markup in self._scopes():
             for _, compiled in TAG:
-                names = [text.element_text(el) for el in compiled(scope, markup)
-                         if (el.get("href") or "") not in self._category_hrefs]
+                names = [
+                    text.element_text(el)
+                    for el in compiled(scope, markup)
+                    if (el.get("href") or "") not in self._category_hrefs
+                ]
                 names = [n for n in names if n]
                 if names:
                     return names

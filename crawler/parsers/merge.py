@@ -17,8 +17,20 @@ from __future__ import annotations
 FROM_REST = ("wp_id", "published", "published_date", "date_precision", "modified")
 # What only the post's content gives (its costly part to read).
 FROM_CONTENT = ("body", "body_html", "word_count")
-FILL_FROM_REST = ("title", "subtitle", "section", "section_slug", "categories", "tags",
-                  "authors", "language", "body", "body_html", "image_url", "word_count")
+FILL_FROM_REST = (
+    "title",
+    "subtitle",
+    "section",
+    "section_slug",
+    "categories",
+    "tags",
+    "authors",
+    "language",
+    "body",
+    "body_html",
+    "image_url",
+    "word_count",
+)
 
 
 def merge(page: dict | None, rest) -> dict:
@@ -33,9 +45,10 @@ def merge(page: dict | None, rest) -> dict:
             return _merge_dates(page, rest.cheap())  # the page has the rest: no more REST
         # the post's content (and its standfirst) is read only when the page lacks what it
         # gives
-        lacks = (lambda name: not page_ok or page.get(name) in (None, "", []))
-        rest = rest.article(content=any(lacks(name) for name in FROM_CONTENT),
-                            subtitle=lacks("subtitle"))
+        lacks = lambda name: not page_ok or page.get(name) in (None, "", [])
+        rest = rest.article(
+            content=any(lacks(name) for name in FROM_CONTENT), subtitle=lacks("subtitle")
+        )
         from_rest = True
     if rest is None or not rest.get("is_article"):
         return page
@@ -120,7 +133,10 @@ def with_lastmod(article: dict | None, lastmod: str | None) -> dict | None:
     if moment is None:
         return article
     article = dict(article)
-    article.update(published=iso(moment), published_date=moment.date().isoformat(),
-                   date_precision=precision(lastmod))
+    article.update(
+        published=iso(moment),
+        published_date=moment.date().isoformat(),
+        date_precision=precision(lastmod),
+    )
     article["provenance"] = dict(article.get("provenance") or {}, published="sitemap:lastmod")
     return article

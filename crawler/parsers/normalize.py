@@ -30,8 +30,17 @@ missing_log = logging.getLogger("crawler.parsers.missing")
 # Fields whose provenance is recorded.
 AUDITED = ("title", "published", "section", "body")
 # Left empty, these are told on missing_log (url and is_article are always set).
-EXPECTED = ("wp_id", "title", "subtitle", "published", "modified", "section", "authors",
-            "body", "image_url")
+EXPECTED = (
+    "wp_id",
+    "title",
+    "subtitle",
+    "published",
+    "modified",
+    "section",
+    "authors",
+    "body",
+    "image_url",
+)
 
 
 class Candidates:
@@ -114,8 +123,9 @@ def add_categories(found: Candidates, terms: list[tuple[str, str]], url: str, so
     primary = next((t for t in terms if t[1] == filed_under), terms[0])
     found.add("section", primary[0], source)
     found.add("section_links", terms, source)
-    found.add("categories", [primary[0]] + [name for name, _ in terms if name != primary[0]],
-              source)
+    found.add(
+        "categories", [primary[0]] + [name for name, _ in terms if name != primary[0]], source
+    )
 
 
 def is_section_name(name: str) -> bool:
@@ -186,7 +196,9 @@ def _check_url_day(published: datetime, url: str) -> None:
     if not dates.agrees_with_url(published, month_day):
         log.warning(
             "%s: published %s (Santiago) disagrees with the URL's month/day %02d/%02d",
-            url, dates.iso(published), *month_day,
+            url,
+            dates.iso(published),
+            *month_day,
         )
 
 
@@ -207,16 +219,21 @@ def _section_slug(found: Candidates, section: str | None) -> str | None:
     return section_slug_for(section)
 
 
-def _names(found: Candidates, field: str, first: str | None = None,
-           every_source: bool = False) -> list[str]:
+def _names(
+    found: Candidates, field: str, first: str | None = None, every_source: bool = False
+) -> list[str]:
     """The names the most trusted source with any gives (or every source, merged), in order,
     without near-duplicates; first (the section, for categories) leads."""
-    sources = [v for v, _ in found.get(field)] if every_source else \
-        [next((v for v, _ in found.get(field)), [])]
+    sources = (
+        [v for v, _ in found.get(field)]
+        if every_source
+        else [next((v for v, _ in found.get(field)), [])]
+    )
     names: list[str] = [first] if first else []
     seen = {text.comparable(n) for n in names}
-    for value in (v for values in sources
-                  for v in (values if isinstance(values, (list, tuple)) else [values])):
+    for value in (
+        v for values in sources for v in (values if isinstance(values, (list, tuple)) else [values])
+    ):
         name = text.collapse(value)
         key = text.comparable(name) or name
         if name and key not in seen:
@@ -301,7 +318,7 @@ def _html_without_standfirst(markup: str | None, subtitle: str | None) -> str | 
         return markup
     start = text.comparable(_TAG.sub(" ", first.group(1)))
     if start == target:  # the usual case: the standfirst as the first paragraph
-        return markup[first.end():].strip() or None
+        return markup[first.end() :].strip() or None
     if not (start and target.startswith(start)):
         return markup
     # the standfirst in up to three blocks, as text.strip_standfirst
@@ -316,7 +333,8 @@ def _html_without_standfirst(markup: str | None, subtitle: str | None) -> str | 
             for each in lead:
                 each.drop_tree()  # drop_tree keeps the text that follows it
             inner = (container.text or "") + "".join(
-                etree.tostring(el, encoding="unicode", method="html") for el in container)
+                etree.tostring(el, encoding="unicode", method="html") for el in container
+            )
             return inner.strip() or None
         if not target.startswith(seen):
             break
@@ -355,7 +373,8 @@ def _subtitle_and_body(found: Candidates) -> tuple[str | None, str | None, str |
             rest = text.strip_standfirst(items, excerpt) if excerpt else items
             # WordPress's automatic excerpt of a short post is the whole post: not a standfirst
             if (rest is not items and rest) or (
-                    origin in WORDPRESS_EXCERPTS and _written_excerpt(excerpt, items)):
+                origin in WORDPRESS_EXCERPTS and _written_excerpt(excerpt, items)
+            ):
                 subtitle = excerpt
                 break
     body = text.body_text(items, subtitle) or None

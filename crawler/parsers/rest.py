@@ -32,8 +32,9 @@ def parse_rest(body: bytes, url: str, fetched_at: datetime | None = None) -> lis
     return articles
 
 
-def post_candidates(post: dict, url: str, content: bool = True,
-                    subtitle: bool = True) -> Candidates:
+def post_candidates(
+    post: dict, url: str, content: bool = True, subtitle: bool = True
+) -> Candidates:
     """What a post says, by field. Without content, its body and excerpt are not read (the
     excerpt counts only beside the body, see normalize); without subtitle, its ACF standfirst
     is not read either (the page had one)."""
@@ -46,30 +47,51 @@ def post_candidates(post: dict, url: str, content: bool = True,
     found.add("published", post.get("date"), "rest:date")
     found.add("modified", _utc(post.get("modified_gmt")), "rest:modified_gmt")
     found.add("modified", post.get("modified"), "rest:modified")
-    terms = [t for group in embedded.get("wp:term") or [] if isinstance(group, list)
-             for t in group if isinstance(t, dict)]
-    categories = [(text.decoded(t.get("name")), t.get("slug") or "")
-                  for t in terms if t.get("taxonomy") == "category"]
+    terms = [
+        t
+        for group in embedded.get("wp:term") or []
+        if isinstance(group, list)
+        for t in group
+        if isinstance(t, dict)
+    ]
+    categories = [
+        (text.decoded(t.get("name")), t.get("slug") or "")
+        for t in terms
+        if t.get("taxonomy") == "category"
+    ]
     add_categories(found, categories, url, "rest:wp:term")
-    found.add("tags", [text.decoded(t.get("name")) for t in terms
-                       if t.get("taxonomy") == "post_tag"], "rest:wp:term")
-    found.add("authors", [text.decoded(a.get("name")) for a in embedded.get("author") or []
-                          if isinstance(a, dict) and a.get("name")], "rest:author")
+    found.add(
+        "tags",
+        [text.decoded(t.get("name")) for t in terms if t.get("taxonomy") == "post_tag"],
+        "rest:wp:term",
+    )
+    found.add(
+        "authors",
+        [
+            text.decoded(a.get("name"))
+            for a in embedded.get("author") or []
+            if isinstance(a, dict) and a.get("name")
+        ],
+        "rest:author",
+    )
     segments = [s for s in urlsplit(url).path.split("/") if s]
     found.add("language", site.LANGUAGE_PREFIXES.get(segments[0]) if segments else None, "url")
     found.add("language", post.get("lang"), "rest:lang")
     acf = post.get("acf") if isinstance(post.get("acf"), dict) else {}
     for name in site.REST_SUBTITLE_FIELDS if subtitle or content else ():
         value = acf.get(name)
-        found.add("subtitle", fragment_text(value) if isinstance(value, str) else None,
-                  f"rest:acf.{name}")
+        found.add(
+            "subtitle", fragment_text(value) if isinstance(value, str) else None, f"rest:acf.{name}"
+        )
     if content:
         found.add("excerpt", fragment_text(_rendered(post.get("excerpt"))), "rest:excerpt")
         blocks, embeds, html = fragment_blocks(_rendered(post.get("content")) or "", url)
         found.add("body", blocks, "rest:content")
         found.add("body_html", html, "rest:content")
         found.add("embeds", embeds, "rest:content")
-    found.add("image_url", post.get("jetpack_featured_media_url"), "rest:jetpack_featured_media_url")
+    found.add(
+        "image_url", post.get("jetpack_featured_media_url"), "rest:jetpack_featured_media_url"
+    )
     media = embedded.get("wp:featuredmedia") or []
     if media and isinstance(media[0], dict):
         found.add("image_url", media[0].get("source_url"), "rest:wp:featuredmedia")
@@ -118,11 +140,15 @@ class RestPost:
 
     def cheap(self) -> dict:
         """The fields REST is trusted for, with their provenance."""
-        return {"wp_id": self.wp_id, "published": self.published,
-                "published_date": self.published_date, "modified": self.modified,
-                # date_gmt is always a date and a time
-                "date_precision": "datetime" if self.published else None,
-                "provenance": {"published": "rest:date_gmt"}}
+        return {
+            "wp_id": self.wp_id,
+            "published": self.published,
+            "published_date": self.published_date,
+            "modified": self.modified,
+            # date_gmt is always a date and a time
+            "date_precision": "datetime" if self.published else None,
+            "provenance": {"published": "rest:date_gmt"},
+        }
 
     def article(self, content: bool = True, subtitle: bool = True) -> dict:
         """The post normalised; without content=True, its body is not read (the costly part:
@@ -130,8 +156,9 @@ class RestPost:
         nor content, its standfirst is not either."""
         if self._article is not None:
             return self._article
-        article = normalize(post_candidates(self.post, self.url, content, subtitle), self.url,
-                            self.fetched_at)
+        article = normalize(
+            post_candidates(self.post, self.url, content, subtitle), self.url, self.fetched_at
+        )
         if content:
             self._article = article
         return article
@@ -144,6 +171,8 @@ def rest_posts(body: bytes, url: str, fetched_at: datetime | None = None) -> lis
     except ValueError:
         return []
     base = site_base(url)
-    return [RestPost(post, rebase(str(post["link"]), base), fetched_at)
-            for post in (data if isinstance(data, list) else [])
-            if isinstance(post, dict) and post.get("link")]
+    return [
+        RestPost(post, rebase(str(post["link"]), base), fetched_at)
+        for post in (data if isinstance(data, list) else [])
+        if isinstance(post, dict) and post.get("link")
+    ]

@@ -21,8 +21,26 @@ log = logging.getLogger("crawler.parsers")
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 PARAGRAPHS = {"p", "pre", "figcaption", "dt", "dd", "address"}
-CONTAINERS = {"div", "section", "article", "main", "figure", "ul", "ol", "dl", "table",
-              "tbody", "thead", "tr", "td", "th", "center", "header", "footer", "details"}
+CONTAINERS = {
+    "div",
+    "section",
+    "article",
+    "main",
+    "figure",
+    "ul",
+    "ol",
+    "dl",
+    "table",
+    "tbody",
+    "thead",
+    "tr",
+    "td",
+    "th",
+    "center",
+    "header",
+    "footer",
+    "details",
+}
 BOLD = {"strong", "b"}
 # A paragraph whose last character is a letter, a digit or one of these stops mid-sentence
 # (a hard wrap), e.g. "...el presidente paraguayo Santiago".

@@ -41,8 +41,14 @@ class AuditSpider(scrapy.Spider):
     name = "audit"
     custom_settings: ClassVar[dict] = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}}
 
-    def __init__(self, base_url: str = site.BASE_URL, rest: bool | str = True,
-                 confirm: bool | str = True, *args, **kwargs):
+    def __init__(
+        self,
+        base_url: str = site.BASE_URL,
+        rest: bool | str = True,
+        confirm: bool | str = True,
+        *args,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.base_url = base_url.rstrip("/")
         self.rest = rest not in (False, "0", "false", "no")
@@ -65,18 +71,25 @@ class AuditSpider(scrapy.Spider):
 
         self.conn = open_for_writing(self.settings.get("ARCHIVE_PATH"))
         self.audit_id, self.started_at, self.read_before = listings.start_audit(
-            self.conn, self.base_url)
+            self.conn, self.base_url
+        )
         self._count("resumed_sitemaps", len(self.read_before))
         yield self._request(site.ROBOTS_PATH, self.parse_robots, fallback=0)
         if self.rest:
-            yield self._rest_count(self.parse_rest_total, order="asc", orderby="date",
-                                   _fields="id,date")
+            yield self._rest_count(
+                self.parse_rest_total, order="asc", orderby="date", _fields="id,date"
+            )
             yield self._request(self._categories_path(1), self.parse_categories, page=1)
 
     # -- sitemaps ----------------------------------------------------------------------------
     def _request(self, path_or_url: str, callback, **meta) -> scrapy.Request:
-        return scrapy.Request(rebase(path_or_url, self.base_url), callback=callback,
-                              errback=self.failed, dont_filter=True, meta=meta)
+        return scrapy.Request(
+            rebase(path_or_url, self.base_url),
+            callback=callback,
+            errback=self.failed,
+            dont_filter=True,
+            meta=meta,
+        )
 
     def parse_robots(self, response):
         named = list(sitemap_urls_from_robots(response.body, base_url=response.url))
@@ -92,8 +105,9 @@ class AuditSpider(scrapy.Spider):
 
     def parse_sitemap(self, response):
         name = urlsplit(response.url).path
-        entries = iter_sitemap_entries(response.body,
-                                       max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        entries = iter_sitemap_entries(
+            response.body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE")
+        )
         try:
             first = next(entries, None)
             if first is not None and first.kind == "sitemap":
@@ -119,8 +133,8 @@ class AuditSpider(scrapy.Spider):
                 url = canonical_url(entry.loc, self.base_url)
                 if site.ARTICLE_PATH.match(urlsplit(url).path):
                     yield url, entry.lastmod
-        count = listings.record_sitemap(self.conn, self.audit_id, self.started_at, name,
-                                        articles())
+
+        count = listings.record_sitemap(self.conn, self.audit_id, self.started_at, name, articles())
         self.figures["sitemaps"] += 1
         self._count("listed", count)
 
@@ -149,15 +163,19 @@ class AuditSpider(scrapy.Spider):
             return
         for year in range(first_year, datetime.now(timezone.utc).year + 1):
             # core's after/before compare post_date (the site's time) and are exclusive
-            yield self._rest_count(self.parse_rest_year, year,
-                                   after=f"{year - 1}-12-31T23:59:59",
-                                   before=f"{year + 1}-01-01T00:00:00")
+            yield self._rest_count(
+                self.parse_rest_year,
+                year,
+                after=f"{year - 1}-12-31T23:59:59",
+                before=f"{year + 1}-01-01T00:00:00",
+            )
 
     def parse_rest_year(self, response):
         total = self._total(response)
         if total is not None:
-            listings.record_count(self.conn, self.audit_id, "year", str(response.meta["year"]),
-                                  total)
+            listings.record_count(
+                self.conn, self.audit_id, "year", str(response.meta["year"]), total
+            )
 
     def _categories_path(self, page: int) -> str:
         query = {"per_page": site.REST_PER_PAGE, "page": page, "_fields": "id,name,slug,count"}
@@ -170,13 +188,20 @@ class AuditSpider(scrapy.Spider):
             return
         for term in terms if isinstance(terms, list) else ():
             if isinstance(term, dict) and term.get("slug") and isinstance(term.get("count"), int):
-                listings.record_count(self.conn, self.audit_id, "category", term["slug"],
-                                      term["count"], term.get("name"))
+                listings.record_count(
+                    self.conn,
+                    self.audit_id,
+                    "category",
+                    term["slug"],
+                    term["count"],
+                    term.get("name"),
+                )
         pages = response.headers.get(site.REST_TOTAL_PAGES_HEADER, b"1")
         page = response.meta["page"]
         if pages.isdigit() and page < int(pages):
-            yield self._request(self._categories_path(page + 1), self.parse_categories,
-                                page=page + 1)
+            yield self._request(
+                self._categories_path(page + 1), self.parse_categories, page=page + 1
+            )
 
     # -- missed articles: their pages tell ------------------------------------------------------
     def idle(self, spider=None):
@@ -190,17 +215,28 @@ class AuditSpider(scrapy.Spider):
             return
         scheduled = 0
         for article_id, url in listings.to_confirm(self.conn):
-            self.crawler.engine.crawl(scrapy.Request(
-                rebase(url, self.base_url), callback=self.parse_page, errback=self.failed,
-                dont_filter=True, meta={"article_id": article_id, "dont_redirect": True,
-                                        "handle_httpstatus_list": REDIRECTS + GONE}))
+            self.crawler.engine.crawl(
+                scrapy.Request(
+                    rebase(url, self.base_url),
+                    callback=self.parse_page,
+                    errback=self.failed,
+                    dont_filter=True,
+                    meta={
+                        "article_id": article_id,
+                        "dont_redirect": True,
+                        "handle_httpstatus_list": REDIRECTS + GONE,
+                    },
+                )
+            )
             scheduled += 1
         if scheduled:
             raise DontCloseSpider
 
     def _complete(self) -> bool:
-        return bool(self.figures["sitemaps"] or self.read_before) \
+        return (
+            bool(self.figures["sitemaps"] or self.read_before)
             and not self.figures["sitemaps_failed"]
+        )
 
     def parse_page(self, response):
         article_id = response.meta["article_id"]
@@ -208,8 +244,7 @@ class AuditSpider(scrapy.Spider):
         if response.status in GONE:
             self._removed(article_id, f"HTTP {response.status}")
         elif response.status in REDIRECTS:
-            target = urljoin(response.url, response.headers.get("Location", b"").decode(
-                "latin-1"))
+            target = urljoin(response.url, response.headers.get("Location", b"").decode("latin-1"))
             path = urlsplit(target).path or "/"
             if path == "/":
                 self._removed(article_id, f"redirects to the home page ({target})")
@@ -253,9 +288,13 @@ class AuditSpider(scrapy.Spider):
             status = listings.INTERRUPTED
         stats = self.crawler.stats
         listings.finish_audit(
-            self.conn, self.audit_id, status,
+            self.conn,
+            self.audit_id,
+            status,
             requests=stats.get_value("downloader/request_count", 0),
-            seconds=round(time.monotonic() - self.started, 1), **self.figures)
+            seconds=round(time.monotonic() - self.started, 1),
+            **self.figures,
+        )
         stats.set_value(STAT("status"), status)
         stats.set_value(STAT("id"), self.audit_id)
         self.conn.close()

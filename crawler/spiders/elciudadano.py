@@ -42,6 +42,7 @@ from crawler.urls import site_hosts
 
 MODES = ("incremental", "full")
 
+
 def timed_parse(body, url, fetched_at, content_type, rest=None):
     """parse_article, merged with the REST post when there is one, its duration in ms, the
     stems of the text the archive's index will hold (archive.stemming), and the page as the
@@ -52,8 +53,12 @@ def timed_parse(body, url, fetched_at, content_type, rest=None):
     elapsed = round((time.monotonic() - started) * 1000)
     if rest is not None:
         article = merge(article, rest)
-    return (article, elapsed, stems_of(article["title"], article["subtitle"], article["body"]),
-            prepared(body))
+    return (
+        article,
+        elapsed,
+        stems_of(article["title"], article["subtitle"], article["body"]),
+        prepared(body),
+    )
 
 
 class ElCiudadanoSpider(scrapy.Spider):
@@ -63,10 +68,19 @@ class ElCiudadanoSpider(scrapy.Spider):
     # sitemap of a million URLs is read at the pace of the fetching, in bounded memory
     SITEMAP_BACKLOG = 1000
 
-    def __init__(self, base_url: str = site.BASE_URL, max_articles: int | str | None = None,
-                 feed_pages: int | str = 10, mode: str = "incremental", source: str = "auto",
-                 urls: list[str] | str | None = None, since: str | None = None,
-                 until: str | None = None, *args, **kwargs):
+    def __init__(
+        self,
+        base_url: str = site.BASE_URL,
+        max_articles: int | str | None = None,
+        feed_pages: int | str = 10,
+        mode: str = "incremental",
+        source: str = "auto",
+        urls: list[str] | str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        *args,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         if mode not in MODES or source not in SOURCES:
             raise ValueError(f"mode must be one of {MODES}, source one of {SOURCES}")
@@ -89,8 +103,10 @@ class ElCiudadanoSpider(scrapy.Spider):
         from crawler.workers import Parsers
 
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.parsers = Parsers(crawler.settings.getint("PARSE_PROCESSES", 1),
-                                 crawler.settings.get("LOG_LEVEL", "DEBUG"))
+        spider.parsers = Parsers(
+            crawler.settings.getint("PARSE_PROCESSES", 1),
+            crawler.settings.get("LOG_LEVEL", "DEBUG"),
+        )
         return spider
 
     # -- discovery's decisions as requests -----------------------------------------------------
@@ -102,10 +118,16 @@ class ElCiudadanoSpider(scrapy.Spider):
         self.catalog = Archive(self.settings.get("ARCHIVE_PATH"))
         last_good = self.catalog.last_good_run_started()
         self.discovery = Discovery(
-            self.base_url, source=self.source,
+            self.base_url,
+            source=self.source,
             full=self.mode == "full" or last_good is None or bool(self.since or self.until),
-            feed_pages=self.feed_pages, max_articles=self.max_articles, since=self.since,
-            until=self.until, unchanged=self._unchanged, count=self._count)
+            feed_pages=self.feed_pages,
+            max_articles=self.max_articles,
+            since=self.since,
+            until=self.until,
+            unchanged=self._unchanged,
+            count=self._count,
+        )
         if self.urls:
             decisions = self.discovery.start(urls=self.urls)
         else:
@@ -114,10 +136,12 @@ class ElCiudadanoSpider(scrapy.Spider):
             # archived, or archived older (newest first)
             settings = self.settings
             decisions = self.discovery.start(
-                retries=self.catalog.due_retries(limit=settings.getint("RETRY_LATER_PER_RUN",
-                                                                       2000)),
+                retries=self.catalog.due_retries(
+                    limit=settings.getint("RETRY_LATER_PER_RUN", 2000)
+                ),
                 listed=wanted_urls(self.catalog.db.conn, settings.getint("LISTED_PER_RUN", 5000)),
-                modified_after=last_good and self._modified_after(last_good))
+                modified_after=last_good and self._modified_after(last_good),
+            )
         for request in self._act(decisions):
             yield request
 
@@ -127,20 +151,31 @@ class ElCiudadanoSpider(scrapy.Spider):
             if isinstance(decision, Problem):
                 yield Failure(url=decision.url, reason=decision.reason, status=decision.status)
             elif decision.kind == ARTICLE:
-                yield scrapy.Request(decision.url, callback=self.parse_article,
-                                     errback=self.article_failed, dont_filter=decision.force,
-                                     meta={"fetch": decision})
+                yield scrapy.Request(
+                    decision.url,
+                    callback=self.parse_article,
+                    errback=self.article_failed,
+                    dont_filter=decision.force,
+                    meta={"fetch": decision},
+                )
             else:
-                yield scrapy.Request(decision.url, callback=self._callbacks[decision.kind],
-                                     errback=self.rest_failed if decision.kind == REST
-                                     else self.discovery_failed,
-                                     dont_filter=True, meta={"fetch": decision, "discovery": True},
-                                     priority=10)
+                yield scrapy.Request(
+                    decision.url,
+                    callback=self._callbacks[decision.kind],
+                    errback=self.rest_failed if decision.kind == REST else self.discovery_failed,
+                    dont_filter=True,
+                    meta={"fetch": decision, "discovery": True},
+                    priority=10,
+                )
 
     @property
     def _callbacks(self):
-        return {REST: self.parse_rest_page, ROBOTS: self.parse_robots,
-                SITEMAP: self.parse_sitemap, FEED: self.parse_feed}
+        return {
+            REST: self.parse_rest_page,
+            ROBOTS: self.parse_robots,
+            SITEMAP: self.parse_sitemap,
+            FEED: self.parse_feed,
+        }
 
     # -- what is already archived ------------------------------------------------------------------
     def _modified_after(self, last_good: str) -> str:
@@ -166,14 +201,17 @@ class ElCiudadanoSpider(scrapy.Spider):
     async def parse_rest_page(self, response):
         fetch = response.meta["fetch"]
         body = response.body
-        if not body.lstrip()[:1] == b"[":
-            for item in self._act(self.discovery.rest_failed(
-                    fetch, "not a REST API posts list", response.status, body,
-                    response.headers)):
+        if body.lstrip()[:1] != b"[":
+            for item in self._act(
+                self.discovery.rest_failed(
+                    fetch, "not a REST API posts list", response.status, body, response.headers
+                )
+            ):
                 yield item
             return
-        posts = await maybe_deferred_to_future(threads.deferToThread(
-            read_rest_posts, body, response.url, datetime.now(timezone.utc)))
+        posts = await maybe_deferred_to_future(
+            threads.deferToThread(read_rest_posts, body, response.url, datetime.now(timezone.utc))
+        )
         if fetch.page == 1 and self.discovery.full:
             self._announce_full(int(response.headers.get("X-WP-Total", b"0") or 0))
         total = int(response.headers.get(site.REST_TOTAL_PAGES_HEADER, b"1") or 1)
@@ -190,24 +228,41 @@ class ElCiudadanoSpider(scrapy.Spider):
             delay = max(delay, settings.getfloat("AUTOTHROTTLE_START_DELAY"))
         if posts and delay > 0:
             seconds = posts * delay
-            took = (f"{seconds / 3600:.0f} hours" if seconds >= 7200 else
-                    f"{seconds / 60:.0f} minutes" if seconds >= 120 else f"{seconds:.0f} seconds")
+            took = (
+                f"{seconds / 3600:.0f} hours"
+                if seconds >= 7200
+                else f"{seconds / 60:.0f} minutes"
+                if seconds >= 120
+                else f"{seconds:.0f} seconds"
+            )
             self.logger.warning(
                 "full run: the REST API lists %d posts; at one page every %.2g s their pages "
                 "take about %s (less what the archive already has unchanged)",
-                posts, delay, took)
+                posts,
+                delay,
+                took,
+            )
 
     def rest_failed(self, failure):
         """An error answer: the REST API is off (or blocked); the sitemaps stand in."""
         response = failure.value.response if failure.check(HttpError) else None
         if response is None:
-            reason, status, body, headers = (f"{failure.type.__name__}: "
-                                             f"{failure.getErrorMessage()}", None, b"", None)
+            reason, status, body, headers = (
+                f"{failure.type.__name__}: {failure.getErrorMessage()}",
+                None,
+                b"",
+                None,
+            )
         else:
-            reason, status, body, headers = (f"HTTP {response.status}", response.status,
-                                             response.body, response.headers)
-        yield from self._act(self.discovery.rest_failed(failure.request.meta["fetch"], reason,
-                                                        status, body, headers))
+            reason, status, body, headers = (
+                f"HTTP {response.status}",
+                response.status,
+                response.body,
+                response.headers,
+            )
+        yield from self._act(
+            self.discovery.rest_failed(failure.request.meta["fetch"], reason, status, body, headers)
+        )
 
     def parse_robots(self, response):
         yield from self._act(self.discovery.robots(response.meta["fetch"], response.body))
@@ -216,9 +271,12 @@ class ElCiudadanoSpider(scrapy.Spider):
         """Read as a stream: the first article requests go out while the rest of the sitemap
         waits its turn (no more than SITEMAP_BACKLOG of them wait in the scheduler), and the
         reading stops when the crawl does (SIGTERM)."""
-        batches = self.discovery.sitemap(response.meta["fetch"], response.body,
-                                         self.settings.getint("DOWNLOAD_MAXSIZE"),
-                                         response.headers)
+        batches = self.discovery.sitemap(
+            response.meta["fetch"],
+            response.body,
+            self.settings.getint("DOWNLOAD_MAXSIZE"),
+            response.headers,
+        )
         for batch in batches:
             for item in self._act(batch):
                 yield item
@@ -231,8 +289,11 @@ class ElCiudadanoSpider(scrapy.Spider):
         the downloader works them off. False once the crawl is stopping."""
         engine = self.crawler.engine
         await asyncio.sleep(0)
-        while engine.running and engine.downloader.active \
-                and len(engine.scheduler) > self.SITEMAP_BACKLOG:
+        while (
+            engine.running
+            and engine.downloader.active
+            and len(engine.scheduler) > self.SITEMAP_BACKLOG
+        ):
             await asyncio.sleep(0.05)
         return engine.running
 
@@ -243,10 +304,12 @@ class ElCiudadanoSpider(scrapy.Spider):
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         posts = None
         if document_kind(body, content_type) == "feed":
-            posts = await maybe_deferred_to_future(threads.deferToThread(
-                parse_feed, body, response.url, datetime.now(timezone.utc)))
-        for item in self._act(self.discovery.feed(response.meta["fetch"], posts, body,
-                                                  response.headers)):
+            posts = await maybe_deferred_to_future(
+                threads.deferToThread(parse_feed, body, response.url, datetime.now(timezone.utc))
+            )
+        for item in self._act(
+            self.discovery.feed(response.meta["fetch"], posts, body, response.headers)
+        ):
             yield item
 
     def discovery_failed(self, failure):
@@ -264,16 +327,25 @@ class ElCiudadanoSpider(scrapy.Spider):
         rest = self.discovery.rest_post(asked)  # merged by the parser process too
         try:
             article, elapsed, stems, kept = await self.parsers.run(
-                timed_parse, response.body, response.url, datetime.now(timezone.utc),
-                content_type, rest)
+                timed_parse,
+                response.body,
+                response.url,
+                datetime.now(timezone.utc),
+                content_type,
+                rest,
+            )
             remember_stems(stems)
             self.crawler.stats.max_value(outcomes.PARSE_MAX_MS, elapsed)
         except Exception as err:  # noqa: BLE001 (a parser bug must not lose the rest of the run)
             self._page_parsed(response, None)
             self.logger.exception("parser error on %s", response.url)
             self._count(outcomes.PARSER_ERRORS)
-            yield Failure(url=response.url, reason=f"parser error: {err!r}", status=response.status,
-                          retry="later")
+            yield Failure(
+                url=response.url,
+                reason=f"parser error: {err!r}",
+                status=response.status,
+                retry="later",
+            )
             rest = rest if rest is not None else self.discovery.rest_post(asked)
             if rest is not None:  # never lost for a parser bug: kept from REST/feed, marked
                 yield Article(**merge({"is_article": False, "reason": "parser error"}, rest))
@@ -293,13 +365,15 @@ class ElCiudadanoSpider(scrapy.Spider):
         when the parser process made them."""
         from crawler.pipelines import page_parsed
 
-        self.crawler.signals.send_catch_log(page_parsed, response=response,
-                                            request=response.request, ready=kept)
+        self.crawler.signals.send_catch_log(
+            page_parsed, response=response, request=response.request, ready=kept
+        )
 
     def article_failed(self, failure):
         items = list(self._fetch_failure(failure, discovery=False))
-        rest = self.discovery.rest_post((failure.request.meta.get("redirect_urls")
-                                         or [failure.request.url])[0])
+        rest = self.discovery.rest_post(
+            (failure.request.meta.get("redirect_urls") or [failure.request.url])[0]
+        )
         yield from self._act(self.discovery.rest_next())
         for item in items:
             yield item
@@ -341,8 +415,12 @@ class ElCiudadanoSpider(scrapy.Spider):
             reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         self.logger.warning("could not fetch %s: %s", url, reason)
         retry = None if discovery else "final" if status in (404, 410) else "later"
-        yield Failure(url=url, reason=("discovery: " if discovery else "") + reason, status=status,
-                      retry=retry)
+        yield Failure(
+            url=url,
+            reason=("discovery: " if discovery else "") + reason,
+            status=status,
+            retry=retry,
+        )
 
     def _count(self, key: str) -> None:
         self.crawler.stats.inc_value(key)

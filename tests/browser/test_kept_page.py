@@ -21,8 +21,9 @@ from tests.conftest import ROOT, rows, run_crawl, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium: `make test-browser` "
-                                "installs Debian's package")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium: `make test-browser` installs Debian's package"
+)
 SHOTS = ROOT / "screenshots" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 LIVE = "https://www.elciudadano.com"
 LEAD = "/wp-content/uploads/2025/11/portada.jpg"
@@ -71,41 +72,42 @@ def hostile_article(spy: str) -> dict:
         f'<iframe src="{spy}/marco"></iframe>\n'
         f'<p style="background:url({spy}/fondo.png)">Un párrafo con fondo.</p>\n'
         f'<img src="{LIVE}/wp-content/uploads/2025/11/nunca-archivada.jpg" '
-        f'onload="fetch(\'{spy}/onload\')">\n'
+        f"onload=\"fetch('{spy}/onload')\">\n"
     )
     return article
 
 
-def test_a_kept_page_runs_nothing_loads_nothing_from_elsewhere_and_shows_what_was_kept(
-        tmp_path):
+def test_a_kept_page_runs_nothing_loads_nothing_from_elsewhere_and_shows_what_was_kept(tmp_path):
     db = tmp_path / "elciudadano.db"
     with _Spy() as spy:
         article = hostile_article(spy.base)
         # the page's own image that was not kept: the stand-in answers 404 for it
-        with StandInSite(articles=[article], errors={
-                "/wp-content/uploads/2025/11/nunca-archivada.jpg": 404}) as site:
+        with StandInSite(
+            articles=[article], errors={"/wp-content/uploads/2025/11/nunca-archivada.jpg": 404}
+        ) as site:
             assert run_crawl(db, site.base_url, source="auto").returncode == 0
             page_url = site.base_url + article["path"]
-        ((response_id,),) = rows(db, "select id from responses where source = 'html' and "
-                                     "final_url = ?", page_url)
+        ((response_id,),) = rows(
+            db, "select id from responses where source = 'html' and final_url = ?", page_url
+        )
         with serving(db) as base, playwright.sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=CHROMIUM)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 1000})
                 asked: list[str] = []
                 page.on("request", lambda request: asked.append(request.url))
-                page.goto(f"{base}/-/ciudadano/kept/elciudadano/{response_id}",
-                          wait_until="load")
+                page.goto(f"{base}/-/ciudadano/kept/elciudadano/{response_id}", wait_until="load")
                 page.wait_for_timeout(1000)  # time for anything that would run late
-                ran = page.evaluate("() => [document.body.dataset.ejecutado || null, "
-                                    "document.body.dataset.onerror || null]")
+                ran = page.evaluate(
+                    "() => [document.body.dataset.ejecutado || null, "
+                    "document.body.dataset.onerror || null]"
+                )
                 banner = page.locator("#ciudadano-archivo")
                 banner_visible, banner_text = banner.is_visible(), banner.inner_text()
                 lead = page.locator(".tdb_single_featured_image img")
                 lead_src = lead.get_attribute("src")
                 lead_width = lead.evaluate("img => img.naturalWidth")
-                background = page.evaluate(
-                    "() => getComputedStyle(document.body).backgroundColor")
+                background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SHOTS / "kept-page.png"))
             finally:

@@ -24,24 +24,39 @@ from standin.articles import ARTICLES, by_key, new_article
 from standin.server import StandInSite
 from tests.conftest import ROOT, ciudadano, rows, run_crawl, serving
 
-playwright = pytest.importorskip("playwright.sync_api", reason="`make test-browser` installs "
-                                 "pytest-playwright")
+playwright = pytest.importorskip(
+    "playwright.sync_api", reason="`make test-browser` installs pytest-playwright"
+)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 AXE = ROOT / "tests" / "browser" / "node" / "node_modules" / "axe-core" / "axe.min.js"
-pytestmark = pytest.mark.skipif(CHROMIUM is None or not AXE.exists(), reason=(
-    "no chromium or axe-core: `make test-browser` installs Debian's chromium and npm's axe-core"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run"]
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or not AXE.exists(),
+    reason=(
+        "no chromium or axe-core: `make test-browser` installs Debian's chromium and npm's axe-core"
+    ),
+)
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 RUN = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 SHOTS = ROOT / "screenshots" / RUN
-HUMAN_DATE = re.compile(r"\b\d{1,2} de (enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
-                        r"septiembre|octubre|noviembre|diciembre) de \d{4}\b")
+HUMAN_DATE = re.compile(
+    r"\b\d{1,2} de (enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
+    r"septiembre|octubre|noviembre|diciembre) de \d{4}\b"
+)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 # 25 short notes published over 2018-2024 besides the stand-in's articles: note n on day
 # n % 27 + 1 of month n % 12 + 1 of year 2018 + n % 7.
-NOTES = [new_article(n, f"{2018 + n % 7}-{n % 12 + 1:02d}-{n % 27 + 1:02d}T1{n % 10}:05:00-03:00")
-         for n in range(1, 26)]
+NOTES = [
+    new_article(n, f"{2018 + n % 7}-{n % 12 + 1:02d}-{n % 27 + 1:02d}T1{n % 10}:05:00-03:00")
+    for n in range(1, 26)
+]
 LATE = new_article(99, "2025-11-20T10:00:00-03:00")  # listed by the site, never crawled
 NEW_TITLE = "La reforma de pensiones vuelve al Senado con cambios"
 ADDED = "La votación quedó para marzo."
@@ -54,16 +69,20 @@ def archive(tmp_path_factory):
         assert run_crawl(db, site.base_url, source="auto").returncode == 0
         # then the site publishes one more, and an audit reads what the site lists
         site.articles = site.articles + [LATE]
-        audit = subprocess.run([*ciudadano(), "audit", "--db", str(db), "--base-url",
-                                site.base_url], capture_output=True, text=True, timeout=300,
-                               check=False)
+        audit = subprocess.run(
+            [*ciudadano(), "audit", "--db", str(db), "--base-url", site.base_url],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert audit.returncode == 0, audit.stderr
     # one article corrected after publication: a new headline and a sentence added
     pensiones = by_key("politica-pensiones-senado")
     (row,) = rows(db, "select url from articles where wp_id = ?", pensiones["wp_id"])
     store = Archive(db)
     cursor = store.db.execute("select * from articles where url = ?", [row[0]])
-    current = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    current = dict(zip([c[0] for c in cursor.description], cursor.fetchone(), strict=False))
     for name in ("authors", "tags", "categories", "embeds", "provenance"):
         current[name] = json.loads(current[name]) if current[name] else current[name]
     paragraphs = current["body"].split("\n\n")
@@ -124,8 +143,11 @@ def check_for_everyone(page, name: str) -> None:
     page.screenshot(path=SHOTS / f"{name}-390.png", full_page=True)
     page.add_script_tag(path=str(AXE))
     found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-           for v in found["violations"] if v["impact"] in ("serious", "critical")]
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in found["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
     assert bad == [], f"{name}: {bad}"
     page.set_viewport_size({"width": 1280, "height": 900})
 
@@ -151,6 +173,7 @@ def test_search_facet_next_page_and_an_article(page, base, archive):
     for i in range(20):  # every snippet marks the word searched for
         assert results.nth(i).locator("mark").first.inner_text().lower() == "nota"
     check_for_everyone(page, "resultados")
+
     # the same search as a feed to subscribe to (newest first) and as JSON
     def linked(name: str):
         href = page.get_by_role("link", name=name).get_attribute("href")
@@ -173,8 +196,12 @@ def test_search_facet_next_page_and_an_article(page, base, archive):
     page.locator("aside").get_by_role("link", name="2022", exact=True).click()
     assert page.locator("#cuantos").inner_text() == "4 artículos"
     titles = page.locator("article.resultado h3").all_inner_texts()
-    assert titles == ["Nota nueva número 11", "Nota nueva número 18", "Nota nueva número 4",
-                      "Nota nueva número 25"]
+    assert titles == [
+        "Nota nueva número 11",
+        "Nota nueva número 18",
+        "Nota nueva número 4",
+        "Nota nueva número 25",
+    ]
     assert page.get_by_label("Desde").input_value() == "2022-01-01"
 
     page.get_by_role("link", name="Nota nueva número 18").click()
@@ -199,8 +226,9 @@ def test_versions_a_diff_and_the_kept_page(page, base):
     assert "primera versión archivada" in versions.nth(0).inner_text()
     assert "cambió título, cuerpo (cuerpo: +5 / −0 palabras)" in versions.nth(1).inner_text()
     assert HUMAN_DATE.search(versions.nth(1).inner_text())
-    assert page.locator("figure img").count() == 0 or page.locator(
-        "figure img").get_attribute("src").startswith("/-/ciudadano/media/")
+    assert page.locator("figure img").count() == 0 or page.locator("figure img").get_attribute(
+        "src"
+    ).startswith("/-/ciudadano/media/")
 
     versions.nth(1).get_by_role("link", name="ver los cambios").click()
     assert page.locator("h1").inner_text().startswith("Qué cambió en «")

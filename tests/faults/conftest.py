@@ -16,8 +16,11 @@ def tmpfs(where: Path, size: str):
     """A real tmpfs of the given size mounted at where (needs root, as CI and the
     developers' machines run); unmounted on exit."""
     where.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
@@ -33,7 +36,8 @@ def remount_read_only(where: Path) -> None:
 def fill(where: Path) -> None:
     """Fill the file system at where to the last byte (it may be full already)."""
     try:
-        filler = open(where / "filler", "wb", buffering=0)  # nothing left to flush at close
+        # nothing left to flush at close; closed below, once the disk is full
+        filler = open(where / "filler", "wb", buffering=0)  # noqa: SIM115
     except OSError as err:
         if err.errno == errno.ENOSPC:
             return

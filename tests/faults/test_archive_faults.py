@@ -63,16 +63,18 @@ def test_a_crawl_refuses_another_programs_database_and_leaves_it_as_it_was(forei
     assert not (foreign_db.parent / "notes.db-wal").exists()
 
 
-@pytest.mark.parametrize("command", [
-    ["search", "politica"], ["export", "--format", "jsonl"], ["serve", "--port", "0"]])
+@pytest.mark.parametrize(
+    "command", [["search", "politica"], ["export", "--format", "jsonl"], ["serve", "--port", "0"]]
+)
 def test_readers_refuse_another_programs_database_in_one_line(foreign_db, command):
     before = digest(foreign_db)
     one_line_error(cli(*command, "--db", str(foreign_db)), 5, "not a ciudadano archive")
     assert digest(foreign_db) == before
 
 
-@pytest.mark.parametrize("command", [
-    ["search", "politica"], ["export", "--format", "csv"], ["serve", "--port", "0"]])
+@pytest.mark.parametrize(
+    "command", [["search", "politica"], ["export", "--format", "csv"], ["serve", "--port", "0"]]
+)
 def test_a_file_that_is_not_a_database_is_one_line_for_every_reader(tmp_path, command):
     bad = tmp_path / "notes.txt"
     bad.write_text("this is not an SQLite file\n" * 100)
@@ -120,7 +122,9 @@ def test_an_archive_left_without_its_search_triggers_is_repaired(tmp_path):
     # created them in separate transactions): rows the index never saw
     path = make_v1_archive(tmp_path / "half.db", triggers=False)
     conn = sqlite3.connect(path)
-    conn.execute("insert into articles (url, title, body) values ('u', 'Reforma de pensiones', 'x')")
+    conn.execute(
+        "insert into articles (url, title, body) values ('u', 'Reforma de pensiones', 'x')"
+    )
     conn.commit()
     conn.close()
     Archive(path).close()
@@ -164,18 +168,37 @@ def test_a_first_run_killed_at_any_statement_leaves_no_half_schema(tmp_path):
     # time the file holds either no tables or the whole schema, never a full-text table
     # without the triggers that keep it (version 0.1's archive then found nothing for ever).
     # One interpreter forks a child for each statement, so the imports are paid once.
-    children = subprocess.run([sys.executable, "-c", KILL_AT_STATEMENT, str(tmp_path)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=120,
-                              check=False)
+    children = subprocess.run(
+        [sys.executable, "-c", KILL_AT_STATEMENT, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert children.returncode == 0, children.stderr
     statuses = json.loads(children.stdout)
     # the last one got through: every statement before it was a place to die
     assert statuses[-1] == 0, children.stderr or "the schema took more than 79 statements"
     whole = tables(tmp_path / f"killed-{len(statuses)}.db")
-    assert {"articles", "articles_fts", "articles_ai", "articles_ad", "articles_au", "runs",
-            "failures", "aliases", "retries", "archive_meta", "article_authors",
-            "article_authors_ai", "article_authors_au", "article_authors_ad",
-            "article_versions", "responses"} <= whole
+    assert {
+        "articles",
+        "articles_fts",
+        "articles_ai",
+        "articles_ad",
+        "articles_au",
+        "runs",
+        "failures",
+        "aliases",
+        "retries",
+        "archive_meta",
+        "article_authors",
+        "article_authors_ai",
+        "article_authors_au",
+        "article_authors_ad",
+        "article_versions",
+        "responses",
+    } <= whole
     for stop, status in enumerate(statuses, start=1):
         db = tmp_path / f"killed-{stop}.db"
         names = tables(db) if db.exists() else set()
@@ -186,9 +209,15 @@ def test_a_first_run_killed_at_any_statement_leaves_no_half_schema(tmp_path):
 
 def tables(db) -> set[str]:
     """The names of db's tables and triggers (not SQLite's, the indexes or FTS5's shadows)."""
-    return {n for (n,) in rows(db, "select name from sqlite_master where name not like "
-                                   "'sqlite_%' and name not like 'idx_%' and name not like "
-                                   "'articles_fts_%'")}
+    return {
+        n
+        for (n,) in rows(
+            db,
+            "select name from sqlite_master where name not like "
+            "'sqlite_%' and name not like 'idx_%' and name not like "
+            "'articles_fts_%'",
+        )
+    }
 
 
 # -- read-only media ------------------------------------------------------------------------------
@@ -207,8 +236,12 @@ def test_an_archive_on_read_only_media_can_be_searched_exported_and_served(crawl
         with serving(copy) as base:
             import httpx
 
-            answer = httpx.get(f"{base}/{copy.stem}/articles.json", follow_redirects=True,
-                               params={"_search": "politica", "_shape": "objects"}, timeout=30)
+            answer = httpx.get(
+                f"{base}/{copy.stem}/articles.json",
+                follow_redirects=True,
+                params={"_search": "politica", "_shape": "objects"},
+                timeout=30,
+            )
             assert answer.status_code == 200 and answer.json()["rows"]
         assert sorted(p.name for p in media.iterdir()) == ["elciudadano.db"]  # nothing written
 

@@ -8,9 +8,9 @@ import signal
 
 import pytest
 
-from tests.conftest import rows, run_crawl, start_crawl, stored, wait_until
 from standin.articles import ARTICLES
 from standin.server import StandInSite
+from tests.conftest import rows, run_crawl, start_crawl, stored, wait_until
 
 VALID = [a for a in ARTICLES if a.get("template") != "nodate"]
 
@@ -32,8 +32,9 @@ def test_articles_redirected_off_the_site_are_failures_and_the_run_says_so(tmp_p
     assert result.returncode == 1, result.stderr[-2000:]
     failures = dict(rows(tmp_path / "moved.db", "select url, reason from failures"))
     for article in VALID:
-        assert failures[base + _path(article)] == \
-            f"redirected off the site to {other}{_path(article)}"
+        assert (
+            failures[base + _path(article)] == f"redirected off the site to {other}{_path(article)}"
+        )
     assert stored(tmp_path / "moved.db") == 0
 
 
@@ -75,10 +76,12 @@ def test_redirect_loops_and_long_chains_are_failures_with_their_own_reason(redir
 
 def _refresh_page(target: str) -> bytes:
     """A page that sends the reader on, as a host's "this page has moved" notice does."""
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8">'
-            f'<meta http-equiv="refresh" content="0; url={target}">'
-            f'<title>Redirigiendo…</title></head><body><p>Esta página se mudó.</p>'
-            f'</body></html>').encode()
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="0; url={target}">'
+        f"<title>Redirigiendo…</title></head><body><p>Esta página se mudó.</p>"
+        f"</body></html>"
+    ).encode()
 
 
 def test_a_meta_refresh_within_the_site_is_followed_to_the_article(tmp_path):
@@ -89,8 +92,9 @@ def test_a_meta_refresh_within_the_site_is_followed_to_the_article(tmp_path):
         base = site.base_url
         assert site.fetched(moved) == 1 and site.fetched(_path(article)) == 1
     assert result.returncode == 0, result.stderr[-2000:]
-    assert rows(tmp_path / "refresh.db", "select url, title from articles") == \
-        [(base + _path(article), article["title"])]
+    assert rows(tmp_path / "refresh.db", "select url, title from articles") == [
+        (base + _path(article), article["title"])
+    ]
 
 
 def test_a_meta_refresh_off_the_site_is_a_failure_not_an_article(tmp_path):
@@ -104,8 +108,9 @@ def test_a_meta_refresh_off_the_site_is_a_failure_not_an_article(tmp_path):
             base = site.base_url
         assert other.fetched(_path(VALID[2])) == 0
     assert result.returncode == 1, result.stderr[-2000:]
-    assert rows(tmp_path / "off.db", "select url, reason from failures") == \
-        [(base + moved, f"redirected off the site to {elsewhere}")]
+    assert rows(tmp_path / "off.db", "select url, reason from failures") == [
+        (base + moved, f"redirected off the site to {elsewhere}")
+    ]
     assert stored(tmp_path / "off.db") == 0
 
 
@@ -128,8 +133,9 @@ def test_sigterm_mid_crawl_exits_6_and_the_run_is_interrupted(tmp_path):
     status, stderr, db = _interrupted_by(signal.SIGTERM, tmp_path)
     assert status == 6, stderr[-2000:]
     assert "interrupted by a signal" in stderr
-    assert rows(db, "select status, exit_status, finished_at is not null from runs") == \
-        [("interrupted", 6, 1)]
+    assert rows(db, "select status, exit_status, finished_at is not null from runs") == [
+        ("interrupted", 6, 1)
+    ]
     assert 1 <= stored(db) < len(VALID)  # what was stored is kept
 
 
@@ -175,7 +181,8 @@ def test_a_second_crawl_on_the_same_archive_exits_7_at_once(tmp_path):
             assert second.returncode == 7, second.stderr[-2000:]
             assert second.stderr.strip().splitlines() == [
                 f"error: a crawl (pid {first.pid}) is writing to {db} (it holds the archive's "
-                "lock); nothing was done"]
+                "lock); nothing was done"
+            ]
             first.kill()  # a dead run must not leave the lock stuck
             first.wait()
             slow.hang.clear()  # the page is missing now (404): one more of the traps
@@ -196,7 +203,8 @@ def _huge_article(paragraphs: int) -> bytes:
         '<body class="post-template-default single single-post postid-999001">'
         '<article><h1 class="entry-title">Página enorme</h1>'
         '<time datetime="2025-11-20T10:00:00-03:00">20 de noviembre de 2025</time>'
-        f'<div class="entry-content">{body}</div></article></body></html>').encode()
+        f'<div class="entry-content">{body}</div></article></body></html>'
+    ).encode()
 
 
 def test_parsing_a_huge_page_does_not_stall_the_downloads(tmp_path):
@@ -205,8 +213,9 @@ def test_parsing_a_huge_page_does_not_stall_the_downloads(tmp_path):
     # the reactor thread held it for the whole parse
     huge = "/chile/pagina-enorme/11/20/"
     with StandInSite(pages={huge: _huge_article(60_000)}, extra_urls=[huge]) as site:
-        result = run_crawl(tmp_path / "huge.db", site.base_url, "--feed-pages", "0",
-                           "--log-level", "DEBUG")
+        result = run_crawl(
+            tmp_path / "huge.db", site.base_url, "--feed-pages", "0", "--log-level", "DEBUG"
+        )
     stats = _final_stats(tmp_path / "huge.db")
     parse_ms, stall_ms = stats["ciudadano/parse_max_ms"], stats["ciudadano/reactor_stall_max_ms"]
     assert parse_ms > 200, result.stderr[-1000:]  # the huge page really cost something
@@ -276,8 +285,16 @@ def test_a_page_that_never_answers_times_out_and_is_tried_again_later(tmp_path):
     hanging = "/chile/pagina-que-nunca-responde/11/20/"
     db = tmp_path / "hang.db"
     with StandInSite(hang={hanging}, extra_urls=[hanging]) as site:
-        result = run_crawl(db, site.base_url, "--feed-pages", "0", "-s", "DOWNLOAD_TIMEOUT=1",
-                           "-s", "RETRY_TIMES=1")
+        result = run_crawl(
+            db,
+            site.base_url,
+            "--feed-pages",
+            "0",
+            "-s",
+            "DOWNLOAD_TIMEOUT=1",
+            "-s",
+            "RETRY_TIMES=1",
+        )
         base = site.base_url
     assert result.returncode == 1, result.stderr[-2000:]
     (reason,) = rows(db, "select reason from failures where url = ?", base + hanging)[0]

@@ -31,7 +31,8 @@ HOSTILE_SQL = (
     "(select group_concat(case i % 3 when 0 then 'de' when 1 then 'la' else 'el' end, ' ') "
     "from n), "
     "(select group_concat(case i % 4 when 0 then 'la' when 1 then 'de' when 2 then 'el' "
-    "else 'y' end, ' ') from n))) as characters")
+    "else 'y' end, ' ') from n))) as characters"
+)
 
 
 def _archive_copy(crawled, tmp_path: Path) -> Path:
@@ -51,10 +52,15 @@ def _timed_get(client: httpx.Client, path: str, **params) -> tuple[float, httpx.
 
 def test_a_huge_diff_in_sql_answers_and_never_blocks_other_requests(crawled, tmp_path):
     db = _archive_copy(crawled, tmp_path)
-    with serving(db) as base, httpx.Client(base_url=base, timeout=120) as client, \
-            ThreadPoolExecutor(4) as pool:
-        hostile = [pool.submit(_timed_get, client, f"/{db.stem}.json", sql=HOSTILE_SQL,
-                               _shape="array") for _ in range(3)]
+    with (
+        serving(db) as base,
+        httpx.Client(base_url=base, timeout=120) as client,
+        ThreadPoolExecutor(4) as pool,
+    ):
+        hostile = [
+            pool.submit(_timed_get, client, f"/{db.stem}.json", sql=HOSTILE_SQL, _shape="array")
+            for _ in range(3)
+        ]
         time.sleep(0.3)  # the three are running
         # a page that needs the database (Datasette's three SQL threads are the diffs' too)
         seconds, page = _timed_get(client, f"/{db.stem}/articles.json", _size=1)
@@ -72,13 +78,14 @@ def test_the_diff_page_of_two_huge_versions_is_bounded(crawled, tmp_path):
     (article_id,) = rows(db, "select id from articles order by id limit 1")[0]
     store = Archive(db)
     cursor = store.db.execute("select * from articles where id = ?", [article_id])
-    article = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    article = dict(zip([c[0] for c in cursor.description], cursor.fetchone(), strict=False))
     for name in ("authors", "tags", "categories", "embeds", "provenance"):
         article[name] = json.loads(article[name]) if article[name] else article[name]
     common = ["de", "la", "el"]
     for version in range(2):  # two 12,000-word bodies, one paragraph each, words repeated
-        body = " ".join(common[(i + version) % 3] if i % (4 + version) else "y"
-                        for i in range(WORDS))
+        body = " ".join(
+            common[(i + version) % 3] if i % (4 + version) else "y" for i in range(WORDS)
+        )
         store.store_article({**article, "is_article": True, "body": body})
     store.close()
     with serving(db) as base, httpx.Client(base_url=base, timeout=120) as client:
@@ -94,7 +101,8 @@ BAD_INPUT = [  # (what a reader asks, the status, what the page says)
     ("/-/buscar/{db}?q=%22abierta", 400, 'una frase no está cerrada: falta la " final'),
     ("/-/buscar/{db}?q=pensiones&since=2025-02-30", 400, "la fecha 2025-02-30 no es válida"),
     ("/-/buscar/{db}?q=pensiones&page=999", 400, "solo se pueden recorrer los primeros"),
-    ("/-/cambios/{db}/1?to=99", 404, "versión desconocida")]
+    ("/-/cambios/{db}/1?to=99", 404, "versión desconocida"),
+]
 
 
 def test_bad_input_to_the_reading_room_is_one_clear_answer_in_spanish(crawled):
@@ -110,12 +118,19 @@ def test_bad_input_to_the_reading_room_is_one_clear_answer_in_spanish(crawled):
 def test_search_results_as_csv_never_carry_a_formula(crawled, tmp_path):
     db = _archive_copy(crawled, tmp_path)
     store = Archive(db)
-    store.store_article({
-        "url": "https://www.elciudadano.com/chile/formula/11/28/", "is_article": True,
-        "title": '=HYPERLINK("http://example.invalid/","Relaves en Tiltil")',
-        "published": "2025-11-28T10:00:00-03:00", "published_date": "2025-11-28",
-        "section": "Chile", "section_slug": "chile", "authors": ["Redacción"],
-        "body": "Un texto sobre relaves."})
+    store.store_article(
+        {
+            "url": "https://www.elciudadano.com/chile/formula/11/28/",
+            "is_article": True,
+            "title": '=HYPERLINK("http://example.invalid/","Relaves en Tiltil")',
+            "published": "2025-11-28T10:00:00-03:00",
+            "published_date": "2025-11-28",
+            "section": "Chile",
+            "section_slug": "chile",
+            "authors": ["Redacción"],
+            "body": "Un texto sobre relaves.",
+        }
+    )
     store.close()
     with serving(db) as base:
         answer = httpx.get(f"{base}/-/buscar/{db.stem}.csv", params={"q": "relaves"}, timeout=30)

@@ -44,9 +44,11 @@ def trap_proxy(monkeypatch):
 
 def _index(*locs: str) -> bytes:
     entries = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
-    return ('<?xml version="1.0" encoding="UTF-8"?>'
-            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            f"{entries}</sitemapindex>").encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{entries}</sitemapindex>"
+    ).encode()
 
 
 # -- 2: discovery stays on the site ----------------------------------------------------------
@@ -54,13 +56,17 @@ def test_sitemaps_that_name_other_hosts_are_refused_before_any_connection(tmp_pa
     db = tmp_path / "hostile.db"
     with StandInSite() as other:
         other_port = other.base_url.rsplit(":", 1)[1]
-        off_site = [f"http://localhost:{other_port}/sitemap_index.xml",  # robots.txt's
-                    f"{METADATA}/latest/meta-data/sitemap.xml",
-                    f"http://127.0.0.1:{other_port}/post-sitemap2.xml",  # the index's
-                    f"{METADATA}/post-sitemap3.xml"]
-        robots = ("User-agent: *\nDisallow: /privado/\n\n"
-                  f"Sitemap: {off_site[0]}\nSitemap: {off_site[1]}\n"
-                  f"Sitemap: {LIVE}/sitemap_index.xml\n").encode()
+        off_site = [
+            f"http://localhost:{other_port}/sitemap_index.xml",  # robots.txt's
+            f"{METADATA}/latest/meta-data/sitemap.xml",
+            f"http://127.0.0.1:{other_port}/post-sitemap2.xml",  # the index's
+            f"{METADATA}/post-sitemap3.xml",
+        ]
+        robots = (
+            "User-agent: *\nDisallow: /privado/\n\n"
+            f"Sitemap: {off_site[0]}\nSitemap: {off_site[1]}\n"
+            f"Sitemap: {LIVE}/sitemap_index.xml\n"
+        ).encode()
         index = _index(f"{LIVE}/post-sitemap.xml", off_site[2], off_site[3])
         with StandInSite(pages={"/robots.txt": robots, "/sitemap_index.xml": index}) as site:
             result = run_crawl(db, site.base_url, "--feed-pages", "0")
@@ -80,21 +86,25 @@ def test_sitemaps_that_name_other_hosts_are_refused_before_any_connection(tmp_pa
 
 # -- 3: the site is scheme, host and port ----------------------------------------------------
 def test_a_redirect_or_meta_refresh_to_another_port_of_the_same_address_is_refused(
-        tmp_path, trap_proxy):
+    tmp_path, trap_proxy
+):
     db = tmp_path / "port.db"
     redirected = "/chile/se-fue-a-otro-puerto/11/20/"
     refreshed = "/chile/refresco-a-otro-puerto/11/20/"
     with StandInSite() as other:  # the same address, another port: another site
         elsewhere = other.base_url
-        with StandInSite(redirects={redirected: elsewhere + VALID[0]["path"]},
-                         pages={refreshed: _refresh_page(elsewhere + VALID[1]["path"])}) as site:
+        with StandInSite(
+            redirects={redirected: elsewhere + VALID[0]["path"]},
+            pages={refreshed: _refresh_page(elsewhere + VALID[1]["path"])},
+        ) as site:
             base = site.base_url
             result = run_crawl(db, base, "--url", base + redirected, "--url", base + refreshed)
         assert other.requests == []
     assert result.returncode == 1, result.stderr[-2000:]
     assert dict(rows(db, "select url, reason from failures")) == {
         base + redirected: f"redirected off the site to {elsewhere}{VALID[0]['path']}",
-        base + refreshed: f"redirected off the site to {elsewhere}{VALID[1]['path']}"}
+        base + refreshed: f"redirected off the site to {elsewhere}{VALID[1]['path']}",
+    }
     assert stored(db) == 0
     assert all(f.startswith(base + "/") for (f,) in rows(db, "select final_url from responses"))
 
@@ -127,7 +137,7 @@ def _listening(pids: list[int]) -> list[str]:
             except OSError:
                 continue
             if target.startswith("socket:["):
-                inodes.add(target[len("socket:["):-1])
+                inodes.add(target[len("socket:[") : -1])
     found = []
     for table in ("tcp", "tcp6"):
         lines = Path(f"/proc/{pids[0]}/net/{table}").read_text().splitlines()[1:]
@@ -164,8 +174,9 @@ def test_a_job_file_a_sigkilled_crawl_left_is_removed_by_the_next_run(tmp_path, 
     jobs = state / "scrapy" / "job_files"
     db = tmp_path / "killed.db"
     with StandInSite(delay=0.3) as slow:
-        crawl = start_crawl(db, slow.base_url, "-s", "CONCURRENT_REQUESTS=1",
-                            "-s", "REMOTE_CONTROL_ENABLED=True")
+        crawl = start_crawl(
+            db, slow.base_url, "-s", "CONCURRENT_REQUESTS=1", "-s", "REMOTE_CONTROL_ENABLED=True"
+        )
         try:
             wait_until(lambda: stored(db) >= 1 and any(jobs.glob("*.json")))
         finally:
@@ -188,13 +199,20 @@ def test_each_dropped_duplicate_is_one_short_line(tmp_path):
         with urllib.request.urlopen(base + article["path"]) as page:
             html = page.read()
         site.pages.update({path: html for path in copies})  # the same post at two more URLs
-        result = run_crawl(tmp_path / "dupes.db", base, "--log-level", "INFO",
-                           "--url", base + article["path"],
-                           *[arg for path in copies for arg in ("--url", base + path)])
+        result = run_crawl(
+            tmp_path / "dupes.db",
+            base,
+            "--log-level",
+            "INFO",
+            "--url",
+            base + article["path"],
+            *[arg for path in copies for arg in ("--url", base + path)],
+        )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "'body'" not in result.stderr  # the article itself is not printed
     # each copy names the post's own URL (its canonical link): the same article twice more
     drops = [line for line in result.stderr.splitlines() if "Dropped" in line]
     assert [line.split("] ", 1)[1] for line in drops] == 2 * [
-        f"INFO: Dropped {base}{article['path']}: a duplicate: already archived in this run"]
+        f"INFO: Dropped {base}{article['path']}: a duplicate: already archived in this run"
+    ]
     assert stored(tmp_path / "dupes.db") == 1

@@ -34,17 +34,33 @@ EXTRA_RSS_LIMIT_MB = 40
 MILLION = 1_000_000
 
 
-def _crawl(db: Path, base_url: str, *extra: str, stop_when=None, timeout: float = 240
-           ) -> tuple[int, str, float]:
+def _crawl(
+    db: Path, base_url: str, *extra: str, stop_when=None, timeout: float = 240
+) -> tuple[int, str, float]:
     """A crawl (source html, no feed) as the operator runs it: (exit status, stderr, peak RSS
     in MB). stop_when: a predicate polled while it runs; once true, the crawl gets SIGTERM."""
     log = db.with_suffix(".stderr")
     with open(log, "w") as stderr:
         crawl = subprocess.Popen(
-            [*ciudadano(), "crawl", "--db", str(db), "--base-url", base_url, "--source", "html",
-             "--feed-pages", "0", *FAST, *extra],
-            stdout=subprocess.DEVNULL, stderr=stderr, cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [
+                *ciudadano(),
+                "crawl",
+                "--db",
+                str(db),
+                "--base-url",
+                base_url,
+                "--source",
+                "html",
+                "--feed-pages",
+                "0",
+                *FAST,
+                *extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     deadline = time.monotonic() + timeout
     peak = 0.0
     try:
@@ -78,8 +94,10 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 def _robots(*sitemaps: str) -> bytes:
-    return ("User-agent: *\nDisallow: /wp-admin/\n"
-            + "".join(f"Sitemap: {LIVE}{path}\n" for path in sitemaps)).encode()
+    return (
+        "User-agent: *\nDisallow: /wp-admin/\n"
+        + "".join(f"Sitemap: {LIVE}{path}\n" for path in sitemaps)
+    ).encode()
 
 
 def _urlset(*paths: str) -> bytes:
@@ -91,8 +109,10 @@ def _urlset(*paths: str) -> bytes:
 def baseline_peak(tmp_path_factory) -> float:
     """The peak memory (MB) of the same crawl over a gzipped sitemap of one article."""
     db = tmp_path_factory.mktemp("baseline") / "one.db"
-    pages = {"/robots.txt": _robots("/post-sitemap.xml.gz"),
-             "/post-sitemap.xml.gz": gzip.compress(_urlset(ARTICLES[0]["path"]))}
+    pages = {
+        "/robots.txt": _robots("/post-sitemap.xml.gz"),
+        "/post-sitemap.xml.gz": gzip.compress(_urlset(ARTICLES[0]["path"])),
+    }
     with StandInSite(pages=pages) as site:
         status, stderr, peak = _crawl(db, site.base_url)
     assert status == 0 and stored(db) == 1, stderr[-2000:]
@@ -109,8 +129,9 @@ def gzip_bomb() -> bytes:
     return gzip.compress(head) + padding * 512 + gzip.compress(b"</urlset>")
 
 
-def test_a_gzip_bomb_sitemap_stops_at_the_size_cap_with_a_clear_failure(tmp_path, gzip_bomb,
-                                                                       baseline_peak):
+def test_a_gzip_bomb_sitemap_stops_at_the_size_cap_with_a_clear_failure(
+    tmp_path, gzip_bomb, baseline_peak
+):
     db = tmp_path / "bomb.db"
     pages = {"/robots.txt": _robots("/post-sitemap.xml.gz"), "/post-sitemap.xml.gz": gzip_bomb}
     with StandInSite(pages=pages) as site:
@@ -118,9 +139,12 @@ def test_a_gzip_bomb_sitemap_stops_at_the_size_cap_with_a_clear_failure(tmp_path
         base = site.base_url
     assert status == 1, stderr[-2000:]
     assert rows(db, "select status, exit_status from runs") == [("finished", 1)]
-    assert rows(db, "select url, reason from failures") == [(
-        base + "/post-sitemap.xml.gz",
-        "discovery: sitemap larger than 32 MB (DOWNLOAD_MAXSIZE); read up to there")]
+    assert rows(db, "select url, reason from failures") == [
+        (
+            base + "/post-sitemap.xml.gz",
+            "discovery: sitemap larger than 32 MB (DOWNLOAD_MAXSIZE); read up to there",
+        )
+    ]
     # what the sitemap listed before the bomb is archived
     assert rows(db, "select url from articles") == [(base + ARTICLES[0]["path"],)]
     assert peak < baseline_peak + EXTRA_RSS_LIMIT_MB, (peak, baseline_peak)
@@ -132,8 +156,7 @@ def million_urls() -> bytes:
     """post-sitemap.xml.gz listing 1,000,000 articles (about 3 MB of gzip, 60 MB of XML): more
     than the 32 MB cap once inflated, so the reading would end half way (with a failure)."""
     entries = (f"<url><loc>{LIVE}/chile/nota-{i}/01/01/</loc></url>\n" for i in range(MILLION))
-    xml = "".join([f'<?xml version="1.0" encoding="UTF-8"?><urlset {NS}>', *entries,
-                   "</urlset>"])
+    xml = "".join([f'<?xml version="1.0" encoding="UTF-8"?><urlset {NS}>', *entries, "</urlset>"])
     return gzip.compress(xml.encode(), 1)
 
 
@@ -143,12 +166,14 @@ def _article_requests(site: StandInSite) -> int:
 
 
 def test_a_million_url_sitemap_is_fetched_while_read_and_a_sigterm_stops_the_run(
-        tmp_path, million_urls, baseline_peak):
+    tmp_path, million_urls, baseline_peak
+):
     db = tmp_path / "million.db"
     pages = {"/robots.txt": _robots("/post-sitemap.xml.gz"), "/post-sitemap.xml.gz": million_urls}
     with StandInSite(pages=pages) as site:
-        status, stderr, peak = _crawl(db, site.base_url,
-                                      stop_when=lambda: _article_requests(site) >= 50)
+        status, stderr, peak = _crawl(
+            db, site.base_url, stop_when=lambda: _article_requests(site) >= 50
+        )
         asked = _article_requests(site)
         last = site.fetched(f"/chile/nota-{MILLION - 1}/01/01/")
     assert status == 6, stderr[-2000:]
@@ -159,7 +184,8 @@ def test_a_million_url_sitemap_is_fetched_while_read_and_a_sigterm_stops_the_run
 
 
 def test_a_million_url_sitemap_with_max_articles_ends_the_run_once_they_are_fetched(
-        tmp_path, million_urls, baseline_peak):
+    tmp_path, million_urls, baseline_peak
+):
     db = tmp_path / "million-max.db"
     pages = {"/robots.txt": _robots("/post-sitemap.xml.gz"), "/post-sitemap.xml.gz": million_urls}
     with StandInSite(pages=pages) as site:
@@ -174,7 +200,8 @@ def test_a_million_url_sitemap_with_max_articles_ends_the_run_once_they_are_fetc
 
 
 def test_a_sitemap_larger_than_scrapys_slot_is_read_at_the_pace_of_the_fetching(
-        tmp_path, baseline_peak):
+    tmp_path, baseline_peak
+):
     # an 11 MB sitemap of 150,000 URLs: Scrapy stops fetching while its callbacks hold more
     # than 5 MB of responses, so the whole sitemap went into the scheduler (389 MB) before the
     # first article was asked for
@@ -184,8 +211,9 @@ def test_a_sitemap_larger_than_scrapys_slot_is_read_at_the_pace_of_the_fetching(
     body = _urlset(*(f"/chile/nota-{i}/01/01/" for i in range(150_000)))
     pages = {"/robots.txt": _robots("/post-sitemap.xml"), "/post-sitemap.xml": body}
     with StandInSite(pages=pages) as site:
-        status, stderr, peak = _crawl(db, site.base_url,
-                                      stop_when=lambda: _article_requests(site) >= 500)
+        status, stderr, peak = _crawl(
+            db, site.base_url, stop_when=lambda: _article_requests(site) >= 500
+        )
     assert status == 6, stderr[-2000:]
     (stats,) = rows(db, "select stats from runs")[0]
     assert json.loads(stats)["ciudadano/scheduled/sitemap"] < 20_000
@@ -197,8 +225,7 @@ def _article_page() -> bytes:
     return templates.article_page(ARTICLES[1], []).encode()
 
 
-def test_a_sitemap_url_answering_an_article_page_is_a_failure_and_the_next_path_is_tried(
-        tmp_path):
+def test_a_sitemap_url_answering_an_article_page_is_a_failure_and_the_next_path_is_tried(tmp_path):
     db = tmp_path / "sitemap-is-a-page.db"
     with StandInSite(pages={"/sitemap_index.xml": _article_page()}) as site:
         status, stderr, _ = _crawl(db, site.base_url)
@@ -206,13 +233,14 @@ def test_a_sitemap_url_answering_an_article_page_is_a_failure_and_the_next_path_
         assert site.fetched("/wp-sitemap.xml") == 1  # WordPress core's, after Yoast's
     assert status == 1, stderr[-2000:]
     failures = dict(rows(db, "select url, reason from failures"))
-    assert failures[base + "/sitemap_index.xml"] == \
-        "discovery: not a sitemap (its root element is <html>)"
+    assert (
+        failures[base + "/sitemap_index.xml"]
+        == "discovery: not a sitemap (its root element is <html>)"
+    )
     assert "Traceback" not in stderr
 
 
-def test_a_feed_answering_an_article_page_is_a_failure_and_the_sitemaps_are_still_read(
-        tmp_path):
+def test_a_feed_answering_an_article_page_is_a_failure_and_the_sitemaps_are_still_read(tmp_path):
     db = tmp_path / "feed-is-a-page.db"
     with StandInSite(pages={"/feed/": _article_page()}) as site:
         status, stderr, _ = _crawl(db, site.base_url, "--feed-pages", "10")

@@ -70,15 +70,15 @@ def titles(db) -> list[str]:
     return [t for (t,) in rows(db, "select title from articles order by title")]
 
 
-def test_a_line_that_is_not_utf8_is_named_and_skipped_and_the_lines_around_it_imported(
-        tmp_path):
+def test_a_line_that_is_not_utf8_is_named_and_skipped_and_the_lines_around_it_imported(tmp_path):
     bad = line(2).replace("Artículo 2".encode(), b"Art\xedculo 2")  # Latin-1, not UTF-8
     result, source, db = import_lines(tmp_path, line(1), bad, line(3))
     assert result.exit_code == 1, result.output
     # {"url": "https://www.elciudadano.com/chile/articulo-2/", "wp_id": 812345, "title": "Art
     # is 87 bytes: the Latin-1 í is the 88th
     assert result.stderr.splitlines()[0] == (
-        f"error: {source} line 2: not UTF-8 text (byte 0xed at position 88)")
+        f"error: {source} line 2: not UTF-8 text (byte 0xed at position 88)"
+    )
     assert titles(db) == ["Artículo 1", "Artículo 3"]
 
 
@@ -88,56 +88,74 @@ def test_values_that_raised_tracebacks_are_named_and_the_rest_of_the_file_import
         line(1, published_date=20250101),
         line(2, published="9999-12-31T23:00:00-03:00", published_date="9999-12-31"),
         line(3, wp_id=2**70),
-        line(4))
+        line(4),
+    )
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines()[:3] == [
         f"error: {source} line 1: published_date: not a day (YYYY-MM-DD): 20250101",
-        (f"error: {source} line 2: published: year out of range: '9999-12-31T23:00:00-03:00'; "
-         "published_date: year out of range: '9999-12-31'"),
-        (f"error: {source} line 3: wp_id: not a whole number from 1 to 2**63-1: "
-         "1180591620717411303424"),
+        (
+            f"error: {source} line 2: published: year out of range: '9999-12-31T23:00:00-03:00'; "
+            "published_date: year out of range: '9999-12-31'"
+        ),
+        (
+            f"error: {source} line 3: wp_id: not a whole number from 1 to 2**63-1: "
+            "1180591620717411303424"
+        ),
     ]
     assert "Traceback" not in result.output
     assert titles(db) == ["Artículo 4"]
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"provenance": "og:title"}, "provenance: not an object: 'og:title'"),
-    ({"provenance": {"title": 3}}, "provenance: not text: title: 3"),
-    ({"authors": 7}, "authors: not a list: 7"),
-    ({"authors": ["Ana Soto", None]}, "authors: item 2: not text: None"),
-    ({"wp_id": "abc"}, "wp_id: not a whole number from 1 to 2**63-1: 'abc'"),
-    ({"wp_id": True}, "wp_id: not a whole number from 1 to 2**63-1: True"),
-    ({"url": 42}, "url: not an http(s) URL: 42"),
-    ({"url": "  "}, "url: missing"),
-    ({"url": "file:///etc/passwd"}, "url: not an http(s) URL: 'file:///etc/passwd'"),
-    ({"url": "javascript:alert(1)"}, "url: not an http(s) URL: 'javascript:alert(1)'"),
-    ({"url": "https:///sin-servidor/"}, "url: not an http(s) URL: 'https:///sin-servidor/'"),
-    ({"title": 12}, "title: not text: 12"),
-    ({"title": {"es": "Glaciares"}}, "title: not text: {'es': 'Glaciares'}"),
-    ({"body": ["Los glaciares retroceden."]},
-     "body: not text: ['Los glaciares retroceden.']"),
-    ({"published": "yesterday"},
-     "published: not an ISO 8601 date and time with its offset: 'yesterday'"),
-    ({"published": "2025-03-04T10:15:00"},
-     "published: not an ISO 8601 date and time with its offset: '2025-03-04T10:15:00'"),
-    ({"published_date": "2025-03-05"},
-     "published_date: not the day of published (2025-03-04): '2025-03-05'"),
-    ({"modified": "ayer"}, "modified: not an ISO 8601 date and time with its offset: 'ayer'"),
-    ({"image_url": "javascript:alert(1)"},
-     "image_url: not an http(s) URL: 'javascript:alert(1)'"),
-    ({"embeds": ["https://www.youtube.com/watch?v=abc", "data:text/html,<script>"]},
-     "embeds: item 2: not an http(s) URL: 'data:text/html,<script>'"),
-    ({"language": "fr"}, "language: not one of es, en, de: 'fr'"),
-    ({"date_precision": "year"}, "date_precision: not one of datetime, day: 'year'"),
-    ({"word_count": -1}, "word_count: not a whole number from 0 to 2**63-1: -1"),
-    ({"body_html": ["<p>x</p>"]}, "body_html: not text: ['<p>x</p>']"),
-    ({"last_changed": "mañana"},
-     "last_changed: not an ISO 8601 date and time with its offset: 'mañana'"),
-    ({"title": None, "body": ""}, "title: missing; body: missing"),
-])
-def test_a_value_the_crawl_would_never_store_is_refused_with_its_field(tmp_path, changes,
-                                                                         message):
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"provenance": "og:title"}, "provenance: not an object: 'og:title'"),
+        ({"provenance": {"title": 3}}, "provenance: not text: title: 3"),
+        ({"authors": 7}, "authors: not a list: 7"),
+        ({"authors": ["Ana Soto", None]}, "authors: item 2: not text: None"),
+        ({"wp_id": "abc"}, "wp_id: not a whole number from 1 to 2**63-1: 'abc'"),
+        ({"wp_id": True}, "wp_id: not a whole number from 1 to 2**63-1: True"),
+        ({"url": 42}, "url: not an http(s) URL: 42"),
+        ({"url": "  "}, "url: missing"),
+        ({"url": "file:///etc/passwd"}, "url: not an http(s) URL: 'file:///etc/passwd'"),
+        ({"url": "javascript:alert(1)"}, "url: not an http(s) URL: 'javascript:alert(1)'"),
+        ({"url": "https:///sin-servidor/"}, "url: not an http(s) URL: 'https:///sin-servidor/'"),
+        ({"title": 12}, "title: not text: 12"),
+        ({"title": {"es": "Glaciares"}}, "title: not text: {'es': 'Glaciares'}"),
+        ({"body": ["Los glaciares retroceden."]}, "body: not text: ['Los glaciares retroceden.']"),
+        (
+            {"published": "yesterday"},
+            "published: not an ISO 8601 date and time with its offset: 'yesterday'",
+        ),
+        (
+            {"published": "2025-03-04T10:15:00"},
+            "published: not an ISO 8601 date and time with its offset: '2025-03-04T10:15:00'",
+        ),
+        (
+            {"published_date": "2025-03-05"},
+            "published_date: not the day of published (2025-03-04): '2025-03-05'",
+        ),
+        ({"modified": "ayer"}, "modified: not an ISO 8601 date and time with its offset: 'ayer'"),
+        (
+            {"image_url": "javascript:alert(1)"},
+            "image_url: not an http(s) URL: 'javascript:alert(1)'",
+        ),
+        (
+            {"embeds": ["https://www.youtube.com/watch?v=abc", "data:text/html,<script>"]},
+            "embeds: item 2: not an http(s) URL: 'data:text/html,<script>'",
+        ),
+        ({"language": "fr"}, "language: not one of es, en, de: 'fr'"),
+        ({"date_precision": "year"}, "date_precision: not one of datetime, day: 'year'"),
+        ({"word_count": -1}, "word_count: not a whole number from 0 to 2**63-1: -1"),
+        ({"body_html": ["<p>x</p>"]}, "body_html: not text: ['<p>x</p>']"),
+        (
+            {"last_changed": "mañana"},
+            "last_changed: not an ISO 8601 date and time with its offset: 'mañana'",
+        ),
+        ({"title": None, "body": ""}, "title: missing; body: missing"),
+    ],
+)
+def test_a_value_the_crawl_would_never_store_is_refused_with_its_field(tmp_path, changes, message):
     result, source, db = import_lines(tmp_path, line(1), line(2, **changes))
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines()[0] == f"error: {source} line 2: {message}"
@@ -146,12 +164,15 @@ def test_a_value_the_crawl_would_never_store_is_refused_with_its_field(tmp_path,
 
 def test_lines_that_are_not_articles_are_named(tmp_path):
     half_a_pair = line(5).replace(b'"title": "', b'"title": "\\ud800')  # valid JSON
-    result, source, db = import_lines(tmp_path, b"{no es json", b"[1, 2]", b"[" * 100_000,
-                                      b"", half_a_pair, line(6))
+    result, source, db = import_lines(
+        tmp_path, b"{no es json", b"[1, 2]", b"[" * 100_000, b"", half_a_pair, line(6)
+    )
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines()[:4] == [
-        (f"error: {source} line 1: not JSON (Expecting property name enclosed in double "
-         "quotes, column 2)"),
+        (
+            f"error: {source} line 1: not JSON (Expecting property name enclosed in double "
+            "quotes, column 2)"
+        ),
         f"error: {source} line 2: not a JSON object: [1, 2]",
         f"error: {source} line 3: not JSON (nested too deep)",
         # line 4 is blank: nothing to import, nothing wrong
@@ -159,7 +180,8 @@ def test_lines_that_are_not_articles_are_named(tmp_path):
     ]
     assert result.stderr.splitlines()[-1] == (
         f"{source}: 1 imported (1 new, 0 changed, 0 unchanged, 0 older; older: the archive's "
-        "own version is newer and was kept), 4 lines skipped")
+        "own version is newer and was kept), 4 lines skipped"
+    )
     assert titles(db) == ["Artículo 6"]
 
 
@@ -167,13 +189,17 @@ def test_a_clean_file_exits_0_and_says_so(tmp_path):
     result, source, _ = import_lines(tmp_path, line(1), line(2))
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
-        (f"{source}: 2 imported (2 new, 0 changed, 0 unchanged, 0 older; older: the archive's "
-         "own version is newer and was kept), 0 lines skipped")]
+        (
+            f"{source}: 2 imported (2 new, 0 changed, 0 unchanged, 0 older; older: the archive's "
+            "own version is newer and was kept), 0 lines skipped"
+        )
+    ]
 
 
 def test_after_an_import_of_bad_lines_status_and_every_export_still_work(tmp_path):
-    result, _, db = import_lines(tmp_path, line(1, provenance="og:title"),
-                                 line(2, authors=7), line(3, wp_id="abc"), line(4))
+    result, _, db = import_lines(
+        tmp_path, line(1, provenance="og:title"), line(2, authors=7), line(3, wp_id="abc"), line(4)
+    )
     assert result.exit_code == 1
     status = cli("status", "--db", str(db), "--json")
     assert status.exit_code == 0, status.output
@@ -183,48 +209,62 @@ def test_after_an_import_of_bad_lines_status_and_every_export_still_work(tmp_pat
         assert exported.exit_code == 0, exported.output
     table = pq.read_table(tmp_path / "todo.parquet").to_pylist()
     assert [(r["title"], r["authors"], r["wp_id"]) for r in table] == [
-        ("Artículo 4", ["Ana Soto"], 812345)]
+        ("Artículo 4", ["Ana Soto"], 812345)
+    ]
 
 
 def test_imported_html_is_cleaned_as_a_crawl_cleans_it(tmp_path):
-    html = ('<p onclick="robar()">Hola <a href="javascript:alert(1)">enlace</a> y '
-            '<a href="https://www.elciudadano.com/">portada</a></p>'
-            '<script>alert("xss")</script><iframe src="https://malo.example/"></iframe>'
-            '<p><img src="x" onerror="robar()" alt="foto"></p>')
+    html = (
+        '<p onclick="robar()">Hola <a href="javascript:alert(1)">enlace</a> y '
+        '<a href="https://www.elciudadano.com/">portada</a></p>'
+        '<script>alert("xss")</script><iframe src="https://malo.example/"></iframe>'
+        '<p><img src="x" onerror="robar()" alt="foto"></p>'
+    )
     result, _, db = import_lines(tmp_path, line(1, body_html=html))
     assert result.exit_code == 0, result.output
-    expected = ('<p>Hola <a>enlace</a> y <a href="https://www.elciudadano.com/">portada</a>'
-                '</p><p><img src="x" alt="foto"></p>')
+    expected = (
+        '<p>Hola <a>enlace</a> y <a href="https://www.elciudadano.com/">portada</a>'
+        '</p><p><img src="x" alt="foto"></p>'
+    )
     assert rows(db, "select body_html from articles") == [(expected,)]
     out = tmp_path / "todo.jsonl"
     assert cli("export", "--format", "jsonl", "--out", str(out), "--db", str(db)).exit_code == 0
     assert json.loads(out.read_text(encoding="utf-8"))["body_html"] == expected
 
 
-def test_the_same_article_twice_in_a_file_keeps_the_later_and_the_earlier_as_a_version(
-        tmp_path):
+def test_the_same_article_twice_in_a_file_keeps_the_later_and_the_earlier_as_a_version(tmp_path):
     first = line(1, title="Glaciares en peligro", last_changed="2025-03-05T13:00:00+00:00")
-    later = line(1, title="Glaciares en peligro (corregido)",
-                 last_changed="2025-03-06T13:00:00+00:00")
+    later = line(
+        1, title="Glaciares en peligro (corregido)", last_changed="2025-03-06T13:00:00+00:00"
+    )
     result, _, db = import_lines(tmp_path, first, later)
     assert result.exit_code == 0, result.output
     assert "2 imported (1 new, 1 changed, 0 unchanged, 0 older" in result.stderr
     assert titles(db) == ["Glaciares en peligro (corregido)"]
-    assert rows(db, "select version, title from article_versions") == [
-        (1, "Glaciares en peligro")]
+    assert rows(db, "select version, title from article_versions") == [(1, "Glaciares en peligro")]
 
 
-def test_imported_articles_are_found_by_search_and_the_archive_still_indexes_new_ones(
-        tmp_path):
-    result, _, db = import_lines(tmp_path, line(1, title="Glaciares en peligro"),
-                                 line(2, title="Pensiones en debate", subtitle="Al Senado.",
-                                      body="La reforma de pensiones llega al Senado."))
+def test_imported_articles_are_found_by_search_and_the_archive_still_indexes_new_ones(tmp_path):
+    result, _, db = import_lines(
+        tmp_path,
+        line(1, title="Glaciares en peligro"),
+        line(
+            2,
+            title="Pensiones en debate",
+            subtitle="Al Senado.",
+            body="La reforma de pensiones llega al Senado.",
+        ),
+    )
     assert result.exit_code == 0, result.output
     store = Archive(db)  # a crawl after the import: the index's trigger is back
     crawled = empty_article(f"{BASE}/chile/litio/")
-    crawled.update(title="El litio del salar", body="El litio se extrae del salar.",
-                   published="2025-04-01T10:00:00-03:00", published_date="2025-04-01",
-                   is_article=True)
+    crawled.update(
+        title="El litio del salar",
+        body="El litio se extrae del salar.",
+        published="2025-04-01T10:00:00-03:00",
+        published_date="2025-04-01",
+        is_article=True,
+    )
     store.store_article(crawled)
     store.close()
     assert [h["title"] for h in search(db, "pensión")] == ["Pensiones en debate"]
@@ -233,7 +273,8 @@ def test_imported_articles_are_found_by_search_and_the_archive_still_indexes_new
 
 
 def test_a_file_of_many_batches_is_checked_in_worker_processes_with_the_same_outcome(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     import os
 
     from ciudadano import imports
@@ -242,19 +283,33 @@ def test_a_file_of_many_batches_is_checked_in_worker_processes_with_the_same_out
     monkeypatch.setattr(imports, "CHUNK", 2)
     monkeypatch.setattr(imports, "BATCH_CHUNKS", 2)
     result, source, db = import_lines(
-        tmp_path, line(1), line(2, wp_id="abc"), line(3, title="Pensiones en debate"),
-        line(4), b"{no es json", line(1, title="Artículo 1 (corregido)",
-                                      last_changed="2025-03-06T13:00:00+00:00"),
-        line(7))
+        tmp_path,
+        line(1),
+        line(2, wp_id="abc"),
+        line(3, title="Pensiones en debate"),
+        line(4),
+        b"{no es json",
+        line(1, title="Artículo 1 (corregido)", last_changed="2025-03-06T13:00:00+00:00"),
+        line(7),
+    )
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines() == [
         f"error: {source} line 2: wp_id: not a whole number from 1 to 2**63-1: 'abc'",
-        (f"error: {source} line 5: not JSON (Expecting property name enclosed in double "
-         "quotes, column 2)"),
-        (f"{source}: 5 imported (4 new, 1 changed, 0 unchanged, 0 older; older: the archive's "
-         "own version is newer and was kept), 2 lines skipped")]
-    assert titles(db) == ["Artículo 1 (corregido)", "Artículo 4", "Artículo 7",
-                          "Pensiones en debate"]
+        (
+            f"error: {source} line 5: not JSON (Expecting property name enclosed in double "
+            "quotes, column 2)"
+        ),
+        (
+            f"{source}: 5 imported (4 new, 1 changed, 0 unchanged, 0 older; older: the archive's "
+            "own version is newer and was kept), 2 lines skipped"
+        ),
+    ]
+    assert titles(db) == [
+        "Artículo 1 (corregido)",
+        "Artículo 4",
+        "Artículo 7",
+        "Pensiones en debate",
+    ]
     assert [h["title"] for h in search(db, "pensión")] == ["Pensiones en debate"]
     assert [p for p in _pids() if _parent(p) == os.getpid()] == []  # the workers ended
 
@@ -276,9 +331,13 @@ def test_a_stopped_import_ends_its_workers_and_leaves_the_archive_whole(tmp_path
     source = tmp_path / "grande.jsonl"
     source.write_bytes(b"\n".join(line(n) for n in range(1, 20_001)) + b"\n")
     db = tmp_path / "archivo.db"
-    importing = subprocess.Popen([*ciudadano(), "import", str(source), "--db", str(db)],
-                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True)
+    importing = subprocess.Popen(
+        [*ciudadano(), "import", str(source), "--db", str(db)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         workers: list[str] = []
 
@@ -294,13 +353,15 @@ def test_a_stopped_import_ends_its_workers_and_leaves_the_archive_whole(tmp_path
         importing.wait()
     assert importing.returncode == 6
     assert stderr.splitlines() == [
-        "error: import interrupted; the articles imported so far are kept"]
+        "error: import interrupted; the articles imported so far are kept"
+    ]
     assert not [p for p in workers if p in _pids()]
     # whole batches of 5,000 or nothing; each article in the index once
     (count,) = rows(db, "select count(*) from articles")[0]
     assert count % 5000 == 0
-    assert rows(db, "select count(*) from articles_fts where articles_fts match 'glaciares'"
-                ) == [(count,)]
+    assert rows(db, "select count(*) from articles_fts where articles_fts match 'glaciares'") == [
+        (count,)
+    ]
 
 
 def _pids() -> list[str]:

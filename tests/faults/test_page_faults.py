@@ -19,7 +19,8 @@ def page(body: str, after: str = "") -> bytes:
         '<body class="post-template-default single single-post postid-999002">'
         '<article><h1 class="entry-title">Página de prueba</h1>'
         '<time datetime="2025-11-20T10:00:00-03:00">20 de noviembre de 2025</time>'
-        f'<div class="entry-content">{body}</div></article></body></html>{after}').encode()
+        f'<div class="entry-content">{body}</div></article></body></html>{after}'
+    ).encode()
 
 
 def test_a_body_nested_300_deep_is_kept():

@@ -36,18 +36,17 @@ def test_a_query_of_a_thousand_prefixes_is_refused_at_once(crawled):
     query = " OR ".join(f"pa{i}*" for i in range(1000))
     one_line(cli("search", query, "--db", str(db)), 1, "characters long; at most 500")
     one_line(cli("search", "ab* cd* ef* gh* ij*", "--db", str(db)), 1, "at most 4")
-    one_line(cli("search", " ".join(f"w{i}" for i in range(40)), "--db", str(db)), 1,
-             "at most 32")
+    one_line(cli("search", " ".join(f"w{i}" for i in range(40)), "--db", str(db)), 1, "at most 32")
     one_line(cli("search", "x" * 60_000, "--db", str(db)), 1, "at most 500")
 
 
 def test_impossible_options_are_one_line(crawled, tmp_path):
     db, _ = crawled
-    one_line(cli("search", "x", "--db", str(db), "--limit", "9223372036854775808"), 2,
-             "--limit")
+    one_line(cli("search", "x", "--db", str(db), "--limit", "9223372036854775808"), 2, "--limit")
     one_line(cli("search", "x", "--db", str(db), "--from", "2025-13-45"), 1, "2025-13-45")
-    one_line(cli("export", "--format", "csv", "--db", str(db), "--to", "2025-02-30"), 1,
-             "2025-02-30")
+    one_line(
+        cli("export", "--format", "csv", "--db", str(db), "--to", "2025-02-30"), 1, "2025-02-30"
+    )
     page = tmp_path / "page.html"
     page.write_text("<html><body>x</body></html>")
     one_line(cli("parse", str(page), "--url", "http://[::1"), 2, "is not a URL")
@@ -65,13 +64,18 @@ def test_a_search_past_its_time_limit_is_stopped_with_a_message(big_archive):
 def test_datasette_refuses_a_query_past_the_bounds_and_keeps_answering(crawled_served):
     base, name = crawled_served
     query = " OR ".join(f"pa{i}*" for i in range(1000))
-    refused = httpx.get(f"{base}/{name}/articles.json",
-                        params={"_search": query, "_searchmode": "raw"}, timeout=30)
+    refused = httpx.get(
+        f"{base}/{name}/articles.json", params={"_search": query, "_searchmode": "raw"}, timeout=30
+    )
     assert refused.status_code == 400 and "at most 500" in refused.json()["error"]
     page = httpx.get(f"{base}/{name}/articles", params={"_search": "p*"}, timeout=30)
     assert page.status_code == 400 and "too short a prefix" in page.text
-    fine = httpx.get(f"{base}/{name}/articles.json", follow_redirects=True,
-                     params={"_search": "politica", "_shape": "objects"}, timeout=30)
+    fine = httpx.get(
+        f"{base}/{name}/articles.json",
+        follow_redirects=True,
+        params={"_search": "politica", "_shape": "objects"},
+        timeout=30,
+    )
     assert fine.status_code == 200 and fine.json()["rows"]
 
 
@@ -131,14 +135,28 @@ def test_export_dash_writes_to_standard_output(crawled):
 
 @pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 6), (signal.SIGKILL, -9)])
 def test_an_interrupted_export_leaves_the_target_as_it_was_and_nothing_beside(
-        big_archive, tmp_path, sig, status):
+    big_archive, tmp_path, sig, status
+):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     target = out_dir / "articles.jsonl"
     target.write_text("the previous export\n")
-    export = subprocess.Popen([*ciudadano(), "export", "--format", "jsonl", "--db",
-                               str(big_archive), "--out", str(target)], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    export = subprocess.Popen(
+        [
+            *ciudadano(),
+            "export",
+            "--format",
+            "jsonl",
+            "--db",
+            str(big_archive),
+            "--out",
+            str(target),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     # caught in the act: stopped once it has its output file in out_dir open, signalled, resumed
     wait_until(lambda: writing_into(export.pid, out_dir), timeout=30, every=0.001)
     export.send_signal(signal.SIGSTOP)
@@ -184,13 +202,20 @@ def children_of(pid: int) -> list[int]:
 def test_stopping_serve_stops_datasette_and_leaves_nothing_running(crawled, sig):
     db, _ = crawled
     port = free_port()
-    server = subprocess.Popen([*ciudadano(), "serve", "--db", str(db), "--port", str(port)],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*ciudadano(), "serve", "--db", str(db), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
+
         def answers() -> bool:
             try:
-                return httpx.get(f"http://127.0.0.1:{port}/-/versions.json",
-                                 timeout=2).status_code == 200
+                return (
+                    httpx.get(f"http://127.0.0.1:{port}/-/versions.json", timeout=2).status_code
+                    == 200
+                )
             except httpx.HTTPError:
                 return False
 

@@ -53,8 +53,11 @@ def _free_port() -> int:
 
 class RealWordPress:
     def __init__(self, theme: str = "twentytwentythree"):
-        missing = [p for p in (WORDPRESS, Path("/usr/sbin/mariadbd"), Path("/usr/bin/php"))
-                   if not p.exists()]
+        missing = [
+            p
+            for p in (WORDPRESS, Path("/usr/sbin/mariadbd"), Path("/usr/bin/php"))
+            if not p.exists()
+        ]
         if missing:
             raise WordPressUnavailable(f"not installed: {', '.join(map(str, missing))}")
         self.theme = theme
@@ -93,29 +96,57 @@ class RealWordPress:
 
     def _start_database(self) -> None:
         data = self.tmp / "mysql"
-        subprocess.run(["mariadb-install-db", f"--datadir={data}", "--user=root",
-                        "--auth-root-authentication-method=normal", "--skip-test-db"],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                "mariadb-install-db",
+                f"--datadir={data}",
+                "--user=root",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         self._db = subprocess.Popen(
-            ["/usr/sbin/mariadbd", "--no-defaults", f"--datadir={data}", "--user=root",
-             f"--socket={self.socket}", "--skip-networking", f"--pid-file={self.tmp}/db.pid",
-             f"--log-error={self.tmp}/db.log"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "/usr/sbin/mariadbd",
+                "--no-defaults",
+                f"--datadir={data}",
+                "--user=root",
+                f"--socket={self.socket}",
+                "--skip-networking",
+                f"--pid-file={self.tmp}/db.pid",
+                f"--log-error={self.tmp}/db.log",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
-        while subprocess.run(["mariadb", f"--socket={self.socket}", "-uroot", "-e", "select 1"],
-                             capture_output=True).returncode != 0:
+        while (
+            subprocess.run(
+                ["mariadb", f"--socket={self.socket}", "-uroot", "-e", "select 1"],
+                capture_output=True,
+            ).returncode
+            != 0
+        ):
             if self._db.poll() is not None or time.monotonic() > deadline:
                 raise WordPressUnavailable((self.tmp / "db.log").read_text()[-2000:])
             time.sleep(0.2)
         self.sql("CREATE DATABASE wordpress CHARACTER SET utf8mb4")
 
     def sql(self, statement: str) -> str:
-        return subprocess.run(["mariadb", f"--socket={self.socket}", "-uroot", "-N", "-e",
-                               statement], check=True, capture_output=True, text=True).stdout
+        return subprocess.run(
+            ["mariadb", f"--socket={self.socket}", "-uroot", "-N", "-e", statement],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
     def _install_wordpress(self) -> None:
-        shutil.copytree(WORDPRESS, self.root, symlinks=False,
-                        ignore=shutil.ignore_patterns("wp-config.php"))
+        shutil.copytree(
+            WORDPRESS, self.root, symlinks=False, ignore=shutil.ignore_patterns("wp-config.php")
+        )
         (self.root / "wp-config.php").write_text(f"""<?php
 define('DB_NAME', 'wordpress'); define('DB_USER', 'root'); define('DB_PASSWORD', '');
 define('DB_HOST', 'localhost:{self.socket}'); define('DB_CHARSET', 'utf8mb4');
@@ -146,18 +177,31 @@ wp_delete_post(2, true);  // the sample page
 """)
 
     def php(self, code: str) -> str:
-        result = subprocess.run(["php", "-d", "display_errors=stderr", "-r",
-                                 f"chdir('{self.root}'); " + code], cwd=self.root,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            ["php", "-d", "display_errors=stderr", "-r", f"chdir('{self.root}'); " + code],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"php failed: {result.stderr[-2000:]}")
         return result.stdout
 
     def _start_web(self) -> None:
         self._web = subprocess.Popen(
-            ["php", "-S", f"127.0.0.1:{self.port}", "-t", str(self.root), str(self.root /
-                                                                              "router.php")],
-            cwd=self.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "php",
+                "-S",
+                f"127.0.0.1:{self.port}",
+                "-t",
+                str(self.root),
+                str(self.root / "router.php"),
+            ],
+            cwd=self.root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -174,10 +218,13 @@ wp_delete_post(2, true);  // the sample page
         publication time (Santiago), categories (name, slug) with the primary first, tags,
         author display name, status (publish, draft, private)."""
         payload = json.dumps(post, ensure_ascii=False)
-        out = self.php("""
+        out = self.php(
+            """
 require 'wp-load.php';
 $p = json_decode(<<<'JSON'
-""" + payload + """
+"""
+            + payload
+            + """
 JSON, true);
 $cats = array();
 foreach ($p['categories'] as $c) {
@@ -196,20 +243,27 @@ $id = wp_insert_post(array('post_title' => $p['title'], 'post_content' => $p['co
 if (is_wp_error($id)) { fwrite(STDERR, $id->get_error_message()); exit(1); }
 if (!empty($p['standfirst'])) { update_post_meta($id, 'bajada_titulo', $p['standfirst']); }
 echo $id;
-""")
+"""
+        )
         return int(out.strip())
 
     def update_post(self, post_id: int, **fields) -> None:
         payload = json.dumps(fields, ensure_ascii=False)
-        self.php("""
+        self.php(
+            """
 require 'wp-load.php';
 $f = json_decode(<<<'JSON'
-""" + payload + """
+"""
+            + payload
+            + """
 JSON, true);
-$f['ID'] = """ + str(post_id) + """;
+$f['ID'] = """
+            + str(post_id)
+            + """;
 $r = wp_update_post($f, true);
 if (is_wp_error($r)) { fwrite(STDERR, $r->get_error_message()); exit(1); }
-""")
+"""
+        )
 
     def permalink(self, post_id: int) -> str:
         return self.php(f"require 'wp-load.php'; echo get_permalink({post_id});").strip()

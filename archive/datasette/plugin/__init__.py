@@ -48,10 +48,18 @@ def prepare_connection(conn, database, datasette):
 
         if not q or not q.strip():
             return "[]"
-        hits = search(path, q, Slice(section or None, since or None, until or None),
-                      limit=SEARCH_LIMIT, time_limit=SEARCH_SECONDS, sort=sort or "relevance")
-        return json.dumps([{"id": h["id"], "rank": h["rank"], "snippet": h["snippet"]}
-                           for h in hits], ensure_ascii=False)
+        hits = search(
+            path,
+            q,
+            Slice(section or None, since or None, until or None),
+            limit=SEARCH_LIMIT,
+            time_limit=SEARCH_SECONDS,
+            sort=sort or "relevance",
+        )
+        return json.dumps(
+            [{"id": h["id"], "rank": h["rank"], "snippet": h["snippet"]} for h in hits],
+            ensure_ascii=False,
+        )
 
     conn.create_function(SEARCH_FUNCTION, 5, ciudadano_search)
 
@@ -60,9 +68,14 @@ def prepare_connection(conn, database, datasette):
 def register_routes(datasette):
     from archive.datasette.plugin import article, coverage, kept, results
 
-    return [(article.ARTICLE_ROUTE, article.article_page), (article.DIFF_ROUTE, article.diff_page),
-            (results.ROUTE, results.results_page), (coverage.ROUTE, coverage.coverage_page),
-            (kept.KEPT_ROUTE, kept.kept_page), (kept.MEDIA_ROUTE, kept.media)]
+    return [
+        (article.ARTICLE_ROUTE, article.article_page),
+        (article.DIFF_ROUTE, article.diff_page),
+        (results.ROUTE, results.results_page),
+        (coverage.ROUTE, coverage.coverage_page),
+        (kept.KEPT_ROUTE, kept.kept_page),
+        (kept.MEDIA_ROUTE, kept.media),
+    ]
 
 
 LIST_COLUMNS = ("authors", "tags", "categories")
@@ -98,11 +111,13 @@ def extra_body_script(template, database, table, columns, view_name, request, da
     """The articles table opens on its articles: the column descriptions fold away."""
     if view_name != "table":
         return None
-    return ("document.querySelectorAll('dl.column-descriptions').forEach(function (dl) {"
-            "var d = document.createElement('details');"
-            "var s = document.createElement('summary');"
-            "s.textContent = 'What the columns mean';"
-            "dl.parentNode.insertBefore(d, dl); d.appendChild(s); d.appendChild(dl); });")
+    return (
+        "document.querySelectorAll('dl.column-descriptions').forEach(function (dl) {"
+        "var d = document.createElement('details');"
+        "var s = document.createElement('summary');"
+        "s.textContent = 'What the columns mean';"
+        "dl.parentNode.insertBefore(d, dl); d.appendChild(s); d.appendChild(dl); });"
+    )
 
 
 @hookimpl
@@ -123,8 +138,13 @@ def asgi_wrapper(datasette):
                     return
                 shown = await _without_withdrawn(datasette, scope)
                 if shown is None:
-                    await _refuse(send, scope, "Este artículo fue retirado de la vista "
-                                  "pública.", status=404, title="Artículo retirado")
+                    await _refuse(
+                        send,
+                        scope,
+                        "Este artículo fue retirado de la vista pública.",
+                        status=404,
+                        title="Artículo retirado",
+                    )
                     return
                 scope = shown
                 send = _in_spanish(send)
@@ -151,9 +171,13 @@ def _in_spanish(send):
             body = message.get("body", b"")
             if _HTML in body[:1024]:
                 grown = len(_LANG) - len(_HTML)
-                start = {**start, "headers": [
-                    (k, str(int(v) + grown).encode() if k.lower() == b"content-length" else v)
-                    for k, v in start["headers"]]}
+                start = {
+                    **start,
+                    "headers": [
+                        (k, str(int(v) + grown).encode() if k.lower() == b"content-length" else v)
+                        for k, v in start["headers"]
+                    ],
+                }
                 message = {**message, "body": body.replace(_HTML, _LANG, 1)}
             await send(start)
         await send(message)
@@ -174,8 +198,11 @@ def _search_problem(query_string: bytes) -> str | None:
                 return f"search: {err}"
     if "q" in params:
         try:
-            Slice(params.get("section") or None, params.get("since") or None,
-                  params.get("until") or None)
+            Slice(
+                params.get("section") or None,
+                params.get("since") or None,
+                params.get("until") or None,
+            )
         except FilterError as err:
             return f"search: {str(err).replace('--from', 'since').replace('--to', 'until')}"
         if params.get("sort") not in (None, "", "relevance", "date"):
@@ -201,8 +228,13 @@ def _table_search_target(path: str, query_string: bytes) -> str | None:
 
 
 async def _redirect(send, location: str) -> None:
-    await send({"type": "http.response.start", "status": 302,
-                "headers": [(b"location", location.encode()), (b"content-length", b"0")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 302,
+            "headers": [(b"location", location.encode()), (b"content-length", b"0")],
+        }
+    )
     await send({"type": "http.response.body", "body": b""})
 
 
@@ -218,29 +250,44 @@ async def _without_withdrawn(datasette, scope: dict) -> dict | None:
         return scope  # an archive from before withdrawal
     if len(parts) == 3:
         row = parts[2].split(".")[0]
-        withdrawn = row.isdigit() and (await db.execute(
-            f"select withdrawn_at is not null from {ARTICLES} where id = ?", [int(row)])).first()
+        withdrawn = (
+            row.isdigit()
+            and (
+                await db.execute(
+                    f"select withdrawn_at is not null from {ARTICLES} where id = ?", [int(row)]
+                )
+            ).first()
+        )
         return None if withdrawn and withdrawn[0] else scope
     query = scope.get("query_string", b"")
     hidden = b"withdrawn_at__isnull=1"
     return {**scope, "query_string": query + (b"&" if query else b"") + hidden}
 
 
-async def _refuse(send, scope, message: str, status: int = 400,
-                  title: str = "Error en la búsqueda") -> None:
+async def _refuse(
+    send, scope, message: str, status: int = 400, title: str = "Error en la búsqueda"
+) -> None:
     wants_json = scope.get("path", "").endswith(".json")
     if wants_json:
         body = json.dumps({"ok": False, "error": message, "status": status}).encode()
         content_type = b"application/json; charset=utf-8"
     else:
-        body = (f"<!DOCTYPE html><html lang='es'><head><meta charset='utf-8'><title>{title}"
-                f"</title></head><body><h1>{title}</h1><p>"
-                f"{_escape(message)}</p><p><a href='/'>Volver al inicio</a></p></body></html>"
-                ).encode()
+        body = (
+            f"<!DOCTYPE html><html lang='es'><head><meta charset='utf-8'><title>{title}"
+            f"</title></head><body><h1>{title}</h1><p>"
+            f"{_escape(message)}</p><p><a href='/'>Volver al inicio</a></p></body></html>"
+        ).encode()
         content_type = b"text/html; charset=utf-8"
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -12,15 +12,22 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
 
 from archive.datasette.plugin import kept
-from archive.dates import day_label, number, when
 from archive.datasette.plugin.diff import Budget, text_diff, words_changed
+from archive.dates import day_label, number, when
 from archive.schema import ARTICLES, RESPONSES, VERSIONED_FIELDS, VERSIONS
 
 ARTICLE_ROUTE = r"^/-/article/(?P<database>[^/]+)/(?P<id>[0-9]+)$"
 DIFF_ROUTE = r"^/-/cambios/(?P<database>[^/]+)/(?P<id>[0-9]+)$"
 LIST_FIELDS = ("authors", "tags", "categories")
-FIELD_NAMES = {"title": "título", "subtitle": "bajada", "body": "cuerpo", "section": "sección",
-               "authors": "autores", "tags": "etiquetas", "modified": "fecha de modificación"}
+FIELD_NAMES = {
+    "title": "título",
+    "subtitle": "bajada",
+    "body": "cuerpo",
+    "section": "sección",
+    "authors": "autores",
+    "tags": "etiquetas",
+    "modified": "fecha de modificación",
+}
 MAX_VERSIONS = 200  # the newest, for an article edited that often
 
 
@@ -63,14 +70,23 @@ async def _versions(db, article: dict) -> list[dict]:
     fields = ", ".join(f"[{f}]" for f in VERSIONED_FIELDS)
     older = []
     if await db.table_exists(VERSIONS):
-        older = [dict(r) for r in (await db.execute(
-            f"select * from (select version, fetched_at, run_id, {fields} from {VERSIONS} "
-            "where article_id = ? order by version desc limit ?) order by version",
-            [article["id"], MAX_VERSIONS])).rows]
+        older = [
+            dict(r)
+            for r in (
+                await db.execute(
+                    f"select * from (select version, fetched_at, run_id, {fields} from {VERSIONS} "
+                    "where article_id = ? order by version desc limit ?) order by version",
+                    [article["id"], MAX_VERSIONS],
+                )
+            ).rows
+        ]
     current = {f: article["stored"].get(f) for f in VERSIONED_FIELDS}
-    current.update(version=(older[-1]["version"] + 1) if older else 1,
-                   fetched_at=article.get("last_changed"), run_id=article.get("run_id"),
-                   current=True)
+    current.update(
+        version=(older[-1]["version"] + 1) if older else 1,
+        fetched_at=article.get("last_changed"),
+        run_id=article.get("run_id"),
+        current=True,
+    )
     for version in older:
         version["current"] = False
     return older + [current]
@@ -93,9 +109,13 @@ def _summary(before: dict | None, after: dict) -> str:
 async def _kept_pages(db, url: str) -> list[dict]:
     if not await db.table_exists(RESPONSES):
         return []
-    rows = (await db.execute(
-        f"select id, fetched_at, run_id from {RESPONSES} where final_url = ? and "
-        "source = 'html' order by id", [url])).rows
+    rows = (
+        await db.execute(
+            f"select id, fetched_at, run_id from {RESPONSES} where final_url = ? and "
+            "source = 'html' order by id",
+            [url],
+        )
+    ).rows
     return [{"id": r[0], "fetched_at": r[1], "run_id": r[2]} for r in rows]
 
 
@@ -103,8 +123,9 @@ async def article_page(datasette, request):
     """An article as it reads: title, standfirst, byline, image, body, tags, its versions and
     kept pages; its raw columns one click away."""
     db, database, article = await _article(datasette, request)
-    article["paragraphs"] = [p.strip() for p in (article.get("body") or "").split("\n\n")
-                             if p.strip()]
+    article["paragraphs"] = [
+        p.strip() for p in (article.get("body") or "").split("\n\n") if p.strip()
+    ]
     if article.get("body_html"):
         # cleaned when parsed; cleaned again here, since an import may have brought it
         from archive.body import clean_html
@@ -113,28 +134,40 @@ async def article_page(datasette, request):
         article["body_markup"] = Markup(await _images_from_the_archive(db, database, body))
     image = article.get("image_url")
     # the lead image only as the archive keeps it: never a request to the site
-    article["image_path"] = ((await kept.kept_media_paths(db, database, [image])).get(image)
-                             if image else None)
+    article["image_path"] = (
+        (await kept.kept_media_paths(db, database, [image])).get(image) if image else None
+    )
     versions = await _versions(db, article)
     pages = await _kept_pages(db, article["url"])
     by_run = {p["run_id"]: p for p in pages if p["run_id"] is not None}
-    for before, version in zip([None] + versions[:-1], versions):
+    for before, version in zip([None] + versions[:-1], versions, strict=False):
         version["summary"] = _summary(before, version)
         version["when"] = when(version["fetched_at"])
         page = by_run.get(version["run_id"])
         version["kept"] = kept.kept_page_path(database, page["id"]) if page else None
     for page in pages:
         page.update(when=when(page["fetched_at"]), path=kept.kept_page_path(database, page["id"]))
-    dates = {name: when(article.get(name))
-             for name in ("published", "modified", "first_seen", "last_changed")}
+    dates = {
+        name: when(article.get(name))
+        for name in ("published", "modified", "first_seen", "last_changed")
+    }
     if article.get("date_precision") == "day":  # the source gave the day only: no made-up time
         dates["published"] = day_label(article.get("published_date"))
-    return Response.html(await datasette.render_template(
-        "ciudadano_article.html",
-        {"article": article, "versions": versions, "pages": pages, "dates": dates,
-         "database": database,
-         "diff_path": lambda a, b: diff_path(database, article["id"], a, b)},
-        request=request), headers={"Content-Security-Policy": ARTICLE_POLICY})
+    return Response.html(
+        await datasette.render_template(
+            "ciudadano_article.html",
+            {
+                "article": article,
+                "versions": versions,
+                "pages": pages,
+                "dates": dates,
+                "database": database,
+                "diff_path": lambda a, b: diff_path(database, article["id"], a, b),
+            },
+            request=request,
+        ),
+        headers={"Content-Security-Policy": ARTICLE_POLICY},
+    )
 
 
 _IMG_SRC = re.compile(r'(<img\b[^>]*?)\ssrc="([^"]*)"')
@@ -156,6 +189,7 @@ async def _images_from_the_archive(db, database: str, body_html: str) -> str:
         if path:
             return f'{match.group(1)} src="{html.escape(path)}"'
         return f'{match.group(1)} data-ausente="{match.group(2)}"'  # no src: nothing asked
+
     return _IMG_SRC.sub(local, body_html)
 
 
@@ -169,8 +203,9 @@ def _version_numbers(request, versions: list[dict]) -> tuple[int, int]:
     except ValueError:
         raise NotFound("versión desconocida: from y to son números de versión") from None
     if old not in numbers or new not in numbers:
-        raise NotFound(f"versión desconocida: este artículo tiene las versiones "
-                       f"{numbers[0]} a {numbers[-1]}")
+        raise NotFound(
+            f"versión desconocida: este artículo tiene las versiones {numbers[0]} a {numbers[-1]}"
+        )
     return old, new
 
 
@@ -198,20 +233,41 @@ async def diff_page(datasette, request):
     for name in ("title", "subtitle"):
         changed = text_diff(old.get(name), new.get(name), budget)
         if changed.changed:
-            heads.append({"name": FIELD_NAMES[name],
-                          "html": Markup(" ").join(b.html for b in changed.blocks)})
+            heads.append(
+                {
+                    "name": FIELD_NAMES[name],
+                    "html": Markup(" ").join(b.html for b in changed.blocks),
+                }
+            )
     body = text_diff(old.get("body"), new.get("body"), budget)
-    others = [c for c in (_field_change(f, old.get(f), new.get(f))
-                          for f in ("section", "authors", "tags", "modified")) if c]
-    return Response.html(await datasette.render_template(
-        "ciudadano_diff.html",
-        {"article": article, "database": database, "versions": versions,
-         "old": {**old, "when": when(old["fetched_at"])},
-         "new": {**new, "when": when(new["fetched_at"])},
-         "heads": heads, "others": others, "runs": _folded(body.blocks),
-         "added": number(body.added), "removed": number(body.removed),
-         "simplified": budget.spent_out, "path": article_path(database, article["id"])},
-        request=request))
+    others = [
+        c
+        for c in (
+            _field_change(f, old.get(f), new.get(f))
+            for f in ("section", "authors", "tags", "modified")
+        )
+        if c
+    ]
+    return Response.html(
+        await datasette.render_template(
+            "ciudadano_diff.html",
+            {
+                "article": article,
+                "database": database,
+                "versions": versions,
+                "old": {**old, "when": when(old["fetched_at"])},
+                "new": {**new, "when": when(new["fetched_at"])},
+                "heads": heads,
+                "others": others,
+                "runs": _folded(body.blocks),
+                "added": number(body.added),
+                "removed": number(body.removed),
+                "simplified": budget.spent_out,
+                "path": article_path(database, article["id"]),
+            },
+            request=request,
+        )
+    )
 
 
 def _folded(blocks) -> list[dict]:

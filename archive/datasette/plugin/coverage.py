@@ -28,9 +28,14 @@ def _months(conn: sqlite3.Connection, section: str | None) -> list[tuple[str, in
     if section:
         counts = _section_months(conn, section)
     else:
-        counts = Counter(dict(conn.execute(
-            f"select substr(published_date, 1, 7), count(*) from {ARTICLES} "
-            "where published_date is not null group by 1")))
+        counts = Counter(
+            dict(
+                conn.execute(
+                    f"select substr(published_date, 1, 7), count(*) from {ARTICLES} "
+                    "where published_date is not null group by 1"
+                )
+            )
+        )
     columns = {row[1] for row in conn.execute(f"pragma table_info({ARTICLES})")}
     removed: Counter = Counter()
     for column, tally in (("removed_at", removed), ("withdrawn_at", None)):
@@ -39,8 +44,10 @@ def _months(conn: sqlite3.Connection, section: str | None) -> list[tuple[str, in
         # (+: by the column's partial index, not the section's)
         where = f"{column} is not null" + (" and +section_slug = ?" if section else "")
         for month, n in conn.execute(
-                f"select substr(published_date, 1, 7), count(*) from {ARTICLES} where {where} "
-                "group by 1", [section] if section else []):
+            f"select substr(published_date, 1, 7), count(*) from {ARTICLES} where {where} "
+            "group by 1",
+            [section] if section else [],
+        ):
             if tally is None:
                 counts[month] -= n  # withdrawn: not shown
             else:
@@ -50,8 +57,10 @@ def _months(conn: sqlite3.Connection, section: str | None) -> list[tuple[str, in
 
 def _section_months(conn: sqlite3.Connection, section: str) -> Counter:
     """Articles of a section per month in Santiago, from the full-text index's keys."""
-    keys = conn.execute(f"select rowid from {ARTICLES}_fts where {ARTICLES}_fts match ?",
-                        [f'{{{FTS_SECTION}}} : "{section_token(section)}"']).fetchall()
+    keys = conn.execute(
+        f"select rowid from {ARTICLES}_fts where {ARTICLES}_fts match ?",
+        [f'{{{FTS_SECTION}}} : "{section_token(section)}"'],
+    ).fetchall()
     if not keys:
         return Counter()
     instants = sorted(key >> KEY_ID_BITS for (key,) in keys)
@@ -79,10 +88,21 @@ def _every_month(first: str, last: str) -> list[str]:
 def _sections(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
     """(name, slug, articles) of every section, most first: counted off the index on
     section_slug, each named by one of its articles."""
-    counted = conn.execute(f"select section_slug, count(*) from {ARTICLES} "
-                           "where section_slug is not null group by 1 order by 2 desc").fetchall()
-    return [(conn.execute(f"select section from {ARTICLES} where section_slug = ? limit 1",
-                          [slug]).fetchone()[0] or slug, slug, n) for slug, n in counted]
+    counted = conn.execute(
+        f"select section_slug, count(*) from {ARTICLES} "
+        "where section_slug is not null group by 1 order by 2 desc"
+    ).fetchall()
+    return [
+        (
+            conn.execute(
+                f"select section from {ARTICLES} where section_slug = ? limit 1", [slug]
+            ).fetchone()[0]
+            or slug,
+            slug,
+            n,
+        )
+        for slug, n in counted
+    ]
 
 
 def _site(conn: sqlite3.Connection) -> dict | None:
@@ -95,8 +115,7 @@ def _site(conn: sqlite3.Connection) -> dict | None:
 
 
 def _read(conn: sqlite3.Connection, section: str | None) -> dict:
-    return {"months": _months(conn, section), "sections": _sections(conn),
-            "site": _site(conn)}
+    return {"months": _months(conn, section), "sections": _sections(conn), "site": _site(conn)}
 
 
 def chart(months: list[tuple[str, int, int]]) -> tuple[Markup, list[str], list[dict]]:
@@ -118,18 +137,24 @@ def chart(months: list[tuple[str, int, int]]) -> tuple[Markup, list[str], list[d
         rows.append({"month": month_label(month), "n": number(n), "removed": number(removed)})
         if n == 0:
             gaps.append(month_label(month))
-            bars.append(f'<rect class="hueco" x="{x:.2f}" y="{HEIGHT - 6}" width="{max(step, 2):.2f}"'
-                        f' height="6"><title>{escape(month_label(month))}: ningún artículo'
-                        "</title></rect>")
+            bars.append(
+                f'<rect class="hueco" x="{x:.2f}" y="{HEIGHT - 6}" width="{max(step, 2):.2f}"'
+                f' height="6"><title>{escape(month_label(month))}: ningún artículo'
+                "</title></rect>"
+            )
             continue
         height = max(1.0, (HEIGHT - 10) * n / top)
-        bars.append(f'<rect class="barra" x="{x:.2f}" y="{HEIGHT - height:.2f}" '
-                    f'width="{max(step - 0.5, 0.8):.2f}" height="{height:.2f}">'
-                    f"<title>{escape(label)}</title></rect>")
+        bars.append(
+            f'<rect class="barra" x="{x:.2f}" y="{HEIGHT - height:.2f}" '
+            f'width="{max(step - 0.5, 0.8):.2f}" height="{height:.2f}">'
+            f"<title>{escape(label)}</title></rect>"
+        )
         if removed:
             part = max(1.0, (HEIGHT - 10) * removed / top)
-            bars.append(f'<rect class="retirado" x="{x:.2f}" y="{HEIGHT - part:.2f}" '
-                        f'width="{max(step - 0.5, 0.8):.2f}" height="{part:.2f}"/>')
+            bars.append(
+                f'<rect class="retirado" x="{x:.2f}" y="{HEIGHT - part:.2f}" '
+                f'width="{max(step - 0.5, 0.8):.2f}" height="{part:.2f}"/>'
+            )
     years = [(i, m[:4]) for i, m in enumerate(every) if m.endswith("-01") or i == 0]
     spacing = max(1, len(years) // 11)  # at most a dozen labels
     # every other year's label is hidden on a narrow screen (class "impar")
@@ -137,17 +162,21 @@ def chart(months: list[tuple[str, int, int]]) -> tuple[Markup, list[str], list[d
     ticks = "".join(
         f'<text x="{i * step:.2f}" y="{HEIGHT + 22}"{odd if j % 2 else ""}>{year}</text>'
         f'<line x1="{i * step:.2f}" x2="{i * step:.2f}" y1="{HEIGHT}" y2="{HEIGHT + 6}"/>'
-        for j, (i, year) in enumerate(years[::spacing]))
-    svg = (f'<svg viewBox="0 0 {WIDTH} {HEIGHT + AXIS}" role="img" '
-           'aria-labelledby="grafico-titulo grafico-desc" preserveAspectRatio="none" '
-           'class="grafico">'
-           f'<title id="grafico-titulo">Artículos archivados por mes, de '
-           f'{escape(month_label(every[0]))} a {escape(month_label(every[-1]))}</title>'
-           f'<desc id="grafico-desc">Un mes con más artículos tiene una barra más alta; el '
-           f'máximo es {number(top)}. Los meses sin artículos se marcan en rojo bajo el eje. '
-           'La tabla bajo el gráfico tiene las mismas cifras.</desc>'
-           f'<line class="eje" x1="0" x2="{WIDTH}" y1="{HEIGHT}" y2="{HEIGHT}"/>'
-           + "".join(bars) + f'<g class="anios">{ticks}</g></svg>')
+        for j, (i, year) in enumerate(years[::spacing])
+    )
+    svg = (
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT + AXIS}" role="img" '
+        'aria-labelledby="grafico-titulo grafico-desc" preserveAspectRatio="none" '
+        'class="grafico">'
+        f'<title id="grafico-titulo">Artículos archivados por mes, de '
+        f"{escape(month_label(every[0]))} a {escape(month_label(every[-1]))}</title>"
+        f'<desc id="grafico-desc">Un mes con más artículos tiene una barra más alta; el '
+        f"máximo es {number(top)}. Los meses sin artículos se marcan en rojo bajo el eje. "
+        "La tabla bajo el gráfico tiene las mismas cifras.</desc>"
+        f'<line class="eje" x1="0" x2="{WIDTH}" y1="{HEIGHT}" y2="{HEIGHT}"/>'
+        + "".join(bars)
+        + f'<g class="anios">{ticks}</g></svg>'
+    )
     return Markup(svg), gaps, rows
 
 
@@ -163,12 +192,26 @@ async def coverage_page(datasette, request):
     total = sum(n for _, n, _ in data["months"])
     removed = sum(r for _, _, r in data["months"])
     names = {slug: name for name, slug, _ in data["sections"]}
-    return Response.html(await datasette.render_template("ciudadano_coverage.html", {
-        "database": database, "svg": svg, "gaps": gaps, "rows": rows, "total": number(total),
-        "removed": number(removed), "section": section, "section_name": names.get(section),
-        "sections": [{"name": n, "slug": s, "count": number(c)} for n, s, c in data["sections"]],
-        "site": _site_rows(data["site"]),
-    }, request=request))
+    return Response.html(
+        await datasette.render_template(
+            "ciudadano_coverage.html",
+            {
+                "database": database,
+                "svg": svg,
+                "gaps": gaps,
+                "rows": rows,
+                "total": number(total),
+                "removed": number(removed),
+                "section": section,
+                "section_name": names.get(section),
+                "sections": [
+                    {"name": n, "slug": s, "count": number(c)} for n, s, c in data["sections"]
+                ],
+                "site": _site_rows(data["site"]),
+            },
+            request=request,
+        )
+    )
 
 
 def _site_rows(report: dict | None) -> dict | None:
@@ -176,13 +219,28 @@ def _site_rows(report: dict | None) -> dict | None:
     if not report or not report.get("audit"):
         return None
     return {
-        "listed": number(report["listed"]), "archived": number(report["archived"]),
-        "missing": number(report["missing"]), "percent": report["percent"].replace(".", ","),
+        "listed": number(report["listed"]),
+        "archived": number(report["archived"]),
+        "missing": number(report["missing"]),
+        "percent": report["percent"].replace(".", ","),
         "site_total": number(report["site_total"]) if report["site_total"] is not None else None,
-        "by_year": [{**y, "site": number(y["site"]), "archived": number(y["archived"]),
-                     "percent": y["percent"].replace(".", ",")} for y in report["by_year"]],
-        "by_section": [{**s, "listed": number(s["listed"]), "archived": number(s["archived"]),
-                        "percent": s["percent"].replace(".", ",")}
-                       for s in report["by_section"]],
+        "by_year": [
+            {
+                **y,
+                "site": number(y["site"]),
+                "archived": number(y["archived"]),
+                "percent": y["percent"].replace(".", ","),
+            }
+            for y in report["by_year"]
+        ],
+        "by_section": [
+            {
+                **s,
+                "listed": number(s["listed"]),
+                "archived": number(s["archived"]),
+                "percent": s["percent"].replace(".", ","),
+            }
+            for s in report["by_section"]
+        ],
         "missing_newest": report["missing_newest"],
     }

@@ -37,6 +37,7 @@ class Budget:
 @dataclass
 class Change:
     """One stretch of a comparison: equal, or old items replaced by new ones."""
+
     equal: bool
     old: list = field(default_factory=list)
     new: list = field(default_factory=list)
@@ -75,10 +76,13 @@ def changes(a: list, b: list, budget: Budget) -> list[Change]:
     while head < len(a) and head < len(b) and a[head] == b[head]:
         head += 1
     tail = 0
-    while (tail < len(a) - head and tail < len(b) - head
-           and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]):
+    while (
+        tail < len(a) - head
+        and tail < len(b) - head
+        and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]
+    ):
         tail += 1
-    middle_a, middle_b = a[head:len(a) - tail], b[head:len(b) - tail]
+    middle_a, middle_b = a[head : len(a) - tail], b[head : len(b) - tail]
     out: list[Change] = []
     if head:
         out.append(Change(True, a[:head], b[:head]))
@@ -89,7 +93,7 @@ def changes(a: list, b: list, budget: Budget) -> list[Change]:
         else:
             out.extend(_stretches(trace, middle_a, middle_b))
     if tail:
-        out.append(Change(True, a[len(a) - tail:], b[len(b) - tail:]))
+        out.append(Change(True, a[len(a) - tail :], b[len(b) - tail :]))
     return out
 
 
@@ -137,6 +141,7 @@ def words_changed(old: str | None, new: str | None) -> tuple[int, int]:
 
 # --- as HTML: the article page's diff --------------------------------------------------------
 
+
 def _marked_words(old: str, new: str, budget: Budget) -> tuple[Markup, int, int]:
     """One paragraph's words, removed ones in <del> and added ones in <ins>; the counts."""
     out, added, removed = [], 0, 0
@@ -156,6 +161,7 @@ def _marked_words(old: str, new: str, budget: Budget) -> tuple[Markup, int, int]
 @dataclass
 class Block:
     """A paragraph of the diff: unchanged (folded when in a run), changed, removed or added."""
+
     kind: str  # "same", "changed", "removed", "added"
     html: Markup
     text: str = ""
@@ -182,7 +188,7 @@ def text_diff(old: str | None, new: str | None, budget: Budget | None = None) ->
             result.blocks += [Block("same", escape(p), p) for p in stretch.new]
             continue
         paired = min(len(stretch.old), len(stretch.new))
-        for before, after in zip(stretch.old[:paired], stretch.new[:paired]):
+        for before, after in zip(stretch.old[:paired], stretch.new[:paired], strict=False):
             html, added, removed = _marked_words(before, after, budget)
             result.blocks.append(Block("changed", html))
             result.added += added
@@ -199,16 +205,19 @@ def text_diff(old: str | None, new: str | None, budget: Budget | None = None) ->
 
 # --- as text: the SQL function ---------------------------------------------------------------
 
+
 def word_diff_text(old: str | None, new: str | None) -> str:
     """new against old, [-removed-] {+added+} (wdiff's notation), in bounded time: the SQL
     function ciudadano_diff. Refuses texts over MAX_CHARS with DiffTooLarge."""
     for text in (old, new):
         if text is not None and len(str(text)) > MAX_CHARS:
-            raise DiffTooLarge(f"ciudadano_diff: a text over {MAX_CHARS:,} characters is too "
-                               "long to compare")
+            raise DiffTooLarge(
+                f"ciudadano_diff: a text over {MAX_CHARS:,} characters is too long to compare"
+            )
     out = []
-    for stretch in changes(_TOKENS.findall(str(old or "")), _TOKENS.findall(str(new or "")),
-                           Budget()):
+    for stretch in changes(
+        _TOKENS.findall(str(old or "")), _TOKENS.findall(str(new or "")), Budget()
+    ):
         if stretch.equal:
             out.append("".join(stretch.new))
             continue

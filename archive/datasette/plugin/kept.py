@@ -35,23 +35,41 @@ KEPT_ROUTE = r"^/-/ciudadano/kept/(?P<database>[^/]+)/(?P<id>[0-9]+)$"
 MEDIA_ROUTE = r"^/-/ciudadano/media/(?P<database>[^/]+)/(?P<sha256>[0-9a-f]{64})$"
 
 # No script, nothing from another origin, no form, no frame, no plugin: a sandbox.
-KEPT_PAGE_POLICY = ("default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                    "font-src 'self'; base-uri 'none'; form-action 'none'; "
-                    "frame-ancestors 'self'; sandbox")
+KEPT_PAGE_POLICY = (
+    "default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self'; sandbox"
+)
 MEDIA_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 # (no Cross-Origin-Resource-Policy: a sandboxed kept page has an opaque origin, and its
 # images and stylesheets come from this server all the same)
 SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 # Removed with their content: whatever could run, load, frame or redirect.
-_DROPPED = {"script", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet",
-            "base", "template", "portal", "video", "audio", "source", "track"}
+_DROPPED = {
+    "script",
+    "noscript",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "base",
+    "template",
+    "portal",
+    "video",
+    "audio",
+    "source",
+    "track",
+}
 _URL_ATTRIBUTES = ("href", "src", "action", "formaction", "poster", "background", "xlink:href")
 _LAZY_SOURCES = ("data-src", "data-lazy-src", "data-orig-file")
 _ABSENT_STYLE = "outline:2px dashed #999;min-width:40px;min-height:30px"
 # What CSS would load (a background, a font, an import), in the page's own styles: none.
-_CSS_LOADS = re.compile(r"""url\(\s*(?!['"]?data:)[^)]*\)|@import\s+['"][^'"]*['"]""",
-                        re.IGNORECASE)
+_CSS_LOADS = re.compile(
+    r"""url\(\s*(?!['"]?data:)[^)]*\)|@import\s+['"][^'"]*['"]""", re.IGNORECASE
+)
 
 
 def media_path(database: str, digest: str) -> str:
@@ -73,14 +91,21 @@ async def media(datasette, request):
     """A kept image or stylesheet, by its SHA-256."""
     db = _database(datasette, request)
     digest = request.url_vars["sha256"]
-    found = await db.execute_fn(lambda conn: media_content(conn, digest) if has_media(conn)
-                                else None)
+    found = await db.execute_fn(
+        lambda conn: media_content(conn, digest) if has_media(conn) else None
+    )
     if found is None:
         raise NotFound("la imagen no está en el archivo")
     content_type, body = found
-    return Response(body, content_type=content_type, headers={
-        **SAFE_HEADERS, "Content-Security-Policy": MEDIA_POLICY,
-        "Cache-Control": "public, max-age=31536000, immutable"})
+    return Response(
+        body,
+        content_type=content_type,
+        headers={
+            **SAFE_HEADERS,
+            "Content-Security-Policy": MEDIA_POLICY,
+            "Cache-Control": "public, max-age=31536000, immutable",
+        },
+    )
 
 
 async def kept_page(datasette, request):
@@ -96,11 +121,14 @@ async def kept_page(datasette, request):
     page_url, headers, fetched_at, blob, article_id = row
     document, urls = await asyncio.to_thread(_parsed, blob, headers, page_url)
     kept = await db.execute_fn(
-        lambda conn: media_by_url(conn, sorted(set(urls.values()))) if has_media(conn) else {})
-    page = await asyncio.to_thread(_rendered, document, urls, kept, database, page_url,
-                                   fetched_at, article_id)
-    return Response.html(page, headers={**SAFE_HEADERS,
-                                        "Content-Security-Policy": KEPT_PAGE_POLICY})
+        lambda conn: media_by_url(conn, sorted(set(urls.values()))) if has_media(conn) else {}
+    )
+    page = await asyncio.to_thread(
+        _rendered, document, urls, kept, database, page_url, fetched_at, article_id
+    )
+    return Response.html(
+        page, headers={**SAFE_HEADERS, "Content-Security-Policy": KEPT_PAGE_POLICY}
+    )
 
 
 def _database(datasette, request):
@@ -112,7 +140,7 @@ def _database(datasette, request):
 
 # A kept page larger than this is shown as its banner alone (the parser reads no more either).
 MAX_PAGE_BYTES = 10 * 1024 * 1024
-SQLITE_MAX_ID = 2 ** 63 - 1
+SQLITE_MAX_ID = 2**63 - 1
 
 
 def _kept_row(conn, response_id: int):
@@ -120,14 +148,21 @@ def _kept_row(conn, response_id: int):
     (none such, or its article withdrawn from public view)."""
     if response_id > SQLITE_MAX_ID:
         return None
-    row = conn.execute(f"select final_url, headers, fetched_at, body from {RESPONSES} "
-                       "where id = ? and source = 'html'", [response_id]).fetchone()
+    row = conn.execute(
+        f"select final_url, headers, fetched_at, body from {RESPONSES} "
+        "where id = ? and source = 'html'",
+        [response_id],
+    ).fetchone()
     if row is None:
         return None
-    withdrawal = ("withdrawn_at" if any(c[1] == "withdrawn_at" for c in conn.execute(
-        f"PRAGMA table_info([{ARTICLES}])")) else "null")
-    article = conn.execute(f"select id, {withdrawal} from {ARTICLES} where url = ?",
-                           [row[0]]).fetchone()
+    withdrawal = (
+        "withdrawn_at"
+        if any(c[1] == "withdrawn_at" for c in conn.execute(f"PRAGMA table_info([{ARTICLES}])"))
+        else "null"
+    )
+    article = conn.execute(
+        f"select id, {withdrawal} from {ARTICLES} where url = ?", [row[0]]
+    ).fetchone()
     if article and article[1]:
         return None
     return (*row, article[0] if article else None)
@@ -153,8 +188,15 @@ def _parsed(blob: bytes, headers: str | None, page_url: str):
     return document, _media_urls(document, page_url)
 
 
-def _rendered(document, urls: dict, kept: dict, database: str, page_url: str,
-              fetched_at: str, article_id: int | None) -> str:
+def _rendered(
+    document,
+    urls: dict,
+    kept: dict,
+    database: str,
+    page_url: str,
+    fetched_at: str,
+    article_id: int | None,
+) -> str:
     import lxml.html
 
     _rewrite(document, urls, {url: media_path(database, d) for url, d in kept.items()})
@@ -197,9 +239,11 @@ def _strip(document) -> None:
         for name in list(element.attrib):
             lowered = name.lower()
             value = element.attrib[name].strip().lower()
-            if lowered.startswith("on") or lowered in ("srcset", "sizes", "ping") \
-                    or (lowered in _URL_ATTRIBUTES and value.startswith(("javascript:",
-                                                                           "vbscript:"))):
+            if (
+                lowered.startswith("on")
+                or lowered in ("srcset", "sizes", "ping")
+                or (lowered in _URL_ATTRIBUTES and value.startswith(("javascript:", "vbscript:")))
+            ):
                 del element.attrib[name]
             elif lowered == "style":
                 element.set(name, _quiet_css(element.attrib[name]))
@@ -225,8 +269,10 @@ def _media_urls(document, page_url: str) -> dict:
         if element.tag == "link":
             source = element.get("href")
         else:
-            source = next((element.get(a) for a in ("src", *_LAZY_SOURCES)
-                           if (element.get(a) or "").strip()), None)
+            source = next(
+                (element.get(a) for a in ("src", *_LAZY_SOURCES) if (element.get(a) or "").strip()),
+                None,
+            )
         if source and not source.strip().startswith("data:"):
             urls[element] = urljoin(page_url, source.strip())
     return urls
@@ -253,19 +299,25 @@ def _rewrite(document, urls: dict, kept: dict[str, str]) -> None:
             element.set("src", path)
 
 
-def _add_banner(document, page_url: str, fetched_at: str, database: str,
-                article_id: int | None) -> None:
+def _add_banner(
+    document, page_url: str, fetched_at: str, database: str, article_id: int | None
+) -> None:
     import lxml.html
 
-    back = (f' · <a href="/-/article/{escape(database)}/{article_id}" style="color:#fff">'
-            "Ver el artículo en el archivo</a>" if article_id is not None else "")
+    back = (
+        f' · <a href="/-/article/{escape(database)}/{article_id}" style="color:#fff">'
+        "Ver el artículo en el archivo</a>"
+        if article_id is not None
+        else ""
+    )
     banner = lxml.html.fragment_fromstring(
         '<div id="ciudadano-archivo" role="note" style="position:relative;z-index:2147483647;'
         "background:#1b3a5c;color:#fff;font:15px/1.4 system-ui,sans-serif;padding:10px 16px;"
         'border-bottom:3px solid #f2c14e">'
         f"<strong>Página archivada</strong> de <span>{escape(page_url)}</span>, obtenida el "
         f"{escape(when(fetched_at))}. Se muestra desde el archivo, sin scripts ni "
-        f"conexiones a otros sitios; las imágenes no archivadas aparecen ausentes.{back}</div>")
+        f"conexiones a otros sitios; las imágenes no archivadas aparecen ausentes.{back}</div>"
+    )
     body = document.find("body")
     if body is None:
         body = lxml.html.Element("body")

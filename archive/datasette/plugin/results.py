@@ -40,9 +40,16 @@ def _run(path: str, form: dict[str, str], per_page: int, seconds: float) -> Page
         page = int(form["page"] or 1)
     except ValueError:
         raise FilterError("la página debe ser un número") from None
-    return results(path, form["q"], where, author=form["author"] or None,
-                   sort=form["sort"] or "relevance", page=page, per_page=per_page,
-                   time_limit=seconds)
+    return results(
+        path,
+        form["q"],
+        where,
+        author=form["author"] or None,
+        sort=form["sort"] or "relevance",
+        page=page,
+        per_page=per_page,
+        time_limit=seconds,
+    )
 
 
 async def results_page(datasette, request):
@@ -60,23 +67,32 @@ async def results_page(datasette, request):
         try:
             # no longer than Datasette lets any SQL query run
             seconds = datasette.setting("sql_time_limit_ms") / 1000
-            found = await _in_thread(_run, db.path, form, FEED_SIZE if fmt == "atom" else 20,
-                                     seconds)
+            found = await _in_thread(
+                _run, db.path, form, FEED_SIZE if fmt == "atom" else 20, seconds
+            )
         except FilterError as err:
             problem = in_spanish(str(err))
     if fmt:
         return _export(fmt, request, database, form, found, problem)
     context = {
-        "database": database, "form": form, "found": found, "problem": problem,
-        "sections": [{**s, "count": number(s["count"])}
-                     for s in await _in_thread(sections, db.path)], "sorts": SORT_LABELS,
-        "facet_titles": FACET_TITLES, "max_counted": number(MAX_COUNTED),
+        "database": database,
+        "form": form,
+        "found": found,
+        "problem": problem,
+        "sections": [
+            {**s, "count": number(s["count"])} for s in await _in_thread(sections, db.path)
+        ],
+        "sorts": SORT_LABELS,
+        "facet_titles": FACET_TITLES,
+        "max_counted": number(MAX_COUNTED),
         "max_ranked": number(MAX_RANKED_AMONG),
-        "links": _links(database, form, found), "hits": _shown_hits(database, found),
+        "links": _links(database, form, found),
+        "hits": _shown_hits(database, found),
         "total_label": number(found.total) if found else "",
     }
-    response = Response.html(await datasette.render_template(
-        "ciudadano_results.html", context, request=request))
+    response = Response.html(
+        await datasette.render_template("ciudadano_results.html", context, request=request)
+    )
     if problem:
         response.status = 400
     return response
@@ -84,42 +100,99 @@ async def results_page(datasette, request):
 
 # The search language's and the filters' messages (archive.query, archive.filters, written for
 # the command line in English) as the page says them; one not listed here is shown as it is.
-MESSAGES = [(re.compile(english), spanish) for english, spanish in (
-    (r"^a phrase is not closed", 'una frase no está cerrada: falta la " final'),
-    (r"^an empty phrase", 'hay una frase vacía (""): quítela'),
-    (r"^a \( is not closed", "falta cerrar un paréntesis: agregue el )"),
-    (r"^unexpected \)", "sobra un paréntesis ): falta el ( o está vacío"),
-    (r"^the query ends with an operator", ("la búsqueda termina con un operador: falta una "
-     "palabra después")),
-    (r"^(AND|OR|NOT) needs a word on each side", (r"\1 necesita una palabra a cada lado "
-     r"(a \1 b)")),
-    (r"^the search query is empty", "escriba al menos una palabra"),
-    (r"^nothing to search for", "no hay nada que buscar: escriba una palabra"),
-    (r"^the query is (\d+) characters long; at most (\d+)", (r"la búsqueda tiene \1 "
-     r"caracteres; se buscan como máximo \2")),
-    (r"^the query has (\d+) terms; at most (\d+)", (r"la búsqueda tiene \1 términos; como "
-     r"máximo \2")),
-    (r"^the query has (\d+) prefix terms.*at most (\d+)", (r"la búsqueda tiene \1 prefijos "
-     r"(palabra*); como máximo \2")),
-    (r"^(\w+)\* is too short a prefix", r"\1*: un prefijo necesita al menos 2 letras"),
-    (r"^\*(\w+): a word cannot start with \*", r"*\1: una palabra no puede empezar con *"),
-    (r"^(\w+): is not a searchable column", (r"\1: no es un campo de búsqueda (title:, "
-     r"subtitle:, body:, author:)")),
-    (r"^author: needs a name", ('author: necesita un nombre: author:muñoz o '
-     'author:"javiera muñoz"')),
-    (r"^author:(.+) filters the whole query", (r"author:\1 filtra toda la búsqueda: no puede "
-     r"ir entre paréntesis ni junto a OR o NOT")),
-    (r"^the search took longer than ([\d.]+) s", (r"la búsqueda tardó más de \1 s y se "
-     r"detuvo: use palabras menos comunes o filtre por sección o fechas")),
-    (r"^only the first ([\d,]+) results", (r"solo se pueden recorrer los primeros \1 "
-     r"resultados: acote la búsqueda")),
-    (r"^--since (\S+) is after --until ([^\s:]+)", (r"«Desde» (\1) es posterior a «Hasta» (\2): "
-     r"ningún artículo cabe en ese intervalo")),
-    (r"^--(since|until) '(.*)': use a real date", (r"la fecha \2 no es válida: use "
-     r"AAAA-MM-DD")),
-    (r"^--section '(.*)': no article", r"ningún artículo está en una sección llamada \1"),
-    (r"^sort ", "el orden debe ser relevancia o fecha"),
-)]
+MESSAGES = [
+    (re.compile(english), spanish)
+    for english, spanish in (
+        (r"^a phrase is not closed", 'una frase no está cerrada: falta la " final'),
+        (r"^an empty phrase", 'hay una frase vacía (""): quítela'),
+        (r"^a \( is not closed", "falta cerrar un paréntesis: agregue el )"),
+        (r"^unexpected \)", "sobra un paréntesis ): falta el ( o está vacío"),
+        (
+            r"^the query ends with an operator",
+            ("la búsqueda termina con un operador: falta una palabra después"),
+        ),
+        (
+            r"^(AND|OR|NOT) needs a word on each side",
+            (
+                r"\1 necesita una palabra a cada lado "
+                r"(a \1 b)"
+            ),
+        ),
+        (r"^the search query is empty", "escriba al menos una palabra"),
+        (r"^nothing to search for", "no hay nada que buscar: escriba una palabra"),
+        (
+            r"^the query is (\d+) characters long; at most (\d+)",
+            (
+                r"la búsqueda tiene \1 "
+                r"caracteres; se buscan como máximo \2"
+            ),
+        ),
+        (
+            r"^the query has (\d+) terms; at most (\d+)",
+            (
+                r"la búsqueda tiene \1 términos; como "
+                r"máximo \2"
+            ),
+        ),
+        (
+            r"^the query has (\d+) prefix terms.*at most (\d+)",
+            (
+                r"la búsqueda tiene \1 prefijos "
+                r"(palabra*); como máximo \2"
+            ),
+        ),
+        (r"^(\w+)\* is too short a prefix", r"\1*: un prefijo necesita al menos 2 letras"),
+        (r"^\*(\w+): a word cannot start with \*", r"*\1: una palabra no puede empezar con *"),
+        (
+            r"^(\w+): is not a searchable column",
+            (
+                r"\1: no es un campo de búsqueda (title:, "
+                r"subtitle:, body:, author:)"
+            ),
+        ),
+        (
+            r"^author: needs a name",
+            ('author: necesita un nombre: author:muñoz o author:"javiera muñoz"'),
+        ),
+        (
+            r"^author:(.+) filters the whole query",
+            (
+                r"author:\1 filtra toda la búsqueda: no puede "
+                r"ir entre paréntesis ni junto a OR o NOT"
+            ),
+        ),
+        (
+            r"^the search took longer than ([\d.]+) s",
+            (
+                r"la búsqueda tardó más de \1 s y se "
+                r"detuvo: use palabras menos comunes o filtre por sección o fechas"
+            ),
+        ),
+        (
+            r"^only the first ([\d,]+) results",
+            (
+                r"solo se pueden recorrer los primeros \1 "
+                r"resultados: acote la búsqueda"
+            ),
+        ),
+        (
+            r"^--since (\S+) is after --until ([^\s:]+)",
+            (
+                r"«Desde» (\1) es posterior a «Hasta» (\2): "
+                r"ningún artículo cabe en ese intervalo"
+            ),
+        ),
+        (
+            r"^--(since|until) '(.*)': use a real date",
+            (
+                r"la fecha \2 no es válida: use "
+                r"AAAA-MM-DD"
+            ),
+        ),
+        (r"^--section '(.*)': no article", r"ningún artículo está en una sección llamada \1"),
+        (r"^sort ", "el orden debe ser relevancia o fecha"),
+    )
+]
 
 
 def in_spanish(message: str) -> str:
@@ -139,8 +212,10 @@ async def _in_thread(fn, *args):
 def _shown_hits(database: str, found: Page | None) -> list[dict]:
     from archive.datasette.plugin.article import article_path
 
-    return [{**hit, "path": article_path(database, hit["id"]),
-             "date": day_label(hit["published"])} for hit in (found.hits if found else [])]
+    return [
+        {**hit, "path": article_path(database, hit["id"]), "date": day_label(hit["published"])}
+        for hit in (found.hits if found else [])
+    ]
 
 
 def _links(database: str, form: dict[str, str], found: Page | None) -> dict:
@@ -157,8 +232,13 @@ def _links(database: str, form: dict[str, str], found: Page | None) -> dict:
                 narrowed.update(since=f"{value['value']}-01-01", until=f"{value['value']}-12-31")
             else:
                 narrowed[name] = value["value"]
-            shown.append({**value, "count": number(value["count"]),
-                          "href": search_path(database, **narrowed)})
+            shown.append(
+                {
+                    **value,
+                    "count": number(value["count"]),
+                    "href": search_path(database, **narrowed),
+                }
+            )
         links["facets"][name] = shown
     if found.page > 1:
         links["previous"] = search_path(database, **base, page=found.page - 1)
@@ -174,32 +254,66 @@ def _plain(pieces: list[tuple[str, bool]]) -> str:
     return "".join(text for text, _ in pieces)
 
 
-def _export(fmt: str, request, database: str, form: dict, found: Page | None,
-            problem: str | None) -> Response:
+def _export(
+    fmt: str, request, database: str, form: dict, found: Page | None, problem: str | None
+) -> Response:
     if problem or found is None:
         message = problem or "q is required"
         if fmt == "json":
             return Response.json({"ok": False, "error": message}, status=400)
         return Response.text(f"error: {message}\n", status=400)
-    rows = [{"id": h["id"], "title": h["title"], "published": h["published"],
-             "section": h["section"], "authors": h["authors"], "url": h["url"],
-             "snippet": _plain(h["snippet"])} for h in found.hits]
+    rows = [
+        {
+            "id": h["id"],
+            "title": h["title"],
+            "published": h["published"],
+            "section": h["section"],
+            "authors": h["authors"],
+            "url": h["url"],
+            "snippet": _plain(h["snippet"]),
+        }
+        for h in found.hits
+    ]
     if fmt == "json":
-        return Response.json({"ok": True, "total": found.total, "total_exact": found.exact,
-                              "facets_over_newest": found.facets_over, "page": found.page,
-                              "pages": found.pages, "facets": found.facets, "results": rows})
+        return Response.json(
+            {
+                "ok": True,
+                "total": found.total,
+                "total_exact": found.exact,
+                "facets_over_newest": found.facets_over,
+                "page": found.page,
+                "pages": found.pages,
+                "facets": found.facets,
+                "results": rows,
+            }
+        )
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["id", "title", "published", "section", "authors", "url", "snippet"])
         for row in rows:  # a cell a spreadsheet would run as a formula is shown as text
-            writer.writerow([neutralise(v) for v in (
-                row["id"], row["title"], row["published"], row["section"],
-                "; ".join(row["authors"]), row["url"], row["snippet"])])
-        return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": 'attachment; filename="busqueda.csv"'})
-    return Response(_atom(request, database, form, rows),
-                    content_type="application/atom+xml; charset=utf-8")
+            writer.writerow(
+                [
+                    neutralise(v)
+                    for v in (
+                        row["id"],
+                        row["title"],
+                        row["published"],
+                        row["section"],
+                        "; ".join(row["authors"]),
+                        row["url"],
+                        row["snippet"],
+                    )
+                ]
+            )
+        return Response(
+            out.getvalue(),
+            content_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="busqueda.csv"'},
+        )
+    return Response(
+        _atom(request, database, form, rows), content_type="application/atom+xml; charset=utf-8"
+    )
 
 
 def _atom(request, database: str, form: dict, rows: list[dict]) -> str:
@@ -219,14 +333,18 @@ def _atom(request, database: str, form: dict, rows: list[dict]) -> str:
         + "".join(f"<author><name>{xml_escape(a)}</name></author>" for a in r["authors"])
         + f'<link rel="alternate" href="{xml_escape(origin + article_path(database, r["id"]))}"/>'
         f'<link rel="via" href="{xml_escape(r["url"])}"/>'
-        f"<category term=\"{xml_escape(r['section'] or '')}\"/>"
-        f"<summary>{xml_escape(r['snippet'])}</summary></entry>" for r in rows)
+        f'<category term="{xml_escape(r["section"] or "")}"/>'
+        f"<summary>{xml_escape(r['snippet'])}</summary></entry>"
+        for r in rows
+    )
     title = f"Archivo de El Ciudadano: {form['q']}"
-    return ('<?xml version="1.0" encoding="utf-8"?>\n'
-            '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="es">'
-            f"<id>{xml_escape(self_url)}</id><title>{xml_escape(title)}</title>"
-            f"<updated>{xml_escape(updated)}</updated>"
-            f'<link rel="self" href="{xml_escape(self_url)}"/>'
-            f'<link rel="alternate" type="text/html" href="{xml_escape(page_url)}"/>'
-            "<author><name>ciudadano-archive</name></author>"
-            f"{entries}</feed>\n")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="es">'
+        f"<id>{xml_escape(self_url)}</id><title>{xml_escape(title)}</title>"
+        f"<updated>{xml_escape(updated)}</updated>"
+        f'<link rel="self" href="{xml_escape(self_url)}"/>'
+        f'<link rel="alternate" type="text/html" href="{xml_escape(page_url)}"/>'
+        "<author><name>ciudadano-archive</name></author>"
+        f"{entries}</feed>\n"
+    )
