@@ -41,6 +41,42 @@ json_option = click.option(
 )
 
 
+def run_options(command):
+    """The options of a command that runs Scrapy (crawl, audit): -s NAME=VALUE, --log-level,
+    --log-file, --quiet."""
+    for option in reversed(
+        (
+            click.option(
+                "-s",
+                "--set",
+                "overrides",
+                multiple=True,
+                metavar="NAME=VALUE",
+                help="Override a Scrapy setting for this run (repeatable).",
+            ),
+            click.option(
+                "--log-level",
+                default=None,
+                type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+                help="Default: INFO into --log-file, WARNING on the terminal.",
+            ),
+            click.option(
+                "--log-file",
+                type=click.Path(dir_okay=False),
+                default=None,
+                help="Write the log here instead of stderr.",
+            ),
+            click.option(
+                "--quiet",
+                is_flag=True,
+                help="Print the summary only when the exit status is not 0 (for cron mail).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 def date_range(command):
     """--since and --until, the same on every command: YYYY, YYYY-MM or YYYY-MM-DD, inclusive
     (checked by archive.filters.Slice). --from and --to, their names before, still work and
@@ -175,31 +211,7 @@ def main() -> None:
     callback=_http_url,
     help="Fetch just this article (repeatable); shortlinks ?p=ID and AMP URLs too.",
 )
-@click.option(
-    "-s",
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a Scrapy setting for this run (repeatable).",
-)
-@click.option(
-    "--log-level",
-    default=None,
-    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    help="Default: INFO into --log-file, WARNING on the terminal.",
-)
-@click.option(
-    "--log-file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the log here instead of stderr.",
-)
-@click.option(
-    "--quiet",
-    is_flag=True,
-    help="Print the summary only when the exit status is not 0 (for cron mail).",
-)
+@run_options
 def crawl(
     db_path,
     base_url,

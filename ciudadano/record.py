@@ -12,7 +12,7 @@ import sys
 import click
 
 from archive import outcomes as o
-from ciudadano.cli import _fail, _reader_errors, db_option, main
+from ciudadano.cli import _fail, _reader_errors, db_option, main, run_options
 from crawler import site
 
 
@@ -31,31 +31,7 @@ from crawler import site
     help="Do not fetch the pages of articles the sitemaps stopped listing (they stay "
     "'missed'; no removal is confirmed).",
 )
-@click.option(
-    "-s",
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a Scrapy setting for this audit (repeatable).",
-)
-@click.option(
-    "--log-level",
-    default=None,
-    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    help="Default: INFO into --log-file, WARNING on the terminal.",
-)
-@click.option(
-    "--log-file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the log here instead of stderr.",
-)
-@click.option(
-    "--quiet",
-    is_flag=True,
-    help="Print the summary only when the exit status is not 0 (for cron mail).",
-)
+@run_options
 def audit(db_path, base_url, no_rest, no_confirm, overrides, log_level, log_file, quiet):
     """Read what the site lists (every post sitemap, and the REST API's counts of posts by
     year and category) and compare it with the archive. What the site lists and the archive
