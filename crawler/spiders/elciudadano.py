@@ -33,7 +33,7 @@ from crawler.discovery import (
     Problem,
 )
 from crawler.items import Article, Failure
-from crawler.middlewares import RedirectFailure
+from crawler.middlewares import OffSite, RedirectFailure
 from crawler.parsers import dates, document_kind, parse_article
 from crawler.parsers.feed import parse_feed
 from crawler.parsers.merge import merge, with_lastmod
@@ -414,7 +414,9 @@ class ElCiudadanoSpider(scrapy.Spider):
             self._count(failed)
             reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         self.logger.warning("could not fetch %s: %s", url, reason)
-        retry = None if discovery else "final" if status in (404, 410) else "later"
+        # a page gone (404, 410) or off the site will not come back: not tried again
+        final = status in (404, 410) or failure.check(OffSite)
+        retry = None if discovery else "final" if final else "later"
         yield Failure(
             url=url,
             reason=("discovery: " if discovery else "") + reason,

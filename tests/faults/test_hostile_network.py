@@ -84,6 +84,27 @@ def test_sitemaps_that_name_other_hosts_are_refused_before_any_connection(tmp_pa
     assert stored(db) > 0  # the site's own sitemap was read, its articles archived
 
 
+def test_an_article_a_sitemap_lists_off_the_site_is_given_up_at_once(tmp_path, trap_proxy):
+    # it was queued for later runs ("retry later"), eight times over weeks
+    db = tmp_path / "elsewhere.db"
+    elsewhere = f"{METADATA}/chile/nota-ajena/01/02/"
+    sitemap = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{elsewhere}</loc><lastmod>2025-01-02T10:00:00-03:00</lastmod></url>"
+        "</urlset>"
+    ).encode()
+    pages = {
+        "/sitemap_index.xml": _index(f"{LIVE}/post-sitemap.xml", f"{LIVE}/post-sitemap2.xml"),
+        "/post-sitemap2.xml": sitemap,
+    }
+    with StandInSite(pages=pages) as site:
+        run_crawl(db, site.base_url, "--feed-pages", "0")
+    assert trap_proxy.requests == []
+    assert rows(db, "select given_up from retries where url = ?", elsewhere) == [(1,)]
+    assert "off the site" in rows(db, "select reason from failures where url = ?", elsewhere)[0][0]
+
+
 # -- 3: the site is scheme, host and port ----------------------------------------------------
 def test_a_redirect_or_meta_refresh_to_another_port_of_the_same_address_is_refused(
     tmp_path, trap_proxy
