@@ -233,6 +233,12 @@ def section_token(slug: str) -> str:
     return slug.replace("-", "")
 
 
+def section_match(slug: str) -> str:
+    """The section as an FTS5 string in a MATCH expression: quoted, its own quotes doubled, so
+    a slug (from a URL, or an imported file) is always one string, never query syntax."""
+    return '"' + section_token(slug).replace('"', '""') + '"'
+
+
 # The index's columns: the text as written, its stems, and the section's slug as one token
 # ("medio-ambiente" -> "medioambiente"), for filtering inside the index; it weighs nothing in
 # the rank.

@@ -37,7 +37,7 @@ from archive.schema import (
     KEY_ID_MASK,
     META,
     fts_key_sql,
-    section_token,
+    section_match,
     slugify,
 )
 from archive.stemming import fold
@@ -170,7 +170,7 @@ def filtered_expression(conn: apsw.Connection, expression: str, where: Slice) ->
         }
     if not slugs:
         return None
-    tokens = " OR ".join(f'"{section_token(slug)}"' for slug in sorted(slugs))
+    tokens = " OR ".join(section_match(slug) for slug in sorted(slugs))
     return f"({expression}) AND {{{FTS_SECTION}}} : ({tokens})"
 
 

@@ -83,10 +83,20 @@ def imported_row(article: dict, first_seen: str | None, last_changed: str | None
         content_hash=content_hash(row),
         published_utc=utc_instant(row["published"]),
         run_id=None,
-        first_seen=first_seen or now,
-        last_changed=last_changed or now,
+        first_seen=_as_utc(first_seen) or now,
+        last_changed=_as_utc(last_changed) or now,
     )
     return row
+
+
+def _as_utc(iso: str | None) -> str | None:
+    """An archive date as the archive writes them (utc_now's form), whatever offset it came
+    with, so that dates compare as text: '2025-03-05T12:00:00-03:00' ->
+    '2025-03-05T15:00:00+00:00'."""
+    if not iso:
+        return iso
+    moment = datetime.fromisoformat(iso)  # checked by the importer: an offset is given
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
 class Archive:

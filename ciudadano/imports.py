@@ -220,6 +220,8 @@ def _row(line: bytes) -> dict:
         raise ArticleError([("", f"not JSON ({err.msg}, column {err.colno})")]) from None
     except RecursionError:
         raise ArticleError([("", "not JSON (nested too deep)")]) from None
+    except ValueError as err:  # e.g. an integer of over 4,300 digits: Python will not read it
+        raise ArticleError([("", f"not JSON we can read ({err})")]) from None
     if _SURROGATE.search(text) and _unpaired_surrogate(record):
         raise ArticleError([("", "not UTF-8 text (an unpaired surrogate, \\ud800-\\udfff)")])
     article = checked_article(record)  # a record that is not an object is refused here

@@ -13,7 +13,7 @@ from twisted.internet import defer, threads
 
 from archive import outcomes as o
 from archive.db import sqlite_message
-from archive.model import article_problems
+from archive.model import ARTICLE_FIELDS, article_problems
 from archive.raw import keep_response, prepared
 from archive.store import Archive, utc_now
 from crawler import drift
@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 # archive.raw.prepared(body) as the parser process computed it beside the parse (None when the
 # parse failed), so that the crawl's own thread neither hashes nor compresses the page.
 page_parsed = object()
+
+
+# The fields without which an article is not stored (archive.model)
+REQUIRED = frozenset(field.name for field in ARTICLE_FIELDS if field.required)
 
 
 class ValidatePipeline:
@@ -50,11 +54,15 @@ class ValidatePipeline:
         missing = [name for name, wrong in problems if wrong == "missing"]
         if missing:  # the page may be mended: tried again by later runs
             return Failure(url=item["url"], reason=f"missing {', '.join(missing)}", retry="later")
-        if problems:
+        required = [(name, wrong) for name, wrong in problems if name in REQUIRED]
+        if required:
             return Failure(
                 url=item["url"],
-                reason="invalid: " + "; ".join(f"{name}: {wrong}" for name, wrong in problems),
+                reason="invalid: " + "; ".join(f"{name}: {wrong}" for name, wrong in required),
             )
+        for name, wrong in problems:  # an optional field the rules refuse: left empty, said
+            log.warning("%s: %s left empty: %s", item["url"], name, wrong)
+            item[name] = [] if isinstance(item.get(name), list) else None
         return item
 
 

@@ -28,8 +28,8 @@ def test_a_crawled_article_that_keeps_the_rules_is_stored():
     "changes, reason",
     [
         (
-            {"image_url": "javascript:alert(1)"},
-            "invalid: image_url: not an http(s) URL: 'javascript:alert(1)'",
+            {"published_date": "21/11/2025"},
+            "invalid: published_date: not a day (YYYY-MM-DD): '21/11/2025'",
         ),
         ({"title": None}, "missing title"),
     ],
@@ -38,3 +38,15 @@ def test_a_crawled_article_breaking_a_rule_is_a_failure_with_the_rule(changes, r
     result = ValidatePipeline().process_item(crawled(**changes))
     assert isinstance(result, Failure)
     assert result["reason"] == reason
+
+
+def test_an_optional_field_breaking_its_rule_is_left_empty_and_the_article_kept():
+    # a javascript: image or a language the archive does not know must not lose the article
+    article = crawled(image_url="javascript:alert(1)", language="pt", embeds=["file:///x"])
+    result = ValidatePipeline().process_item(article)
+    assert isinstance(result, Article)
+    assert result["image_url"] is None and result["language"] is None
+    assert result["embeds"] == []
+    assert result["title"] == (
+        "Kast sella alianza ideológica con Milei a semanas de la segunda vuelta"
+    )

@@ -11,6 +11,7 @@ import html
 import io
 import json
 import shutil
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -139,3 +140,52 @@ def test_search_results_as_csv_never_carry_a_formula(crawled, tmp_path):
     titles = [line[1] for line in lines[1:]]
     assert '\'=HYPERLINK("http://example.invalid/","Relaves en Tiltil")' in titles
     assert not any(title.startswith("=") for title in titles)
+
+
+def test_values_from_the_archive_and_the_url_never_become_markup_or_a_500(crawled, tmp_path):
+    # an imported archive (before validation) or a hostile link: a quote in a section, a
+    # control character in a title, a javascript: URL, an id past SQLite's integers
+    import xml.etree.ElementTree as ET
+
+    db = _archive_copy(crawled, tmp_path)
+    store = Archive(db)
+    store.store_article(
+        {
+            "url": "https://www.elciudadano.com/chile/rara/11/28/",
+            "is_article": True,
+            "title": "Relaves\x08 en la sección «rara»",
+            "published": "2025-11-28T10:00:00-03:00",
+            "published_date": "2025-11-28",
+            "section": 'Chile" onmouseover="alert(1)',
+            "section_slug": 'chi"le',
+            "authors": ["Redacción"],
+            "body": "Un texto sobre relaves.",
+        }
+    )
+    store.close()
+    (rara,) = rows(db, "select id from articles where url like '%/rara/%'")
+    with sqlite3.connect(db) as conn:  # as an old import could have left it
+        conn.execute("update articles set url = 'javascript:alert(1)//' where id = ?", rara)
+    injected = """select '"><script>alert(1)</script>' as id, 'x' as title"""
+    with serving(db) as base, httpx.Client(base_url=base, timeout=30) as client:
+        sql = client.get(f"/{db.stem}", params={"sql": injected})
+        atom = client.get(f"/-/buscar/{db.stem}.atom", params={"q": "relaves"})
+        article = client.get(f"/-/article/{db.stem}/{rara[0]}")
+        answers = [
+            client.get(path, params=params)
+            for path, params in (
+                (f"/-/cobertura/{db.stem}", {"section": '"'}),
+                (f"/-/cobertura/{db.stem}", {"section": 'zz" OR c* OR "x'}),
+                (f"/-/article/{db.stem}/{2**80}", {}),
+                (f"/-/cambios/{db.stem}/{2**80}", {}),
+            )
+        ]
+    assert sql.status_code == 200 and "<script>alert(1)" not in sql.text
+    assert atom.status_code == 200
+    feed = ET.fromstring(atom.content)  # well-formed, whatever the titles hold
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    terms = [c.get("term") for c in feed.iterfind("a:entry/a:category", ns)]
+    assert 'Chile" onmouseover="alert(1)' in terms  # the value, not markup
+    assert "Relaves en la sección «rara»" in [t.text for t in feed.iterfind("a:entry/a:title", ns)]
+    assert article.status_code == 200 and 'href="javascript:' not in article.text
+    assert [a.status_code for a in answers] == [404, 404, 404, 404]

@@ -368,3 +368,24 @@ def _pids() -> list[str]:
     import os
 
     return [p for p in os.listdir("/proc") if p.isdigit()]
+
+
+def test_an_integer_python_will_not_read_is_one_line_and_the_rest_is_imported(tmp_path):
+    # json.loads raised a plain ValueError past 4,300 digits: a traceback, nothing imported
+    huge = line(2).replace(b'"wp_id": ', b'"wp_id": ' + b"1" * 5000 + b', "x": ', 1)
+    result, source, db = import_lines(tmp_path, line(1), huge, line(3))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[0].startswith(f"error: {source} line 2: not JSON we can read")
+    assert titles(db) == ["Artículo 1", "Artículo 3"]
+
+
+def test_archive_dates_compare_as_instants_whatever_their_offset(tmp_path):
+    # 12:00 at -03:00 is 15:00 UTC, newer than 13:00 UTC: it was taken for older, and dropped
+    first = line(1, title="Glaciares en peligro", last_changed="2025-03-05T13:00:00+00:00")
+    later = line(
+        1, title="Glaciares en peligro (corregido)", last_changed="2025-03-05T12:00:00-03:00"
+    )
+    result, _, db = import_lines(tmp_path, first, later)
+    assert result.exit_code == 0, result.output
+    assert titles(db) == ["Glaciares en peligro (corregido)"]
+    assert rows(db, "select last_changed from articles") == [("2025-03-05T15:00:00+00:00",)]

@@ -99,11 +99,12 @@ def render_cell(row, value, column, table, database, datasette):
         article_id = row["id"]
     except (KeyError, IndexError, TypeError):
         return None
-    if article_id is None:
+    if not isinstance(article_id, int) or isinstance(article_id, bool):  # SQL may name anything
         return None
     from markupsafe import Markup, escape
 
-    return Markup(f'<a href="{article_path(database, article_id)}">{escape(value)}</a>')
+    href = escape(article_path(database, article_id))
+    return Markup(f'<a href="{href}">{escape(value)}</a>')
 
 
 @hookimpl

@@ -46,11 +46,17 @@ async def _article(datasette, request) -> tuple:
         db = datasette.get_database(database)
     except KeyError:
         raise NotFound(f"no hay un archivo llamado {database}") from None
+    if article_id > 2**63 - 1:  # past SQLite's integers: no such article
+        raise NotFound(f"no hay un artículo {article_id} en {database}")
     row = (await db.execute(f"select * from {ARTICLES} where id = ?", [article_id])).first()
     if row is None or dict(row).get("withdrawn_at"):  # withdrawn: ciudadano withdraw
         raise NotFound(f"no hay un artículo {article_id} en {database}")
     article = dict(row)
     article["stored"] = dict(row)  # the columns as stored, for comparing versions
+    # a link to the live page only for a web address (an old import may hold javascript:)
+    article["live_url"] = (
+        article["url"] if str(article["url"]).startswith(("http://", "https://")) else None
+    )
     for name in LIST_FIELDS:
         article[name] = _list(article.get(name))
     return db, database, article

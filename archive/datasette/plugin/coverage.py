@@ -14,7 +14,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from archive.dates import SANTIAGO, month_label, number
-from archive.schema import ARTICLES, FTS_SECTION, KEY_ID_BITS, section_token
+from archive.schema import ARTICLES, FTS_SECTION, KEY_ID_BITS, section_match
 
 ROUTE = r"^/-/cobertura/(?P<database>[^/]+)$"
 WIDTH, HEIGHT, AXIS = 880, 240, 34  # the chart's drawing units (it scales to the page)
@@ -59,7 +59,7 @@ def _section_months(conn: sqlite3.Connection, section: str) -> Counter:
     """Articles of a section per month in Santiago, from the full-text index's keys."""
     keys = conn.execute(
         f"select rowid from {ARTICLES}_fts where {ARTICLES}_fts match ?",
-        [f'{{{FTS_SECTION}}} : "{section_token(section)}"'],
+        [f"{{{FTS_SECTION}}} : {section_match(section)}"],
     ).fetchall()
     if not keys:
         return Counter()
@@ -192,6 +192,8 @@ async def coverage_page(datasette, request):
     total = sum(n for _, n, _ in data["months"])
     removed = sum(r for _, _, r in data["months"])
     names = {slug: name for name, slug, _ in data["sections"]}
+    if section and section not in names:
+        raise NotFound(f"no hay una sección {section!r} en el archivo")
     return Response.html(
         await datasette.render_template(
             "ciudadano_coverage.html",

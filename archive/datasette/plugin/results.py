@@ -7,7 +7,7 @@ import csv
 import io
 import re
 from urllib.parse import urlencode
-from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import escape as _escape
 
 from datasette.utils.asgi import NotFound, Response
 
@@ -314,6 +314,16 @@ def _export(
     return Response(
         _atom(request, database, form, rows), content_type="application/atom+xml; charset=utf-8"
     )
+
+
+# Characters XML 1.0 forbids, which a page's text may still carry (a stray \x08).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_escape(value) -> str:
+    """value as XML text or attribute value: &, <, >, quotes escaped, forbidden characters
+    dropped (one in a title would make the whole feed unreadable)."""
+    return _escape(_NOT_XML.sub("", str(value)), {'"': "&quot;", "'": "&apos;"})
 
 
 def _atom(request, database: str, form: dict, rows: list[dict]) -> str:
