@@ -81,7 +81,9 @@ def results(
     parsed = parse_query(query)
     if sort not in SORTS:
         raise SearchError(f"sort {sort!r}: use {' or '.join(SORTS)}")
-    if not 1 <= per_page <= 100 or page < 1 or (page - 1) * per_page >= MAX_COUNTED:
+    if page < 1:
+        raise SearchError(f"page {page}: pages are numbered from 1")
+    if not 1 <= per_page <= 100 or (page - 1) * per_page >= MAX_COUNTED:
         raise SearchError(
             f"only the first {MAX_COUNTED:,} results can be paged through: narrow the search"
         )

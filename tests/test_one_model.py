@@ -50,3 +50,12 @@ def test_an_optional_field_breaking_its_rule_is_left_empty_and_the_article_kept(
     assert result["title"] == (
         "Kast sella alianza ideológica con Milei a semanas de la segunda vuelta"
     )
+
+
+def test_a_control_character_in_a_page_never_reaches_the_archive():
+    # a stray backspace in the headline: kept, it broke every Atom feed the article was in
+    page = (PAGE / "input.html").read_bytes().replace(b"Kast sella", b"Kast\x08 sella")
+    article = parse_article(page, (PAGE / "url.txt").read_text().strip())
+    assert article["title"] == (
+        "Kast sella alianza ideológica con Milei a semanas de la segunda vuelta"
+    )

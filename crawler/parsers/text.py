@@ -57,7 +57,13 @@ def collapse(text: str | None) -> str:
         return ""
     if "\u200b" in text or "\ufeff" in text:
         text = text.replace("\u200b", "").replace("\ufeff", "")
+    if _CONTROLS.search(text):  # a stray \x08 or \x00 is no text, and XML refuses it
+        text = _CONTROLS.sub("", text)
     return " ".join(text.split())  # str.split knows every Unicode space, NBSP included
+
+
+# C0 controls and DEL that are not white space (str.split takes care of \t \n \r \x0b-\x1f)
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
 
 
 def decoded(text: str | None) -> str:

@@ -101,7 +101,8 @@ def test_the_diff_page_of_two_huge_versions_is_bounded(crawled, tmp_path):
 BAD_INPUT = [  # (what a reader asks, the status, what the page says)
     ("/-/buscar/{db}?q=%22abierta", 400, 'una frase no está cerrada: falta la " final'),
     ("/-/buscar/{db}?q=pensiones&since=2025-02-30", 400, "la fecha 2025-02-30 no es válida"),
-    ("/-/buscar/{db}?q=pensiones&page=999", 400, "solo se pueden recorrer los primeros"),
+    ("/-/buscar/{db}?q=pensiones&page=999", 400, "solo se pueden recorrer los primeros 1.000"),
+    ("/-/buscar/{db}?q=pensiones&page=0", 400, "página 0: las páginas se cuentan desde 1"),
     ("/-/cambios/{db}/1?to=99", 404, "versión desconocida"),
 ]
 

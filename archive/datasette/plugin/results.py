@@ -169,12 +169,13 @@ MESSAGES = [
             ),
         ),
         (
-            r"^only the first ([\d,]+) results",
+            r"^only the first ([\d]+),([\d]+) results",
             (
-                r"solo se pueden recorrer los primeros \1 "
+                r"solo se pueden recorrer los primeros \1.\2 "
                 r"resultados: acote la búsqueda"
             ),
         ),
+        (r"^page (-?\d+): pages are numbered from 1", r"página \1: las páginas se cuentan desde 1"),
         (
             r"^--since (\S+) is after --until ([^\s:]+)",
             (
