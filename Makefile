@@ -50,9 +50,9 @@ test-wordpress: $(STAMP)
 # screenshots/<run time>/.
 AXE := tests/browser/node/node_modules/axe-core/axe.min.js
 test-browser: $(STAMP)
-	@if ! command -v chromium >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! test -f /usr/lib/chromium/locales/es.pak; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends chromium fonts-dejavu-core; fi
+	    --no-install-recommends chromium chromium-l10n fonts-dejavu-core; fi
 	@if ! test -f $(AXE); then \
 	  if ! command -v npm >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

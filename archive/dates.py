@@ -55,6 +55,17 @@ def when(iso: str | None) -> str:
     return f"{moment.day} de {MONTHS[moment.month - 1]} de {moment.year}, {moment:%H:%M}{zone}"
 
 
+def short(iso: str | None) -> str:
+    """An instant in Chile's time as a list of them writes it: '2025-11-21T17:05:00+00:00' ->
+    '21-11-2025 14:05' (the zone named once, around the list)."""
+    moment = _moment(iso)
+    if moment is None:
+        return iso or ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(SANTIAGO)
+    return f"{moment:%d-%m-%Y %H:%M}"
+
+
 def month_label(month: str) -> str:
     """'2025-11' -> 'noviembre de 2025'."""
     year, number = month.split("-")

@@ -10,6 +10,7 @@ screenshots/<this run's UTC time>/ for people to look at."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -44,6 +45,9 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# The browser's own language draws <input type=date> (a page's lang does not): a Chilean
+# reader's Chromium, in Spanish (Debian's chromium-l10n), shows dd/mm/aaaa.
+SPANISH = {**os.environ, "LANG": "es_CL.UTF-8", "LANGUAGE": "es_CL:es"}
 RUN = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 SHOTS = ROOT / "screenshots" / RUN
 HUMAN_DATE = re.compile(
@@ -102,7 +106,7 @@ def base(archive):
 @pytest.fixture(scope="module")
 def browser():
     with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, env=SPANISH)
         try:
             yield chromium
         finally:
@@ -112,7 +116,9 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A page in Spanish (Chile) whose every request off 127.0.0.1 is refused and recorded."""
-    context = browser.new_context(locale="es-CL", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        locale="es-CL", timezone_id="America/Santiago", viewport={"width": 1280, "height": 900}
+    )
     off_host: list[str] = []
 
     def guard(route):
@@ -266,6 +272,12 @@ def test_coverage_at_a_glance(page, base):
     assert "que el sitio lista en sus sitemaps" in site and "Faltan" in site
     year = page.locator("table").first.locator("tr", has_text="2025").locator("td")
     assert int(year.nth(1).inner_text()) == int(year.nth(2).inner_text()) + 1
+    # shares as Chile writes them, sections by their names, empty months as ranges
+    assert year.nth(3).inner_text() == "90\u00a0%"  # 9 of 10
+    sections = page.locator("table").nth(1).locator("tbody tr td:first-child").all_inner_texts()
+    assert "Política" in sections and "politica" not in sections
+    first_gap = page.locator(".gaps li").first.inner_text()
+    assert first_gap.startswith("abril de 2015 a ") and first_gap.endswith(" meses)")
     page.get_by_label("Sección").select_option(label="Política (1)")
     page.get_by_role("button", name="Ver").click()
     assert page.locator("h1").inner_text() == "Cobertura del archivo: Política"

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from archive.datasette.plugin import kept
 from archive.datasette.plugin.diff import Budget, text_diff, words_changed
-from archive.dates import day_label, number, when
+from archive.dates import day_label, number, short, when
 from archive.schema import ARTICLES, RESPONSES, VERSIONED_FIELDS, VERSIONS
 
 ARTICLE_ROUTE = r"^/-/article/(?P<database>[^/]+)/(?P<id>[0-9]+)$"
@@ -149,6 +149,7 @@ async def article_page(datasette, request):
     for before, version in zip([None] + versions[:-1], versions, strict=False):
         version["summary"] = _summary(before, version)
         version["when"] = when(version["fetched_at"])
+        version["short"] = short(version["fetched_at"])
         page = by_run.get(version["run_id"])
         version["kept"] = kept.kept_page_path(database, page["id"]) if page else None
     for page in pages:

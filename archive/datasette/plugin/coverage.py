@@ -136,7 +136,7 @@ def chart(months: list[tuple[str, int, int]]) -> tuple[Markup, list[str], list[d
             label += f", {number(removed)} retirados del sitio"
         rows.append({"month": month_label(month), "n": number(n), "removed": number(removed)})
         if n == 0:
-            gaps.append(month_label(month))
+            gaps.append(month)
             bars.append(
                 f'<rect class="hueco" x="{x:.2f}" y="{HEIGHT - 6}" width="{max(step, 2):.2f}"'
                 f' height="6"><title>{escape(month_label(month))}: ningún artículo'
@@ -171,13 +171,46 @@ def chart(months: list[tuple[str, int, int]]) -> tuple[Markup, list[str], list[d
         f'<title id="grafico-titulo">Artículos archivados por mes, de '
         f"{escape(month_label(every[0]))} a {escape(month_label(every[-1]))}</title>"
         f'<desc id="grafico-desc">Un mes con más artículos tiene una barra más alta; el '
-        f"máximo es {number(top)}. Los meses sin artículos se marcan en rojo bajo el eje. "
+        f"máximo es {number(top)}. Los meses sin artículos se marcan en ámbar bajo el eje. "
         "La tabla bajo el gráfico tiene las mismas cifras.</desc>"
         f'<line class="eje" x1="0" x2="{WIDTH}" y1="{HEIGHT}" y2="{HEIGHT}"/>'
         + "".join(bars)
         + f'<g class="anios">{ticks}</g></svg>'
     )
-    return Markup(svg), gaps, rows
+    return Markup(svg), gap_runs(gaps), rows
+
+
+def gap_runs(months: list[str]) -> list[str]:
+    """Months without an article as a reader lists them: runs of consecutive months as one
+    range ("abril de 2015 a marzo de 2017, 24 meses"), a lone month by itself."""
+    runs: list[list[str]] = []
+    for month in months:
+        if runs and _next_month(runs[-1][-1]) == month:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return [
+        month_label(run[0])
+        if len(run) == 1
+        else f"{month_label(run[0])} a {month_label(run[-1])} ({len(run)} meses)"
+        for run in runs
+    ]
+
+
+def _next_month(month: str) -> str:
+    year, number_ = int(month[:4]), int(month[5:])
+    return f"{year + number_ // 12}-{number_ % 12 + 1:02d}"
+
+
+def percent_label(text: str) -> str:
+    """'99.93%' -> '99,9 %', '90.00%' -> '90 %': as Chile writes a share, at most one decimal,
+    the sign after a non-breaking space (a table cell never breaks inside it)."""
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        return text
+    shown = f"{value:.1f}".removesuffix(".0").replace(".", ",")
+    return f"{shown}\u00a0%"
 
 
 async def coverage_page(datasette, request):
@@ -209,14 +242,15 @@ async def coverage_page(datasette, request):
                 "sections": [
                     {"name": n, "slug": s, "count": number(c)} for n, s, c in data["sections"]
                 ],
-                "site": _site_rows(data["site"]),
+                "site": _site_rows(data["site"], names),
+                "gap_months": number(sum(1 for r in rows if r["n"] == "0")),
             },
             request=request,
         )
     )
 
 
-def _site_rows(report: dict | None) -> dict | None:
+def _site_rows(report: dict | None, names: dict[str, str]) -> dict | None:
     """The site's counts beside ours, as the page shows them; None without an audit."""
     if not report or not report.get("audit"):
         return None
@@ -224,23 +258,24 @@ def _site_rows(report: dict | None) -> dict | None:
         "listed": number(report["listed"]),
         "archived": number(report["archived"]),
         "missing": number(report["missing"]),
-        "percent": report["percent"].replace(".", ","),
+        "percent": percent_label(report["percent"]),
         "site_total": number(report["site_total"]) if report["site_total"] is not None else None,
         "by_year": [
             {
                 **y,
                 "site": number(y["site"]),
                 "archived": number(y["archived"]),
-                "percent": y["percent"].replace(".", ","),
+                "percent": percent_label(y["percent"]),
             }
             for y in report["by_year"]
         ],
         "by_section": [
             {
                 **s,
+                "section": names.get(s["section"], s["section"]),
                 "listed": number(s["listed"]),
                 "archived": number(s["archived"]),
-                "percent": s["percent"].replace(".", ","),
+                "percent": percent_label(s["percent"]),
             }
             for s in report["by_section"]
         ],
