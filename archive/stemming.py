@@ -24,16 +24,32 @@ STEMMER_VERSION = f"snowball-spanish/{Stemmer.version()}"
 # underscore, which unicode61 treats as a separator).
 _WORD = re.compile(r"[^\W_]+")
 _stemmer = Stemmer.Stemmer("spanish")
-_stemmer.maxCacheSize = 200_000
+_stemmer.maxCacheSize = 0  # _stems below is faster: looked up for a whole text at once
+# The stems of words met so far: a text's words are looked up together (map in C), and only
+# the words never met are stemmed; half the time of PyStemmer's own cache. Emptied when full.
+_stems: dict[str, str] = {}
+_STEMS_MAX = 500_000
+
+
+# The combining marks of Latin accents (U+0300-U+036F, less the grapheme joiner U+034F, which
+# has no combining class): removed by one expression, four times faster than testing each
+# character; any other mark is found among the text's distinct characters.
+_LATIN_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]")
 
 
 def fold(text: str) -> str:
-    """Lower case without accents: 'Elección' -> 'eleccion', 'ñandú' -> 'nandu'."""
+    """Lower case without accents: 'Elección' -> 'eleccion', 'ñandú' -> 'nandu'. What remains
+    is the NFKD form of the text without its combining characters (unicodedata.combining)."""
     text = text.lower()
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", text))
+    if folded.isascii():
+        return folded
+    marks = {c for c in set(folded) if c >= "\u0300" and unicodedata.combining(c)}
+    if not marks:
+        return folded
+    return re.sub("[" + "".join(map(re.escape, sorted(marks))) + "]", "", folded)
 
 
 def words(text: str) -> list[str]:
@@ -56,7 +72,23 @@ def stem_text(text: str | None) -> str | None:
     ready = _ready.pop(text, None)
     if ready is not None:
         return ready
-    return " ".join(_stemmer.stemWords(words(text)))
+    return _stemmed(words(text))
+
+
+def _stemmed(folded: list[str]) -> str:
+    """The stems of folded words, space-separated."""
+    stems = list(map(_stems.get, folded))
+    if None in stems:
+        if len(_stems) > _STEMS_MAX:
+            _stems.clear()
+        for n, stemmed in enumerate(stems):
+            if stemmed is None:
+                word = folded[n]
+                stemmed = _stems.get(word)
+                if stemmed is None:
+                    stemmed = _stems[word] = _stemmer.stemWord(word)
+                stems[n] = stemmed
+    return " ".join(stems)
 
 
 # Stems computed ahead, where the crawl has a core to spare (its parser process), for the text
@@ -69,7 +101,7 @@ _READY_MAX = 256
 
 def stems_of(*texts: str | None) -> dict[str, str]:
     """{text: its stems} of the texts given (for remember_stems in another process)."""
-    return {text: " ".join(_stemmer.stemWords(words(text))) for text in texts if text}
+    return {text: _stemmed(words(text)) for text in texts if text}
 
 
 def remember_stems(stems: dict[str, str]) -> None:

@@ -376,3 +376,19 @@ def test_a_tag_and_class_selector_matches_whole_class_tokens_as_css_does():
     )
     found = Selector("div.td-post-content")(page, None)
     assert [el.get("id") for el in found] == ["a", "b", "h"]
+
+
+def test_folding_removes_every_accent_and_only_accents():
+    """Search finds 'elección' by 'eleccion' and the reverse: both sides fold alike. Written
+    from Unicode's tables: NFKD splits each letter from its marks and ligatures into letters;
+    every combining mark goes, wherever its block; the grapheme joiner (U+034F) is not a
+    mark that combines and stays."""
+    from archive.stemming import fold
+
+    assert fold("Elección ÑANDÚ Pingüino") == "eleccion nandu pinguino"
+    assert fold("ﬁesta") == "fiesta"  # the ligature ﬁ is two letters
+    assert fold("e\u0301") == "e"  # an accent typed as its own character
+    assert fold("a\u1dc0b\u20d7c") == "abc"  # marks outside the Latin accents' block
+    assert fold("क\u093c") == "क"  # Devanagari's nukta is a combining mark too
+    assert fold("a\u034fb") == "a\u034fb"
+    assert fold("plain ascii") == "plain ascii"
