@@ -12,6 +12,7 @@ import errno
 import fcntl
 import os
 import sqlite3
+import weakref
 from pathlib import Path
 
 from archive.outcomes import EXIT_ARCHIVE, EXIT_LOCKED
@@ -256,7 +257,9 @@ def sqlite_message(path: str | Path, err: sqlite3.Error, doing: str = "cannot wr
 
 class CrawlLock:
     """An exclusive flock on the archive file, held for a crawl's lifetime. The kernel drops
-    it when the process dies, however it dies, so a dead run never leaves it stuck."""
+    it when the process dies, however it dies, so a dead run never leaves it stuck. A process
+    forked while it is held (a crawl's parser, an import's workers) closes its copy at once:
+    otherwise the lock would outlive a killed crawl for as long as its parser took to die."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -278,8 +281,10 @@ class CrawlLock:
                 ) from None
             raise ArchiveError(f"cannot lock {self.path}: {describe(err)}") from err
         self.fd = fd
+        _HELD.add(self)
 
     def release(self) -> None:
+        _HELD.discard(self)
         if self.fd is not None:
             os.close(self.fd)  # closing the descriptor drops the flock
             self.fd = None
@@ -291,6 +296,20 @@ class CrawlLock:
     def __exit__(self, *exc) -> None:
         self.release()
 
+
+_HELD: weakref.WeakSet[CrawlLock] = weakref.WeakSet()
+
+
+def _forked() -> None:
+    """In a process just forked: the locks its parent holds are not its own."""
+    for lock in list(_HELD):
+        if lock.fd is not None:
+            os.close(lock.fd)  # this copy only: the parent's descriptor keeps the flock
+            lock.fd = None
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 WRITERS = {"crawl": "a crawl", "import": "an import", "reparse": "a reparse"}
 

@@ -15,6 +15,7 @@ what it writes before it returns, so an audit killed at any moment keeps what it
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -97,9 +98,16 @@ def start_audit(
                 )
             }
             return last[0], last[1], done
+        # what an audit lists is marked with its start, to the second: two audits in one
+        # second would share the mark (the second would take what the first listed for its
+        # own), so a second one waits for the next second
+        started = utc_now()
+        while last and last[1] >= started:
+            time.sleep(0.05)
+            started = utc_now()
         cursor = conn.execute(
             f"INSERT INTO [{AUDITS}] (started_at, status, base_url, pid) VALUES (?, ?, ?, ?)",
-            [utc_now(), RUNNING, base_url, pid],
+            [started, RUNNING, base_url, pid],
         )
         return (
             cursor.lastrowid,

@@ -12,7 +12,8 @@ import pytest
 
 from standin.articles import ARTICLES, by_key
 from standin.server import StandInSite
-from tests.conftest import FAST, ROOT, ciudadano, rows, run_crawl, serving
+from tests.conftest import FAST, ciudadano, rows, run_command, run_crawl, serving
+from tests.forked import ForkedProcess
 
 # The stand-in's post sitemaps list its 10 articles and, as the live site's do, some pages a
 # crawl must survive: the blocked, challenged, deleted (404) and robots-disallowed pages are
@@ -24,9 +25,7 @@ TILTIL = by_key("chile-tiltil-relave")
 
 
 def command(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*ciudadano(), *args], check=False, capture_output=True, text=True, timeout=300, cwd=ROOT
-    )
+    return run_command(*args)
 
 
 def audit(db, site: StandInSite, *extra: str) -> subprocess.CompletedProcess:
@@ -256,11 +255,8 @@ def test_an_audit_killed_half_way_keeps_what_it_read_and_the_next_one_goes_on(si
     db = tmp_path / "a.db"
     run_crawl(db, site.base_url)
     site.hang.add("/post-sitemap2.xml")  # the second sitemap never answers
-    killed = subprocess.Popen(
-        [*ciudadano(), "audit", "--db", str(db), "--base-url", site.base_url, *FAST],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    killed = ForkedProcess(
+        [*ciudadano(), "audit", "--db", str(db), "--base-url", site.base_url, *FAST]
     )
     try:
         wait_until(lambda: rows(db, "select count(*) from audit_sitemaps") == [(1,)])
@@ -287,12 +283,10 @@ def test_an_audit_stopped_by_sigterm_says_so_and_keeps_what_it_read(site, tmp_pa
     db = tmp_path / "a.db"
     run_crawl(db, site.base_url)
     site.hang.add("/post-sitemap2.xml")
-    stopped = subprocess.Popen(
-        [*ciudadano(), "audit", "--db", str(db), "--base-url", site.base_url, *FAST],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    # the hung sitemap's request is waited for, as a graceful stop does, up to its timeout
+    stopped = ForkedProcess(
+        [*ciudadano(), "audit", "--db", str(db), "--base-url", site.base_url, *FAST]
+        + ["-s", "DOWNLOAD_TIMEOUT=2"]
     )
     try:
         wait_until(lambda: rows(db, "select count(*) from audit_sitemaps") == [(1,)])

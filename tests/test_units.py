@@ -392,3 +392,52 @@ def test_folding_removes_every_accent_and_only_accents():
     assert fold("क\u093c") == "क"  # Devanagari's nukta is a combining mark too
     assert fold("a\u034fb") == "a\u034fb"
     assert fold("plain ascii") == "plain ascii"
+
+
+def test_a_process_forked_while_the_lock_is_held_does_not_keep_it(tmp_path):
+    """A crawl's parser process is forked while the crawl holds the archive's lock; once the
+    crawl lets go (or is killed), the next crawl must get the lock at once, though the parser
+    has not died yet."""
+    import os
+    import time
+
+    from archive.db import CrawlLock
+
+    db = tmp_path / "a.db"
+    db.write_bytes(b"")
+    lock = CrawlLock(db)
+    lock.acquire()
+    started, ready = os.pipe()
+    child = os.fork()
+    if child == 0:  # a parser still alive after its crawl has gone
+        os.write(ready, b"!")
+        time.sleep(5)
+        os._exit(0)
+    try:
+        assert os.read(started, 1) == b"!"  # the child is past its fork
+        lock.release()
+        with CrawlLock(db):  # LockHeld if the child had kept its copy
+            pass
+    finally:
+        os.kill(child, 9)
+        os.waitpid(child, 0)
+
+
+def test_two_audits_in_one_second_each_mark_their_own_listings(tmp_path):
+    """What an audit lists is marked with its start: a second audit started in the same second
+    as the first (a retry from a script) must not take the first's listings for its own, or a
+    post deleted between them is never missed."""
+    from archive import listings
+    from archive.db import open_for_writing
+    from archive.store import Archive
+
+    db = tmp_path / "a.db"
+    Archive(db).close()
+    conn = open_for_writing(db)
+    first, first_start, _ = listings.start_audit(conn, "http://127.0.0.1:1")
+    listings.record_sitemap(conn, first, first_start, "/post-sitemap.xml", [("http://x/a/", None)])
+    listings.finish_audit(conn, first, listings.COMPLETE)
+    second, second_start, read = listings.start_audit(conn, "http://127.0.0.1:1")
+    assert second != first and read == set()
+    assert second_start > first_start
+    conn.close()

@@ -174,7 +174,7 @@ def test_a_second_crawl_on_the_same_archive_exits_7_at_once(tmp_path):
     # never answers (for a minute), until the test has done with it
     hanging = "/chile/pagina-que-no-termina/11/20/"
     with StandInSite(hang={hanging}, extra_urls=[hanging]) as slow:
-        first = start_crawl(db, slow.base_url, "-s", "DOWNLOAD_TIMEOUT=60")
+        first = start_crawl(db, slow.base_url, "-s", "DOWNLOAD_TIMEOUT=60", script=True)
         try:
             wait_until(lambda: stored(db) >= 1)
             second = run_crawl(db, slow.base_url)

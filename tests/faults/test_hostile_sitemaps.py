@@ -11,9 +11,7 @@ it runs, not with a clock."""
 from __future__ import annotations
 
 import gzip
-import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -22,7 +20,8 @@ import pytest
 from standin import templates
 from standin.articles import ARTICLES
 from standin.server import StandInSite
-from tests.conftest import FAST, ROOT, ciudadano, rows, stored
+from tests.conftest import FAST, ciudadano, rows, stored
+from tests.forked import ForkedProcess
 
 LIVE = "https://www.elciudadano.com"
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
@@ -39,28 +38,22 @@ def _crawl(
 ) -> tuple[int, str, float]:
     """A crawl (source html, no feed) as the operator runs it: (exit status, stderr, peak RSS
     in MB). stop_when: a predicate polled while it runs; once true, the crawl gets SIGTERM."""
-    log = db.with_suffix(".stderr")
-    with open(log, "w") as stderr:
-        crawl = subprocess.Popen(
-            [
-                *ciudadano(),
-                "crawl",
-                "--db",
-                str(db),
-                "--base-url",
-                base_url,
-                "--source",
-                "html",
-                "--feed-pages",
-                "0",
-                *FAST,
-                *extra,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    crawl = ForkedProcess(
+        [
+            *ciudadano(),
+            "crawl",
+            "--db",
+            str(db),
+            "--base-url",
+            base_url,
+            "--source",
+            "html",
+            "--feed-pages",
+            "0",
+            *FAST,
+            *extra,
+        ]
+    )
     deadline = time.monotonic() + timeout
     peak = 0.0
     try:
@@ -76,7 +69,7 @@ def _crawl(
         if crawl.returncode is None:
             crawl.kill()
             crawl.wait()
-    return crawl.returncode, log.read_text(), peak
+    return crawl.returncode, crawl.communicate(30)[1], peak
 
 
 def _peak_rss_mb(pid: int) -> float:
