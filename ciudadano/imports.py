@@ -143,6 +143,11 @@ def _checked_chunks(
         return
     import multiprocessing
 
+    # A stop (Ctrl-C, SIGTERM, SIGHUP) is noted and raised between the pool's calls, never
+    # inside them: a KeyboardInterrupt raised in the pool's locks left its result thread
+    # waiting for a lock forever, and the import hung instead of stopping.
+    stops: list[int] = []
+    noted = _StopsNoted(stops)
     # a worker is born with this process's signal handlers: none may run in it before its own
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
     try:
@@ -152,13 +157,48 @@ def _checked_chunks(
     try:
         pending = deque([pool.apply_async(checked_chunk, (second,))])
         for chunk in chunks:
+            _stop_if_told(stops)
             pending.append(pool.apply_async(checked_chunk, (chunk,)))
             if len(pending) > workers + BATCH_CHUNKS:
-                yield pending.popleft().get()
+                yield _result(pending.popleft(), stops)
         while pending:
-            yield pending.popleft().get()
+            yield _result(pending.popleft(), stops)
     finally:
         pool.terminate()  # done, or stopped: what they still check is not wanted
+        noted.restore()
+
+
+class _StopsNoted:
+    """While it lasts (in the main thread), a stopping signal is noted in stops, not raised."""
+
+    def __init__(self, stops: list[int]):
+        import threading
+
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in STOPPING:
+                self.previous[sig] = signal.signal(sig, lambda signum, _: stops.append(signum))
+
+    def restore(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop_if_told(stops: list[int]) -> None:
+    if stops:
+        raise KeyboardInterrupt
+
+
+def _result(pending, stops: list[int]):
+    """A chunk's checked rows, once its worker is done; a stop noted meanwhile is raised."""
+    from multiprocessing import TimeoutError as NotYet
+
+    while True:
+        _stop_if_told(stops)
+        try:
+            return pending.get(0.2)
+        except NotYet:
+            continue
 
 
 def _worker_start() -> None:
