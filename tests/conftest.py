@@ -51,6 +51,37 @@ def ciudadano() -> list[str]:
     return [script] if script else [sys.executable, "-m", "ciudadano.cli"]
 
 
+# The files that take longest (pytest --durations=0, summed by file), started first: a long
+# file started last keeps its worker busy after the others are done. Run with
+# --no-loadscope-reorder (make test), or xdist puts the files with most tests first instead.
+SLOWEST_FIRST = (
+    "tests/test_scrapyd.py",
+    "tests/faults/test_crawl_faults.py",
+    "tests/test_record.py",
+    "tests/test_incremental.py",
+    "tests/test_cli_grammar.py",
+    "tests/faults/test_hostile_sitemaps.py",
+    "tests/test_raw_pages.py",
+    "tests/test_crawl.py",
+    "tests/faults/test_hostile_network.py",
+    "tests/test_parser_properties.py",
+    "tests/test_images.py",
+    "tests/test_drift.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {path: n for n, path in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
+def pytest_sessionstart(session):
+    """A process that runs tests starts its zygote at once (not xdist's controller, which
+    runs none)."""
+    if hasattr(session.config, "workerinput") or not session.config.getoption("numprocesses", None):
+        forked.warm_up()
+
+
 def crawl_command(db: Path, base_url: str, *extra: str, source: str = "html") -> list[str]:
     return [
         *ciudadano(),
@@ -67,13 +98,18 @@ def crawl_command(db: Path, base_url: str, *extra: str, source: str = "html") ->
 
 
 def run_crawl(
-    db: Path, base_url: str, *extra: str, source: str = "html"
+    db: Path, base_url: str, *extra: str, source: str = "html", script: bool = False
 ) -> subprocess.CompletedProcess:
     """A crawl as the operator runs it, its process forked from one that imported the command
     line once (tests/forked.py: 1.2 s of CPU less a crawl). source "html" (sitemaps and feed)
     by default: most tests are about pages the sitemaps list; the tests of the REST path say
     source="auto"."""
-    return forked.run(crawl_command(db, base_url, *extra, source=source), timeout=300)
+    command = crawl_command(db, base_url, *extra, source=source)
+    if script:  # the installed script itself, as start_crawl(script=True)
+        return subprocess.run(
+            command, capture_output=True, text=True, timeout=300, cwd=ROOT, env=os.environ.copy()
+        )
+    return forked.run(command, timeout=300)
 
 
 def start_crawl(
@@ -269,41 +305,51 @@ def big_archive(tmp_path_factory) -> Path:
 
 def write_big_archive(path: Path, count: int) -> Path:
     """count articles "Noticia n" of two sentences each, every third with "alfa" in its
-    title (each word is indexed twice, as written and stemmed: longer bodies only cost time)."""
-    from archive.db import open_for_writing
+    title (each word is indexed twice, as written and stemmed: longer bodies only cost time),
+    stored as an import stores what the archive lacks: in one statement, indexed in one pass."""
+    from archive.store import Archive
 
-    conn = open_for_writing(path)  # the connection the store writes through (it stems)
     body = "Texto de prueba con palabras comunes del archivo. Otra frase del mismo texto."
-    conn.execute("begin")
-    conn.executemany(
-        "insert into articles (url, title, body, published, published_date, year) "
-        "values (?, ?, ?, ?, ?, 2025)",
-        (
-            (
-                f"https://www.elciudadano.com/chile/n{i}/01/01/",
-                f"Noticia {i}" + (" alfa" if i % 3 == 0 else ""),
-                body,
-                "2025-01-01T10:00:00-03:00",
-                "2025-01-01",
+    archive = Archive(path)
+    try:
+        with archive.db.atomic():
+            archive._insert_indexed(
+                [
+                    {
+                        "url": f"https://www.elciudadano.com/chile/n{i}/01/01/",
+                        "title": f"Noticia {i}" + (" alfa" if i % 3 == 0 else ""),
+                        "body": body,
+                        "published": "2025-01-01T10:00:00-03:00",
+                        "published_date": "2025-01-01",
+                        "year": 2025,
+                    }
+                    for i in range(count)
+                ]
             )
-            for i in range(count)
-        ),
-    )
-    conn.commit()
-    conn.close()
+    finally:
+        archive.close()
     return path
 
 
-def on_a_terminal(command: list[str]) -> tuple[int, str]:
-    """Run command with its stderr on a real terminal (a pty), as a person runs it; its exit
-    status and what the terminal showed."""
+def on_a_terminal(command: list[str], script: bool = False) -> tuple[int, str]:
+    """Run command (forked as run_crawl is, or with script=True the installed script itself,
+    for what only a whole new process shows: a warning Python or Scrapy gives at import) with
+    its stderr on a real terminal (a pty), as a person runs it; its exit status and what the
+    terminal showed."""
     import pty
 
     primary, secondary = pty.openpty()
-    child = subprocess.Popen(
-        command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=secondary
-    )
-    os.close(secondary)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        if script:
+            child = subprocess.Popen(
+                command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=devnull, stderr=secondary
+            )
+        else:
+            child = forked.ForkedProcess(command, stdout=devnull, stderr=secondary)
+    finally:
+        os.close(devnull)
+        os.close(secondary)
     seen = b""
     while True:
         try:

@@ -213,12 +213,13 @@ class _Zygote:
         self.started: list[int] = []
         self.exits: dict[int, int] = {}
         self.changed = threading.Condition()
-        if json.loads(ours.recv(1 << 16) or b"{}") != {"ready": True}:
-            raise RuntimeError("the zygote did not start (see its output above)")
+        self.ready = threading.Event()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
     def _read(self) -> None:
+        self.started_well = json.loads(self.channel.recv(1 << 16) or b"{}") == {"ready": True}
+        self.ready.set()
         while message := self.channel.recv(1 << 16):
             event = json.loads(message)
             with self.changed:
@@ -233,10 +234,13 @@ class _Zygote:
             self.changed.notify_all()
 
     gone = False
+    started_well = False
     cpu = 0.0  # seconds of CPU the commands that ended used (their children's included)
 
     def fork(self, argv: list[str], cwd: Path, env: dict, fds: list[int]) -> int:
         request = json.dumps({"argv": argv, "cwd": str(cwd), "env": env}).encode()
+        if not (self.ready.wait(120) and self.started_well):
+            raise RuntimeError("the zygote did not start (see its output above)")
         with self.lock:
             socket.send_fds(self.channel, [request], fds)
             with self.changed:
@@ -275,28 +279,49 @@ def _the_zygote() -> _Zygote:
         return _zygote_of_this_process
 
 
+def zygote_pid() -> int | None:
+    """This process's zygote, a child a test that counts its children leaves out."""
+    return _zygote_of_this_process.process.pid if _zygote_of_this_process else None
+
+
+def warm_up() -> None:
+    """Start this process's zygote now (its imports go on while pytest collects)."""
+    _the_zygote()
+
+
 class ForkedProcess:
     """A command forked from the zygote; what a test uses of subprocess.Popen(stdout=PIPE,
     stderr=PIPE, text=True): pid, poll, wait, communicate, send_signal, terminate, kill,
     returncode."""
 
-    def __init__(self, argv: list[str], cwd: Path = ROOT, env: dict | None = None):
+    def __init__(
+        self,
+        argv: list[str],
+        cwd: Path = ROOT,
+        env: dict | None = None,
+        stdout: int | None = None,
+        stderr: int | None = None,
+    ):
+        """stdout, stderr: a descriptor to write to (a terminal, /dev/null) instead of a pipe
+        communicate reads."""
         self.args = argv
-        out_read, out_write = os.pipe()
-        err_read, err_write = os.pipe()
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        try:
-            self.pid = _the_zygote().fork(
-                argv, cwd, dict(os.environ if env is None else env), [devnull, out_write, err_write]
-            )
-        finally:
-            for fd in (devnull, out_write, err_write):
-                os.close(fd)
-        self.returncode: int | None = None
         self._output = {"stdout": b"", "stderr": b""}
+        given = {"stdout": stdout, "stderr": stderr}
+        pipes = {name: os.pipe() for name, fd in given.items() if fd is None}
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        ends = [devnull] + [
+            pipes[name][1] if name in pipes else given[name] for name in ("stdout", "stderr")
+        ]
+        try:
+            self.pid = _the_zygote().fork(argv, cwd, dict(os.environ if env is None else env), ends)
+        finally:
+            os.close(devnull)
+            for _, write in pipes.values():
+                os.close(write)
+        self.returncode: int | None = None
         self._readers = [
-            threading.Thread(target=self._drain, args=(name, fd), daemon=True)
-            for name, fd in (("stdout", out_read), ("stderr", err_read))
+            threading.Thread(target=self._drain, args=(name, read), daemon=True)
+            for name, (read, _) in pipes.items()
         ]
         for reader in self._readers:
             reader.start()

@@ -320,7 +320,8 @@ def test_a_quiet_successful_crawl_prints_nothing_on_a_terminal(tmp_path):
                 "DOWNLOAD_DELAY=0",
                 "-s",
                 "AUTOTHROTTLE_ENABLED=False",
-            ]
+            ],
+            script=True,  # Scrapy's warnings at import: the installed script, not a fork
         )
     assert status == 0, shown
     assert shown.strip() == ""  # before: two warnings about Scrapy's RefererMiddleware
@@ -330,7 +331,7 @@ def test_an_unreachable_site_shows_no_traceback(tmp_path):
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    result = run_crawl(tmp_path / "none.db", f"http://127.0.0.1:{port}", source="auto")
+    result = run_crawl(tmp_path / "none.db", f"http://127.0.0.1:{port}", source="auto", script=True)
     assert result.returncode == 3, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "RefererMiddleware" not in result.stderr
     assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
