@@ -75,10 +75,27 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
+def _xdist_controller(config) -> bool:
+    return not hasattr(config, "workerinput") and bool(config.getoption("numprocesses", None))
+
+
+def pytest_configure(config):
+    """xdist's controller starts one zygote (tests/forked.py) for all its workers: its
+    imports are made once, not once a worker."""
+    if _xdist_controller(config):
+        config._zygote = forked.start_zygote()
+        os.environ[forked.ZYGOTE_ENV] = config._zygote[1]
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_zygote", None):
+        forked.stop_zygote(*config._zygote)
+        os.environ.pop(forked.ZYGOTE_ENV, None)
+
+
 def pytest_sessionstart(session):
-    """A process that runs tests starts its zygote at once (not xdist's controller, which
-    runs none)."""
-    if hasattr(session.config, "workerinput") or not session.config.getoption("numprocesses", None):
+    """A process that runs tests reaches its zygote at once (xdist's controller runs none)."""
+    if not _xdist_controller(session.config):
         forked.warm_up()
 
 

@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,36 +103,48 @@ def _preload() -> None:
     assert threading.active_count() == 1, "the zygote started a thread"
 
 
-def _zygote(channel: socket.socket) -> dict:
-    """Serve fork requests until the pytest process closes the channel; returns (in a child
-    only) the request the child is to run."""
+def _zygote(listener: socket.socket) -> dict:
+    """Serve fork requests from every pytest process that connects, until stopped (SIGTERM,
+    or its starter's death); returns (in a child only) the request the child is to run."""
     import selectors
 
     try:
         import ctypes
 
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with its pytest
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # ends with its starter
     except (OSError, AttributeError):
         pass
-    children: dict[int, int] = {}  # pidfd -> pid
+    children: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, who asked)
     events = selectors.DefaultSelector()
-    events.register(channel, selectors.EVENT_READ)
-    channel.sendall(b'{"ready": true}')
-    while True:
-        for key, _ in events.select():
-            if key.fileobj is channel:
+    events.register(listener, selectors.EVENT_READ, "listener")
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    while not stopping:
+        for key, _ in events.select(timeout=0.5):
+            if key.data == "listener":
+                channel, _ = listener.accept()
+                events.register(channel, selectors.EVENT_READ, "channel")
+                channel.sendall(b'{"ready": true}')
+            elif key.data == "channel":
+                channel = key.fileobj
                 message, fds, _, _ = socket.recv_fds(channel, 1 << 20, 3)
-                if not message:  # pytest is done: what still runs goes with it
-                    for pid in children.values():
-                        _kill(pid)
-                    return {}
+                if not message:  # that pytest process is done: what it still runs goes too
+                    events.unregister(channel)
+                    for pid, asker in list(children.values()):
+                        if asker is channel:
+                            _kill(pid)
+                    channel.close()
+                    continue
                 request = json.loads(message)
                 pid = os.fork()
                 if pid == 0:
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                    for other in list(events.get_map().values()):  # the zygote's, not its
+                        if isinstance(other.fileobj, socket.socket):
+                            other.fileobj.close()
+                        else:
+                            os.close(other.fd)
                     events.close()
-                    for pidfd in children:
-                        os.close(pidfd)
-                    channel.close()
                     for target, fd in enumerate(fds):
                         os.dup2(fd, target)
                         os.close(fd)
@@ -139,17 +152,21 @@ def _zygote(channel: socket.socket) -> dict:
                 for fd in fds:
                     os.close(fd)
                 pidfd = os.pidfd_open(pid)
-                children[pidfd] = pid
-                events.register(pidfd, selectors.EVENT_READ)
+                children[pidfd] = (pid, channel)
+                events.register(pidfd, selectors.EVENT_READ, "child")
                 channel.sendall(json.dumps({"started": pid}).encode())
             else:
-                pid = children.pop(key.fd)
+                pid, asker = children.pop(key.fd)
                 events.unregister(key.fd)
                 os.close(key.fd)
                 _, status, usage = os.wait4(pid, 0)
                 code = os.waitstatus_to_exitcode(status)
                 cpu = usage.ru_utime + usage.ru_stime
-                channel.sendall(json.dumps({"exited": pid, "code": code, "cpu": cpu}).encode())
+                with contextlib.suppress(OSError):  # the asker may have gone
+                    asker.sendall(json.dumps({"exited": pid, "code": code, "cpu": cpu}).encode())
+    for pid, _ in children.values():  # stopped with commands running: they go too
+        _kill(pid)
+    return {}
 
 
 def _kill(pid: int) -> None:
@@ -184,31 +201,70 @@ def _child(request: dict) -> None:
     os._exit(code)
 
 
-def _serve(fd: int) -> None:
-    channel = socket.socket(fileno=fd)
+def _serve(path: str) -> None:
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(64)  # those who connect while it imports wait here
     os.chdir(ROOT)
     _preload()
     gc.freeze()  # what the zygote imported is never collected: a child does not copy it
-    request = _zygote(channel)
+    request = _zygote(listener)
     if request:
         _child(request)
 
 
 # -- the pytest side ----------------------------------------------------------------------------
+ZYGOTE_ENV = "CIUDADANO_TEST_ZYGOTE"  # the socket of a zygote shared by xdist's workers
+
+
+def start_zygote() -> tuple[subprocess.Popen, str]:
+    """A zygote process listening on a new socket: (process, socket path). Its starter
+    stops it (stop_zygote); it ends by itself if its starter dies."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="ciudadano-zygote-")
+    path = os.path.join(folder, "socket")
+    process = subprocess.Popen(
+        [sys.executable, __file__, path],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.DEVNULL,
+    )
+    return process, path
+
+
+def stop_zygote(process: subprocess.Popen, path: str) -> None:
+    import shutil
+
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+
+
 class _Zygote:
-    """This pytest process's zygote, started at the first command, stopped at exit."""
+    """This pytest process's line to a zygote: the one xdist's controller started for all
+    its workers (ZYGOTE_ENV), or one of its own, started at the first command."""
 
     def __init__(self):
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, str(theirs.fileno())],
-            pass_fds=[theirs.fileno()],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            stdin=subprocess.DEVNULL,
-        )
-        theirs.close()
-        self.channel = ours
+        self.own = None
+        path = os.environ.get(ZYGOTE_ENV)
+        if not path:
+            self.own = start_zygote()
+            path = self.own[1]
+        self.channel = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        deadline = time.monotonic() + 60
+        while True:  # it binds its socket as it starts
+            try:
+                self.channel.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline or (self.own and self.own[0].poll() is not None):
+                    raise RuntimeError(f"no zygote answers on {path}") from None
+                time.sleep(0.02)
         self.lock = threading.Lock()  # one request at a time
         self.started: list[int] = []
         self.exits: dict[int, int] = {}
@@ -256,14 +312,11 @@ class _Zygote:
             return self.exits.get(pid)
 
     def stop(self) -> None:
-        with contextlib.suppress(OSError):  # the zygote ends (and kills what still runs)
+        with contextlib.suppress(OSError):  # its commands still running end (the zygote kills)
             self.channel.shutdown(socket.SHUT_RDWR)
         self.channel.close()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.own:
+            stop_zygote(*self.own)
 
 
 _zygote_of_this_process: _Zygote | None = None
@@ -280,8 +333,9 @@ def _the_zygote() -> _Zygote:
 
 
 def zygote_pid() -> int | None:
-    """This process's zygote, a child a test that counts its children leaves out."""
-    return _zygote_of_this_process.process.pid if _zygote_of_this_process else None
+    """This process's own zygote, a child a test that counts its children leaves out."""
+    own = _zygote_of_this_process.own if _zygote_of_this_process else None
+    return own[0].pid if own else None
 
 
 def warm_up() -> None:
@@ -379,4 +433,4 @@ def run(
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    _serve(sys.argv[1])

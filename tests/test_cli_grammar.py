@@ -15,7 +15,15 @@ from click.testing import CliRunner
 
 from ciudadano.cli import main
 from standin.server import StandInSite
-from tests.conftest import ROOT, ciudadano, on_a_terminal, rows, run_crawl, serving
+from tests.conftest import (
+    ROOT,
+    ciudadano,
+    on_a_terminal,
+    rows,
+    run_command,
+    run_crawl,
+    serving,
+)
 
 POLITICA = "La política de pensiones vuelve al Senado tras el receso"  # 2025-09-07, Política
 
@@ -249,14 +257,7 @@ def test_serve_on_a_busy_port_exits_1_without_saying_it_started(crawled):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run(
-            [*ciudadano(), "serve", "--db", str(db), "--port", str(port)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_command("serve", "--db", str(db), "--port", str(port), timeout=60)
     assert result.returncode == 1, result.stderr
     assert result.stderr.splitlines() == [
         f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
@@ -272,13 +273,9 @@ def test_serve_still_answers_on_a_free_port(crawled):
 
 def test_export_to_dev_stdout_into_a_pipe_writes_the_articles(crawled):
     db, _ = crawled
-    result = subprocess.run(
-        [*ciudadano(), "export", "--format", "jsonl", "--db", str(db), "--out", "/dev/stdout"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    # its stdout a pipe the test reads, as in `ciudadano export ... | gzip`
+    result = run_command(
+        "export", "--format", "jsonl", "--db", str(db), "--out", "/dev/stdout", timeout=60
     )
     assert result.returncode == 0, result.stderr
     exported = [json.loads(line)["title"] for line in result.stdout.splitlines()]

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from ciudadano.cli import main
 from tests.conftest import ROOT, ciudadano, free_port, rows, wait_until
+from tests.forked import ForkedProcess
 
 
 def cli(*args: str, **kwargs):
@@ -202,12 +203,7 @@ def children_of(pid: int) -> list[int]:
 def test_stopping_serve_stops_datasette_and_leaves_nothing_running(crawled, sig):
     db, _ = crawled
     port = free_port()
-    server = subprocess.Popen(
-        [*ciudadano(), "serve", "--db", str(db), "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = ForkedProcess([*ciudadano(), "serve", "--db", str(db), "--port", str(port)])
     try:
 
         def answers() -> bool:
