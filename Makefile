@@ -19,6 +19,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# pywb (the Webrecorder replay server a test replays a WARC export in), in a virtualenv of
+# its own (its pins are not the project's): part of the set-up, made once
+PYWB := $(VENV)/tools/pywb/bin/wayback
+$(PYWB): | $(STAMP)
+	$(BIN)/python -m venv $(VENV)/tools/pywb
+	$(VENV)/tools/pywb/bin/pip install --quiet 'pywb>=2.8,<3'
+
 crawl: $(STAMP)
 	$(BIN)/ciudadano crawl --db $(DB) $(ARGS)
 
@@ -30,7 +37,7 @@ crawl: $(STAMP)
 # The tests' files go to memory (/dev/shm) where there is one: SQLite's syncs cost nothing.
 TEST_WORKERS ?= 4
 TEST_TMP ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm/ciudadano-tests)
-test: $(STAMP)
+test: $(STAMP) $(PYWB)
 	$(if $(TEST_TMP),mkdir -p $(TEST_TMP))
 	TMPDIR=$(TEST_TMP) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile \
 	  --no-loadscope-reorder -p no:playwright --ignore=tests/wordpress --ignore=tests/browser \

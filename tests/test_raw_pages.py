@@ -142,8 +142,8 @@ PYWB = ROOT / ".venv" / "tools" / "pywb"
 @pytest.fixture(scope="module")
 def pywb() -> Path:
     """pywb, the Webrecorder replay server, in a virtualenv of its own (its pins are not the
-    project's): created once, under .venv/tools/ (about 20 s, then kept; a lock keeps two
-    test processes from creating it at once)."""
+    project's), under .venv/tools/: made by `make test`'s set-up, or here when missing (about
+    20 s, then kept; a lock keeps two test processes from creating it at once)."""
     import fcntl
 
     PYWB.parent.mkdir(parents=True, exist_ok=True)
