@@ -100,9 +100,9 @@ def start_audit(
             return last[0], last[1], done
         # what an audit lists is marked with its start, to the second: two audits in one
         # second would share the mark (the second would take what the first listed for its
-        # own), so a second one waits for the next second
+        # own), so a second one waits for the next second (a clock set back is not waited for)
         started = utc_now()
-        while last and last[1] >= started:
+        while last and last[1] == started:
             time.sleep(0.05)
             started = utc_now()
         cursor = conn.execute(

@@ -274,20 +274,26 @@ class _Zygote:
         self.reader.start()
 
     def _read(self) -> None:
-        self.started_well = json.loads(self.channel.recv(1 << 16) or b"{}") == {"ready": True}
-        self.ready.set()
-        while message := self.channel.recv(1 << 16):
-            event = json.loads(message)
+        try:
+            hello = self.channel.recv(1 << 16)
+            self.started_well = json.loads(hello or b"{}") == {"ready": True}
+            self.ready.set()
+            while message := self.channel.recv(1 << 16):
+                event = json.loads(message)
+                with self.changed:
+                    if "started" in event:
+                        self.started.append(event["started"])
+                    else:
+                        self.exits[event["exited"]] = event["code"]
+                        self.cpu += event["cpu"]
+                    self.changed.notify_all()
+        except OSError:  # closed under it: this process is ending
+            pass
+        finally:
+            self.ready.set()
             with self.changed:
-                if "started" in event:
-                    self.started.append(event["started"])
-                else:
-                    self.exits[event["exited"]] = event["code"]
-                    self.cpu += event["cpu"]
+                self.gone = True
                 self.changed.notify_all()
-        with self.changed:
-            self.gone = True
-            self.changed.notify_all()
 
     gone = False
     started_well = False
