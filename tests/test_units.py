@@ -441,3 +441,26 @@ def test_two_audits_in_one_second_each_mark_their_own_listings(tmp_path):
     assert second != first and read == set()
     assert second_start > first_start
     conn.close()
+
+
+def test_a_version_says_what_changed_as_a_sentence_does():
+    """The article page's line for each version, read as Spanish: the fields with their
+    articles, the verb agreeing, the body's words counted in words."""
+    from archive.datasette.plugin.article import _summary, words_told
+
+    assert words_told(5, 0) == "5 palabras añadidas, ninguna quitada"
+    assert words_told(1, 3) == "1 palabra añadida, 3 quitadas"
+    assert words_told(0, 1) == "ninguna palabra añadida, 1 quitada"
+    assert words_told(1200, 0) == "1.200 palabras añadidas, ninguna quitada"
+    assert _summary({"subtitle": "a"}, {"subtitle": "b"}) == "cambió la bajada"
+    assert _summary({"authors": '["A"]'}, {"authors": '["B"]'}) == "cambiaron los autores"
+    assert (
+        _summary(
+            {"title": "a", "subtitle": "a", "section": "x"},
+            {"title": "b", "subtitle": "b", "section": "y"},
+        )
+        == "cambiaron el título, la bajada y la sección"
+    )
+    assert _summary({"title": "a", "body": "uno"}, {"title": "b", "body": "uno dos"}) == (
+        "cambiaron el título y el cuerpo (1 palabra añadida, ninguna quitada)"
+    )

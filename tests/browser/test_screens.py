@@ -230,7 +230,11 @@ def test_versions_a_diff_and_the_kept_page(page, base):
     versions = page.locator("ol.versiones li")
     assert versions.count() == 2
     assert "primera versión archivada" in versions.nth(0).inner_text()
-    assert "cambió título, cuerpo (cuerpo: +5 / −0 palabras)" in versions.nth(1).inner_text()
+    # read off the two versions: a new headline, and "La votación quedó para marzo." added
+    assert (
+        "cambiaron el título y el cuerpo (5 palabras añadidas, ninguna quitada)"
+        in versions.nth(1).inner_text()
+    )
     assert HUMAN_DATE.search(versions.nth(1).inner_text())
     # the lead image, from the archive (it loaded from the live site)
     images = page.locator("figure img")
@@ -269,7 +273,9 @@ def test_coverage_at_a_glance(page, base):
     # the site's own counts beside ours: the note published after the crawl is one the site
     # lists for 2025 and the archive lacks
     site = page.locator("main").inner_text()
-    assert "que el sitio lista en sus sitemaps" in site and "Faltan" in site
+    assert (
+        "que el sitio lista en sus índices de artículos, los sitemaps" in site and "Faltan" in site
+    )
     year = page.locator("table").first.locator("tr", has_text="2025").locator("td")
     assert int(year.nth(1).inner_text()) == int(year.nth(2).inner_text()) + 1
     # shares as Chile writes them, sections by their names, empty months as ranges

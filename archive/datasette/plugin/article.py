@@ -105,11 +105,44 @@ def _summary(before: dict | None, after: dict) -> str:
     changed = [f for f in VERSIONED_FIELDS if (before.get(f) or "") != (after.get(f) or "")]
     if not changed:
         return "sin cambios en el texto"
-    line = "cambió " + ", ".join(FIELD_NAMES[f] for f in changed)
+    named = [WITH_ARTICLE[f] for f in changed]
+    plural = len(changed) > 1 or changed[0] in ("authors", "tags")
+    line = ("cambiaron " if plural else "cambió ") + _listed(named)
     if "body" in changed:
         added, removed = words_changed(before.get("body"), after.get("body"))
-        line += f" (cuerpo: +{number(added)} / −{number(removed)} palabras)"
+        line += f" ({words_told(added, removed)})"
     return line
+
+
+# FIELD_NAMES as a sentence names them: "cambió la bajada", "cambiaron los autores"
+WITH_ARTICLE = {
+    "title": "el título",
+    "subtitle": "la bajada",
+    "body": "el cuerpo",
+    "section": "la sección",
+    "authors": "los autores",
+    "tags": "las etiquetas",
+    "modified": "la fecha de modificación",
+}
+
+
+def _listed(names: list[str]) -> str:
+    """'a', 'a y b', 'a, b y c'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " y " + names[-1]
+
+
+def words_told(added: int, removed: int) -> str:
+    """The body's words added and removed as a sentence says them: '5 palabras añadidas,
+    ninguna quitada', '1 palabra añadida, 3 quitadas'."""
+    if added:
+        said = (
+            f"{number(added)} palabra{'s' if added != 1 else ''} añadida{'s' if added != 1 else ''}"
+        )
+    else:
+        said = "ninguna palabra añadida"
+    if removed:
+        return f"{said}, {number(removed)} quitada{'s' if removed != 1 else ''}"
+    return f"{said}, ninguna quitada"
 
 
 async def _kept_pages(db, url: str) -> list[dict]:
@@ -232,6 +265,8 @@ async def diff_page(datasette, request):
     paragraphs folded. Bounded: diff.STEP_BUDGET steps whatever the texts."""
     db, database, article = await _article(datasette, request)
     versions = await _versions(db, article)
+    for version in versions:  # as the article page's choices read: "2 · 29-11-2026 05:25"
+        version["short"] = short(version["fetched_at"])
     old_number, new_number = _version_numbers(request, versions)
     old = next(v for v in versions if v["version"] == old_number)
     new = next(v for v in versions if v["version"] == new_number)
@@ -267,8 +302,7 @@ async def diff_page(datasette, request):
                 "heads": heads,
                 "others": others,
                 "runs": _folded(body.blocks),
-                "added": number(body.added),
-                "removed": number(body.removed),
+                "words": words_told(body.added, body.removed),
                 "simplified": budget.spent_out,
                 "path": article_path(database, article["id"]),
             },

@@ -17,7 +17,7 @@ from archive.dates import SANTIAGO, month_label, number
 from archive.schema import ARTICLES, FTS_SECTION, KEY_ID_BITS, section_match
 
 ROUTE = r"^/-/cobertura/(?P<database>[^/]+)$"
-WIDTH, HEIGHT, AXIS = 880, 240, 34  # the chart's drawing units (it scales to the page)
+WIDTH, HEIGHT, AXIS = 880, 240, 8  # the chart's drawing units (it scales to the page)
 
 
 def _months(conn: sqlite3.Connection, section: str | None) -> list[tuple[str, int, int]]:
@@ -157,12 +157,17 @@ def chart(months: list[tuple[str, int, int]]) -> tuple[Markup, list[str], list[d
             )
     years = [(i, m[:4]) for i, m in enumerate(every) if m.endswith("-01") or i == 0]
     spacing = max(1, len(years) // 11)  # at most a dozen labels
-    # every other year's label is hidden on a narrow screen (class "impar")
-    odd = ' class="impar"'
+    shown = years[::spacing]
     ticks = "".join(
-        f'<text x="{i * step:.2f}" y="{HEIGHT + 22}"{odd if j % 2 else ""}>{year}</text>'
         f'<line x1="{i * step:.2f}" x2="{i * step:.2f}" y1="{HEIGHT}" y2="{HEIGHT + 6}"/>'
-        for j, (i, year) in enumerate(years[::spacing])
+        for i, _ in shown
+    )
+    # the years under the ticks, in HTML: text inside the chart would be stretched with it;
+    # each centred on its tick but the first; every other one hidden on a narrow screen
+    odd = ' class="impar"'
+    labels = "".join(
+        f'<span{odd if j % 2 else ""} style="left: {100 * i / len(every):.2f}%">{year}</span>'
+        for j, (i, year) in enumerate(shown)
     )
     svg = (
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT + AXIS}" role="img" '
@@ -175,7 +180,8 @@ def chart(months: list[tuple[str, int, int]]) -> tuple[Markup, list[str], list[d
         "La tabla bajo el gráfico tiene las mismas cifras.</desc>"
         f'<line class="eje" x1="0" x2="{WIDTH}" y1="{HEIGHT}" y2="{HEIGHT}"/>'
         + "".join(bars)
-        + f'<g class="anios">{ticks}</g></svg>'
+        + f"<g>{ticks}</g></svg>"
+        + f'<div class="anios" aria-hidden="true">{labels}</div>'
     )
     return Markup(svg), gap_runs(gaps), rows
 
