@@ -7,7 +7,7 @@ that several tests only read are made once per session (per xdist worker) and sh
     first_run         a first nightly run through the REST API (source auto)
     after_first_run   (site, archive copy) for a test that changes the site and crawls again
     crawled_served    `ciudadano serve` on the crawled archive
-    big_archive       30,000 articles, built once for all workers
+    big_archive       12,000 articles, built once for all workers
 
 A test that writes to a shared archive copies it first (copy_archive). A test that needs its
 own site starts one (`with StandInSite(...) as site:`, a thread in the test process, on a
@@ -32,6 +32,16 @@ from standin.server import StandInSite
 from tests import forked
 
 ROOT = Path(__file__).resolve().parent.parent
+# The tests' processes speak plain HTTP to 127.0.0.1 only, so the one certificate authority
+# they trust is one nobody signs with (tests/fixtures/nobody-ca.pem, made with openssl).
+# Reading the system's store of some 140 certificates cost every HTTP client 50 ms of CPU
+# (httpx on each request, Scrapy twice a crawl): about 10 s of the suite's. A test that must
+# reach the internet (pip) is given the system's store back (SYSTEM_TRUST).
+SYSTEM_TRUST = {
+    name: os.environ[name] for name in ("SSL_CERT_FILE", "SSL_CERT_DIR") if name in os.environ
+}
+os.environ["SSL_CERT_FILE"] = str(ROOT / "tests" / "fixtures" / "nobody-ca.pem")
+os.environ.pop("SSL_CERT_DIR", None)
 # Fast, still real: no politeness delays against our own server, short backoff.
 FAST = [
     "-s",
@@ -265,23 +275,40 @@ def first_run(first_run_site, tmp_path_factory):
     return db, result, list(first_run_site.requests)
 
 
-@pytest.fixture
-def after_first_run(first_run, first_run_site, tmp_path):
-    """(site, archive): the stand-in as the first run left it and a copy of that run's
-    archive, for a test that changes the site and crawls again (the second night) without
-    paying for the first crawl. The site's articles and settings are set back afterwards;
-    its request log goes on (count from len(site.requests) taken before the crawl)."""
-    site = first_run_site
+@contextmanager
+def set_back(site: StandInSite):
+    """A shared stand-in lent to one test: its articles and settings are set back afterwards;
+    its request log goes on (count from len(site.requests) taken before)."""
     saved = {
         name: copy.deepcopy(value)
         for name, value in vars(site).items()
         if not name.startswith("_") and name not in ("requests", "times")
     }
     articles = list(site.articles)
-    yield site, copy_archive(first_run[0], tmp_path / "elciudadano.db")
-    for name, value in saved.items():
-        setattr(site, name, value)
-    site.articles = articles
+    try:
+        yield site
+    finally:
+        for name, value in saved.items():
+            setattr(site, name, value)
+        site.articles = articles
+
+
+@pytest.fixture
+def after_first_run(first_run, first_run_site, tmp_path):
+    """(site, archive): the stand-in as the first run left it and a copy of that run's
+    archive, for a test that changes the site and crawls again (the second night) without
+    paying for the first crawl (set_back)."""
+    with set_back(first_run_site) as site:
+        yield site, copy_archive(first_run[0], tmp_path / "elciudadano.db")
+
+
+@pytest.fixture
+def after_crawl(crawled, stand_in, tmp_path):
+    """(site, archive): as after_first_run, for the `crawled` archive (sitemaps and feed) of
+    the shared `stand_in`: a test that audits, changes the site or writes to the archive
+    after a first crawl, without paying for it."""
+    with set_back(stand_in) as site:
+        yield site, copy_archive(crawled[0], tmp_path / "a.db")
 
 
 @contextmanager
@@ -309,14 +336,14 @@ def shared_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def big_archive(tmp_path_factory) -> Path:
-    """An archive of 30,000 short articles (10,000 with "alfa" in the title), written as the
+    """An archive of 12,000 short articles (4,000 with "alfa" in the title), written as the
     store writes rows; built once per session, by one xdist worker, and only read (copy it
-    to write). Its size is its row count: a search ranking 10,000 rows, an export that
+    to write). Its size is its row count: a search ranking 4,000 rows, an export that
     runs for a while."""
-    path = shared_dir(tmp_path_factory) / "big-30000.db"
+    path = shared_dir(tmp_path_factory) / "big-12000.db"
     with built_once(path) as build:
         if build:
-            write_big_archive(path, 30_000)
+            write_big_archive(path, 12_000)
     return path
 
 

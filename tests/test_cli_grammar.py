@@ -218,15 +218,7 @@ def test_a_second_import_is_told_an_import_is_writing(crawled, tmp_path):
 
         wait_until(opened)
         wait_until(lambda: _holds_a_flock(first.pid))
-        second = subprocess.run(
-            [*ciudadano(), "import", "-", "--db", str(db)],
-            cwd=ROOT,
-            input="",
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        second = run_command("import", "-", "--db", str(db), timeout=60)  # stdin: empty
     finally:
         if writer is not None:
             os.close(writer)  # the first import reads the end of its file
@@ -405,21 +397,14 @@ def test_a_url_to_crawl_that_is_not_a_url_is_a_bad_option(tmp_path):
 def test_a_setting_the_crawl_cannot_use_is_a_bad_option_not_an_interruption(tmp_path):
     # it exited 6, "interrupted by a signal", after a 50-line traceback
     db = tmp_path / "x.db"
-    result = subprocess.run(
-        [
-            *ciudadano(),
-            "crawl",
-            "--db",
-            str(db),
-            "--base-url",
-            "http://127.0.0.1:9",
-            "-s",
-            "CONCURRENT_REQUESTS=abc",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
+    result = run_command(
+        "crawl",
+        "--db",
+        str(db),
+        "--base-url",
+        "http://127.0.0.1:9",
+        "-s",
+        "CONCURRENT_REQUESTS=abc",
     )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and "Unhandled error" not in result.stderr

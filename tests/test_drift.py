@@ -4,13 +4,12 @@ generic extractor reads the bodies), and says so in its summary line, in `runs` 
 
 import json
 import sqlite3
-import subprocess
 
 from archive import drift
 from archive import outcomes as o
 from standin.articles import ARTICLES, edited
 from standin.server import StandInSite
-from tests.conftest import ciudadano, rows, run_crawl
+from tests.conftest import rows, run_command, run_crawl
 
 
 def edit_all(site: StandInSite, day: str, words: str) -> None:
@@ -19,15 +18,13 @@ def edit_all(site: StandInSite, day: str, words: str) -> None:
     ]
 
 
-def test_a_theme_change_between_two_runs_raises_the_drift_warning(tmp_path):
-    db = tmp_path / "drift.db"
-    with StandInSite() as site:
-        assert run_crawl(db, site.base_url, source="auto").returncode == 0
-        edit_all(site, "27", "actualizado")
-        same_theme = run_crawl(db, site.base_url, source="auto")
-        site.theme = "redesign"  # every article page in markup the parser never saw
-        edit_all(site, "28", "rediseño")
-        redesigned = run_crawl(db, site.base_url, source="auto")
+def test_a_theme_change_between_two_runs_raises_the_drift_warning(after_first_run):
+    site, db = after_first_run  # the first night's archive
+    edit_all(site, "27", "actualizado")
+    same_theme = run_crawl(db, site.base_url, source="auto")
+    site.theme = "redesign"  # every article page in markup the parser never saw
+    edit_all(site, "28", "rediseño")
+    redesigned = run_crawl(db, site.base_url, source="auto")
     assert same_theme.returncode == 0 and "warning" not in same_theme.stderr
     # the run still archived every edited article, its body read by the generic extractor
     assert redesigned.returncode == 0, redesigned.stderr
@@ -49,9 +46,7 @@ def test_a_theme_change_between_two_runs_raises_the_drift_warning(tmp_path):
     warnings = rows(db, "select id, warning from runs order by id")
     assert [w is not None for _, w in warnings] == [False, False, True]
     # and in status
-    status = subprocess.run(
-        [*ciudadano(), "status", "--db", str(db)], capture_output=True, text=True, timeout=60
-    )
+    status = run_command("status", "--db", str(db))
     assert status.returncode == 0
     run_line = next(line for line in status.stdout.splitlines() if line.strip().startswith("#3"))
     assert "warning: the site's markup may have changed" in run_line

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 
 import httpx
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from standin import templates
 from standin.articles import new_article
 from standin.server import StandInSite
-from tests.conftest import ciudadano, rows, run_crawl, serving
+from tests.conftest import rows, run_command, run_crawl, serving
 
 LIVE = "https://www.elciudadano.com"
 UPLOADS = "/wp-content/uploads/2025/11/"
@@ -164,39 +163,25 @@ def test_what_is_not_an_image_or_too_large_is_counted_not_kept_and_the_run_goes_
 
 
 def test_status_counts_the_kept_images_and_their_bytes(crawl):
-    import subprocess
-
     db = crawl[0]
     sizes = sum(len(templates.image(p)) for p in (SHARED, CHART, MAP, RETRIED))
-    out = subprocess.run(
-        [*ciudadano(), "status", "--db", str(db), "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = run_command("status", "--db", str(db), "--json").stdout
     report = json.loads(out)
     assert report["images"] == {"count": 4, "bytes": sizes}
     assert report["stylesheets"] == {"count": 1, "bytes": len(templates.STYLESHEET)}
     assert report["runs"][0]["images_not_kept"] == 5
-    text = subprocess.run(
-        [*ciudadano(), "status", "--db", str(db)], capture_output=True, text=True, check=True
-    ).stdout
+    text = run_command("status", "--db", str(db)).stdout
     assert f"4 images kept ({sizes // 1024} KB), 1 stylesheets (" in text
     assert "5 images not kept" in text
 
 
 def test_a_warc_export_carries_a_response_record_per_kept_image(crawl, tmp_path):
-    import subprocess
-
     from warcio.archiveiterator import ArchiveIterator
 
     db, base = crawl[0], crawl[1]
     target = tmp_path / "export.warc.gz"
-    subprocess.run(
-        [*ciudadano(), "export", "--db", str(db), "--format", "warc", "--out", str(target)],
-        capture_output=True,
-        check=True,
-    )
+    exported = run_command("export", "--db", str(db), "--format", "warc", "--out", str(target))
+    assert exported.returncode == 0, exported.stderr
     records = {}
     with target.open("rb") as stream:
         for record in ArchiveIterator(stream):
@@ -363,21 +348,10 @@ def test_a_kept_page_the_archive_cannot_read_as_html_is_its_banner_not_an_error(
             "select id from responses where source = 'html' and final_url = ?",
             [base + second["path"]],
         ).fetchall()
-    assert (
-        subprocess.run(
-            [
-                *ciudadano(),
-                "withdraw",
-                base + second["path"],
-                "--db",
-                str(db),
-                "--reason",
-                "orden judicial",
-            ],
-            capture_output=True,
-        ).returncode
-        == 0
+    withdrawn = run_command(
+        "withdraw", base + second["path"], "--db", str(db), "--reason", "orden judicial"
     )
+    assert withdrawn.returncode == 0, withdrawn.stderr
     with serving(db) as server:
         answers = {
             name: httpx.get(f"{server}/-/ciudadano/kept/copia/{number}")

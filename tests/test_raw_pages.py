@@ -20,7 +20,7 @@ from archive.raw import decompress
 from archive.store import Archive
 from ciudadano.cli import main
 from standin.articles import ARTICLES, by_key
-from tests.conftest import ROOT, free_port, rows, run_crawl, wait_until
+from tests.conftest import ROOT, SYSTEM_TRUST, free_port, rows, run_crawl, wait_until
 
 PATHS = {a["path"] for a in ARTICLES}
 
@@ -151,10 +151,12 @@ def pywb() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (PYWB / "bin" / "wayback").exists():
             subprocess.run([sys.executable, "-m", "venv", str(PYWB)], check=True)
+            online = {k: v for k, v in os.environ.items() if not k.startswith("SSL_CERT_")}
             subprocess.run(
                 [str(PYWB / "bin" / "pip"), "install", "--quiet", "pywb>=2.8,<3"],
                 check=True,
                 timeout=600,
+                env={**online, **SYSTEM_TRUST},  # PyPI, over TLS
             )
     return PYWB / "bin"
 

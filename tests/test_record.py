@@ -88,13 +88,13 @@ def test_an_audit_finds_what_the_archive_lacks_and_the_next_crawl_fetches_it(sit
     )
 
 
-def test_what_the_site_lists_newer_than_the_archive_is_wanted_newest_first(site, tmp_path):
+def test_what_the_site_lists_newer_than_the_archive_is_wanted_newest_first(after_crawl, crawled):
     from archive.db import open_for_writing
     from archive.listings import wanted_urls
     from standin.articles import edited
 
-    db = tmp_path / "a.db"
-    assert run_crawl(db, site.base_url).returncode == 1  # the traps fail, as always
+    site, db = after_crawl
+    assert crawled[1].returncode == 1  # the traps fail, as always
     assert audit(db, site).returncode == 0
     conn = open_for_writing(db)
     lacking = [url for url, _ in wanted_urls(conn, 100)]
@@ -116,9 +116,8 @@ def test_what_the_site_lists_newer_than_the_archive_is_wanted_newest_first(site,
     assert again == lacking
 
 
-def test_a_post_deleted_on_the_site_is_marked_removed_and_restored_when_it_returns(site, tmp_path):
-    db = tmp_path / "a.db"
-    run_crawl(db, site.base_url)
+def test_a_post_deleted_on_the_site_is_marked_removed_and_restored_when_it_returns(after_crawl):
+    site, db = after_crawl
     assert audit(db, site).returncode == 0
     url = site.base_url + TILTIL["path"]
     kept = rows(db, "select count(*) from responses where url = ?", url)
@@ -152,9 +151,8 @@ def test_a_post_deleted_on_the_site_is_marked_removed_and_restored_when_it_retur
     assert "removed since" not in status(db)
 
 
-def test_a_redirect_to_the_home_page_is_a_removal_and_an_unlisted_live_page_is_not(site, tmp_path):
-    db = tmp_path / "a.db"
-    run_crawl(db, site.base_url)
+def test_a_redirect_to_the_home_page_is_a_removal_and_an_unlisted_live_page_is_not(after_crawl):
+    site, db = after_crawl
     assert audit(db, site).returncode == 0
     seed, tiltil = site.base_url + SEED["path"], site.base_url + TILTIL["path"]
     site.articles.remove(SEED)
@@ -177,9 +175,8 @@ def test_a_redirect_to_the_home_page_is_a_removal_and_an_unlisted_live_page_is_n
     ]
 
 
-def test_an_audit_whose_sitemaps_fail_marks_nothing_missed(site, tmp_path):
-    db = tmp_path / "a.db"
-    run_crawl(db, site.base_url)
+def test_an_audit_whose_sitemaps_fail_marks_nothing_missed(after_crawl):
+    site, db = after_crawl
     site.errors["/post-sitemap2.xml"] = 500
     result = audit(db, site)
     assert result.returncode == 1
@@ -188,10 +185,9 @@ def test_an_audit_whose_sitemaps_fail_marks_nothing_missed(site, tmp_path):
 
 
 def test_withdraw_hides_an_article_from_search_export_and_serve_and_reinstate_shows_it(
-    site, tmp_path
+    after_crawl,
 ):
-    db = tmp_path / "a.db"
-    run_crawl(db, site.base_url)
+    site, db = after_crawl
     url = site.base_url + TILTIL["path"]
 
     def searched(*extra):
@@ -235,9 +231,8 @@ def test_withdraw_hides_an_article_from_search_export_and_serve_and_reinstate_sh
     assert [e for e, _ in events(db, url)] == ["withdrawn", "reinstated"]
 
 
-def test_withdraw_of_an_article_not_in_the_archive_says_so(site, tmp_path):
-    db = tmp_path / "a.db"
-    run_crawl(db, site.base_url)
+def test_withdraw_of_an_article_not_in_the_archive_says_so(after_crawl):
+    site, db = after_crawl
     result = command(
         "withdraw", "https://example.invalid/no/such/01/01/", "--reason", "x", "--db", str(db)
     )
@@ -247,13 +242,12 @@ def test_withdraw_of_an_article_not_in_the_archive_says_so(site, tmp_path):
     )
 
 
-def test_an_audit_killed_half_way_keeps_what_it_read_and_the_next_one_goes_on(site, tmp_path):
+def test_an_audit_killed_half_way_keeps_what_it_read_and_the_next_one_goes_on(after_crawl):
     import signal
 
     from tests.conftest import wait_until
 
-    db = tmp_path / "a.db"
-    run_crawl(db, site.base_url)
+    site, db = after_crawl
     site.hang.add("/post-sitemap2.xml")  # the second sitemap never answers
     killed = ForkedProcess(
         [*ciudadano(), "audit", "--db", str(db), "--base-url", site.base_url, *FAST]
@@ -275,13 +269,12 @@ def test_an_audit_killed_half_way_keeps_what_it_read_and_the_next_one_goes_on(si
     assert "coverage: 10 of the 14 articles the site lists" in result.stderr
 
 
-def test_an_audit_stopped_by_sigterm_says_so_and_keeps_what_it_read(site, tmp_path):
+def test_an_audit_stopped_by_sigterm_says_so_and_keeps_what_it_read(after_crawl):
     import signal
 
     from tests.conftest import wait_until
 
-    db = tmp_path / "a.db"
-    run_crawl(db, site.base_url)
+    site, db = after_crawl
     site.hang.add("/post-sitemap2.xml")
     # the hung sitemap's request is waited for, as a graceful stop does, up to its timeout
     stopped = ForkedProcess(

@@ -212,7 +212,7 @@ def test_parsing_a_huge_page_does_not_stall_the_downloads(tmp_path):
     # held stays well under the time that parse took (measured in the same run); parsing in
     # the reactor thread held it for the whole parse
     huge = "/chile/pagina-enorme/11/20/"
-    with StandInSite(pages={huge: _huge_article(60_000)}, extra_urls=[huge]) as site:
+    with StandInSite(pages={huge: _huge_article(30_000)}, extra_urls=[huge]) as site:
         result = run_crawl(
             tmp_path / "huge.db", site.base_url, "--feed-pages", "0", "--log-level", "DEBUG"
         )

@@ -56,7 +56,7 @@ def test_impossible_options_are_one_line(crawled, tmp_path):
 def test_a_search_past_its_time_limit_is_stopped_with_a_message(big_archive):
     from archive.search import SearchError, search
 
-    # "alfa", in a third of the titles, is ranked: bm25 over 10,000 matches takes some ms
+    # "alfa", in a third of the titles, is ranked: bm25 over 4,000 matches takes some ms
     with pytest.raises(SearchError, match="took longer than"):
         search(big_archive, "alfa", limit=10_000, time_limit=0.001)
     assert search(big_archive, "alfa", limit=5)  # the same query with its time: answered
