@@ -148,7 +148,11 @@ class StandInSite:
         return f"http://{host}:{port}"
 
     def start(self) -> StandInSite:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # stopped within 50 ms (serve_forever looks for shutdown() every poll_interval: 0.5 s
+        # by default, which every test starting its own stand-in waited for)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 

@@ -119,9 +119,15 @@ def _zygote(listener: socket.socket) -> dict:
     events.register(listener, selectors.EVENT_READ, "listener")
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    woken, waker = os.pipe()  # a signal wakes the select at once (Python retries it, else)
+    os.set_blocking(waker, False)
+    signal.set_wakeup_fd(waker)
+    events.register(woken, selectors.EVENT_READ, "signal")
     while not stopping:
-        for key, _ in events.select(timeout=0.5):
-            if key.data == "listener":
+        for key, _ in events.select(timeout=5):
+            if key.data == "signal":
+                os.read(woken, 512)
+            elif key.data == "listener":
                 channel, _ = listener.accept()
                 events.register(channel, selectors.EVENT_READ, "channel")
                 channel.sendall(b'{"ready": true}')
@@ -139,6 +145,8 @@ def _zygote(listener: socket.socket) -> dict:
                 pid = os.fork()
                 if pid == 0:
                     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                    signal.set_wakeup_fd(-1)
+                    os.close(waker)
                     for other in list(events.get_map().values()):  # the zygote's, not its
                         if isinstance(other.fileobj, socket.socket):
                             other.fileobj.close()

@@ -76,6 +76,8 @@ def build_egg(workdir: Path) -> Path:
         check=True,
         capture_output=True,
         timeout=120,
+        # it builds in a temporary folder it leaves behind when told --build-egg: in workdir
+        env={**os.environ, "TMPDIR": str(workdir)},
     )
     return egg
 
@@ -94,9 +96,9 @@ def test_a_crawl_deployed_to_scrapyd_archives_the_stand_in(scrapyd, tmp_path):
     assert added["status"] == "ok", added
     assert (
         "elciudadano"
-        in httpx.get(base + "/listspiders.json", params={"project": PROJECT}, timeout=30).json()[
-            "spiders"
-        ]
+        in httpx.get(
+            base + "/listspiders.json", params={"project": PROJECT, "_version": "1"}, timeout=30
+        ).json()["spiders"]
     )
     db = tmp_path / "scrapyd.db"
     with StandInSite() as site:
@@ -104,6 +106,7 @@ def test_a_crawl_deployed_to_scrapyd_archives_the_stand_in(scrapyd, tmp_path):
             base + "/schedule.json",
             data={
                 "project": PROJECT,
+                "_version": "1",  # the version deployed (its spiders were listed as it was)
                 "spider": "elciudadano",
                 "base_url": site.base_url,
                 "source": "auto",
