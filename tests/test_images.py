@@ -81,6 +81,13 @@ def crawl(tmp_path_factory):
     return db, site.base_url, result, seen
 
 
+@pytest.fixture(scope="module")
+def served(crawl):
+    """`ciudadano serve` on the crawl's archive: its base URL."""
+    with serving(crawl[0]) as server:
+        yield server
+
+
 def test_a_crawl_keeps_each_image_once_across_the_articles_that_use_it(crawl):
     db, base, result, seen = crawl
     assert result.returncode == 0, result.stderr[-2000:]
@@ -244,12 +251,10 @@ def test_an_image_moved_on_the_site_is_kept_from_where_it_moved(tmp_path):
     assert digest == hashlib.sha256(templates.image(SHARED)).hexdigest()
 
 
-def test_datasette_serves_a_kept_image_by_its_hash_and_nothing_else(crawl):
-    db = crawl[0]
+def test_datasette_serves_a_kept_image_by_its_hash_and_nothing_else(served):
     digest = hashlib.sha256(templates.image(SHARED)).hexdigest()
-    with serving(db) as server:
-        image = httpx.get(f"{server}/-/ciudadano/media/elciudadano/{digest}")
-        missing = httpx.get(f"{server}/-/ciudadano/media/elciudadano/{'0' * 64}")
+    image = httpx.get(f"{served}/-/ciudadano/media/elciudadano/{digest}")
+    missing = httpx.get(f"{served}/-/ciudadano/media/elciudadano/{'0' * 64}")
     assert image.status_code == 200
     assert image.content == templates.image(SHARED)
     assert image.headers["content-type"] == "image/png"
@@ -258,7 +263,7 @@ def test_datasette_serves_a_kept_image_by_its_hash_and_nothing_else(crawl):
     assert missing.status_code == 404
 
 
-def test_the_kept_page_comes_from_the_archive_alone(crawl):
+def test_the_kept_page_comes_from_the_archive_alone(crawl, served):
     db, base = crawl[0], crawl[1]
     first = new_article(1, "2025-11-21T10:00:00-03:00")
     ((response_id,),) = rows(
@@ -274,9 +279,8 @@ def test_the_kept_page_comes_from_the_archive_alone(crawl):
         )
     shared = hashlib.sha256(templates.image(SHARED)).hexdigest()
     chart = hashlib.sha256(templates.image(CHART)).hexdigest()
-    with serving(db) as server:
-        page = httpx.get(f"{server}/-/ciudadano/kept/elciudadano/{response_id}")
-        other = httpx.get(f"{server}/-/ciudadano/kept/elciudadano/999999")
+    page = httpx.get(f"{served}/-/ciudadano/kept/elciudadano/{response_id}")
+    other = httpx.get(f"{served}/-/ciudadano/kept/elciudadano/999999")
     assert page.status_code == 200 and other.status_code == 404
     policy = page.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "sandbox" in policy
@@ -369,14 +373,13 @@ def test_a_kept_page_the_archive_cannot_read_as_html_is_its_banner_not_an_error(
     assert answers["withdrawn"].status_code == 404
 
 
-def test_the_article_page_shows_body_images_from_the_archive_and_asks_no_one_else(crawl):
+def test_the_article_page_shows_body_images_from_the_archive_and_asks_no_one_else(crawl, served):
     # the body's images loaded from the live site (and told it who reads what)
     db = crawl[0]
     chart = hashlib.sha256(templates.image(CHART)).hexdigest()
     ids = dict(rows(db, "select title, id from articles"))
-    with serving(db) as server:
-        first = httpx.get(f"{server}/-/article/elciudadano/{ids['Nota nueva número 1']}")
-        third = httpx.get(f"{server}/-/article/elciudadano/{ids['Nota nueva número 3']}")
+    first = httpx.get(f"{served}/-/article/elciudadano/{ids['Nota nueva número 1']}")
+    third = httpx.get(f"{served}/-/article/elciudadano/{ids['Nota nueva número 3']}")
     assert first.status_code == 200 and third.status_code == 200
     assert f'<img src="/-/ciudadano/media/elciudadano/{chart}" alt="Gráfico">' in first.text
     # none of the third's body images is kept: shown absent, no address to load

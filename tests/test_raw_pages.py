@@ -168,10 +168,18 @@ def test_a_warc_export_replays_in_pywb(after_first_run, tmp_path, pywb):
     assert cli("export", "--format", "warc", "--out", str(warc), "--db", str(db)).exit_code == 0
     web = tmp_path / "wayback"
     web.mkdir()
-    for step in (["wb-manager", "init", "archivo"], ["wb-manager", "add", "archivo", str(warc)]):
-        subprocess.run(
-            [str(pywb / step[0]), *step[1:]], cwd=web, check=True, capture_output=True, timeout=120
-        )
+    # `wb-manager init archivo` and `wb-manager add archivo WARC`, in one interpreter
+    manage = (
+        "import sys; from pywb.manager.manager import main; "
+        "main(['init', 'archivo']); main(['add', 'archivo', sys.argv[1]])"
+    )
+    subprocess.run(
+        [str(pywb / "python"), "-c", manage, str(warc)],
+        cwd=web,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     port = free_port()
     server = subprocess.Popen(
         [str(pywb / "wayback"), "-p", str(port), "-b", "127.0.0.1"],

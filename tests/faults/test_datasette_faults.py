@@ -10,7 +10,6 @@ import csv
 import html
 import io
 import json
-import shutil
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from archive.store import Archive
-from tests.conftest import rows, serving
+from tests.conftest import copy_archive, rows, serving
 
 SQL_TIME_LIMIT = 3.0  # archive.datasette.serve's sql_time_limit_ms
 BOUND = SQL_TIME_LIMIT + 12.0  # the limit, and slack for two busy cores
@@ -37,12 +36,7 @@ HOSTILE_SQL = (
 
 
 def _archive_copy(crawled, tmp_path: Path) -> Path:
-    source, _ = crawled
-    target = tmp_path / "elciudadano.db"
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{source}{suffix}").exists():
-            shutil.copy(f"{source}{suffix}", f"{target}{suffix}")
-    return target
+    return copy_archive(crawled[0], tmp_path / "elciudadano.db")
 
 
 def _timed_get(client: httpx.Client, path: str, **params) -> tuple[float, httpx.Response]:
@@ -107,14 +101,13 @@ BAD_INPUT = [  # (what a reader asks, the status, what the page says)
 ]
 
 
-def test_bad_input_to_the_reading_room_is_one_clear_answer_in_spanish(crawled):
-    db, _ = crawled
-    with serving(db) as base:
-        for path, status, says in BAD_INPUT:
-            answer = httpx.get(base + path.format(db=db.stem), timeout=30)
-            assert answer.status_code == status, path
-            assert says in html.unescape(answer.text), path
-            assert "Traceback" not in answer.text
+def test_bad_input_to_the_reading_room_is_one_clear_answer_in_spanish(crawled_served):
+    base, name = crawled_served
+    for path, status, says in BAD_INPUT:
+        answer = httpx.get(base + path.format(db=name), timeout=30)
+        assert answer.status_code == status, path
+        assert says in html.unescape(answer.text), path
+        assert "Traceback" not in answer.text
 
 
 def test_search_results_as_csv_never_carry_a_formula(crawled, tmp_path):
