@@ -105,7 +105,7 @@ def pytest_unconfigure(config):
 
 def pytest_sessionstart(session):
     """A process that runs tests reaches its zygote at once (xdist's controller runs none)."""
-    if not _xdist_controller(session.config):
+    if not _xdist_controller(session.config) and not session.config.option.collectonly:
         forked.warm_up()
 
 
