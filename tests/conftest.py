@@ -1,11 +1,12 @@
 """Shared test set-up: the stand-in site on 127.0.0.1 and real crawls into real SQLite files.
 
-A crawl is a subprocess of about 2 s of CPU (Python, Scrapy, a parser process), so crawls
-that several tests only read are made once per session (per xdist worker) and shared:
+A crawl is a process of about 0.45 s of CPU (forked: tests/forked.py), so crawls that several
+tests only read are made once per session (per xdist worker) and shared:
 
     crawled           the stand-in's sitemaps and feed (source html): (archive, process)
     first_run         a first nightly run through the REST API (source auto)
     after_first_run   (site, archive copy) for a test that changes the site and crawls again
+    after_crawl       the same for `crawled` and its site (an audit, a takedown, a withdrawal)
     crawled_served    `ciudadano serve` on the crawled archive
     big_archive       12,000 articles, built once for all workers
 
