@@ -34,6 +34,7 @@ def http_url(value) -> str | None:
     if isinstance(value, str) and value.isprintable() and " " not in value:
         try:
             parts = urlsplit(value)
+            parts.port  # noqa: B018 (raises for a port that is not a number from 0 to 65535)
             if parts.scheme in ("http", "https") and parts.hostname:
                 return None
         except ValueError:  # a malformed port or IPv6 host

@@ -120,6 +120,14 @@ def test_values_that_raised_tracebacks_are_named_and_the_rest_of_the_file_import
         ({"url": "file:///etc/passwd"}, "url: not an http(s) URL: 'file:///etc/passwd'"),
         ({"url": "javascript:alert(1)"}, "url: not an http(s) URL: 'javascript:alert(1)'"),
         ({"url": "https:///sin-servidor/"}, "url: not an http(s) URL: 'https:///sin-servidor/'"),
+        (
+            {"url": "https://www.elciudadano.com:99999/chile/x/01/01/"},
+            "url: not an http(s) URL: 'https://www.elciudadano.com:99999/chile/x/01/01/'",
+        ),
+        (
+            {"url": "https://www.elciudadano.com:http/"},
+            "url: not an http(s) URL: 'https://www.elciudadano.com:http/'",
+        ),
         ({"title": 12}, "title: not text: 12"),
         ({"title": {"es": "Glaciares"}}, "title: not text: {'es': 'Glaciares'}"),
         ({"body": ["Los glaciares retroceden."]}, "body: not text: ['Los glaciares retroceden.']"),
