@@ -17,6 +17,7 @@ import sqlite_utils
 from archive import drift
 from archive import outcomes as o
 from archive.db import open_for_writing
+from archive.model import ArticleError
 from archive.outcomes import DIED, RUNNING
 from archive.schema import (
     ALIASES,
@@ -76,6 +77,11 @@ def content_hash(row: dict) -> str:
 def imported_row(article: dict, first_seen: str | None, last_changed: str | None) -> dict:
     """The articles row of an exported article (checked by archive.model.checked_article)
     and the archive dates it came with: the same content hash as store_article gives it."""
+    seen, changed = _as_utc(first_seen), _as_utc(last_changed)
+    if seen and changed and seen > changed:  # one of the two is wrong: which, we cannot know
+        raise ArticleError(
+            [("first_seen", f"after last_changed: {first_seen!r} is later than {last_changed!r}")]
+        )
     row = {k: v for k, v in article.items() if k not in PAGE_ONLY_FIELDS}
     row["year"] = int(row["published_date"][:4])
     now = utc_now()
@@ -83,8 +89,9 @@ def imported_row(article: dict, first_seen: str | None, last_changed: str | None
         content_hash=content_hash(row),
         published_utc=utc_instant(row["published"]),
         run_id=None,
-        first_seen=_as_utc(first_seen) or now,
-        last_changed=_as_utc(last_changed) or now,
+        # an article that changed then was seen by then: never first seen at the import
+        first_seen=seen or min(now, changed or now),
+        last_changed=changed or now,
     )
     return row
 

@@ -161,6 +161,11 @@ def test_values_that_raised_tracebacks_are_named_and_the_rest_of_the_file_import
             "last_changed: not an ISO 8601 date and time with its offset: 'mañana'",
         ),
         ({"title": None, "body": ""}, "title: missing; body: missing"),
+        (  # seen first after it last changed: one of the two is wrong
+            {"first_seen": "2025-03-06T10:00:00-03:00"},
+            "first_seen: after last_changed: '2025-03-06T10:00:00-03:00' is later than "
+            "'2025-03-05T13:00:00+00:00'",
+        ),
     ],
 )
 def test_a_value_the_crawl_would_never_store_is_refused_with_its_field(tmp_path, changes, message):
@@ -168,6 +173,16 @@ def test_a_value_the_crawl_would_never_store_is_refused_with_its_field(tmp_path,
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines()[0] == f"error: {source} line 2: {message}"
     assert titles(db) == ["Artículo 1"]
+
+
+def test_an_article_without_its_first_seen_was_seen_no_later_than_it_last_changed(tmp_path):
+    # the import's own time stood in for it: an archive that had seen the article change on
+    # 5 March said it first saw it at the import, months later
+    result, _, db = import_lines(tmp_path, line(1, first_seen=None))
+    assert result.exit_code == 0, result.output
+    assert rows(db, "select first_seen, last_changed from articles") == [
+        ("2025-03-05T13:00:00+00:00", "2025-03-05T13:00:00+00:00")
+    ]
 
 
 def test_lines_that_are_not_articles_are_named(tmp_path):
