@@ -72,6 +72,12 @@ async def results_page(datasette, request):
             )
         except FilterError as err:
             problem = in_spanish(str(err))
+        if found and found.total and found.page > found.pages:  # an old or edited link
+            problem = f"la página {found.page} no existe: " + (
+                "hay 1 página de resultados"
+                if found.pages == 1
+                else f"hay {number(found.pages)} páginas de resultados"
+            )
     if fmt:
         return _export(fmt, request, database, form, found, problem)
     context = {
@@ -241,7 +247,9 @@ def _links(database: str, form: dict[str, str], found: Page | None) -> dict:
                 }
             )
         links["facets"][name] = shown
-    if found.page > 1:
+    if found.total and found.page > found.pages:
+        links["last"] = search_path(database, **base, page=found.pages)
+    elif found.page > 1:
         links["previous"] = search_path(database, **base, page=found.page - 1)
     if found.page < found.pages:
         links["next"] = search_path(database, **base, page=found.page + 1)
