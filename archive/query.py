@@ -12,6 +12,8 @@
     title:kast               a word in one column (title, subtitle, body)
     author:muñoz             articles credited to an author whose name has these words
                              (author:"javiera muñoz"); combined with the rest by AND only
+    título:kast, autor:muñoz the same in Spanish, as the reading room says them (título or
+                             titulo, bajada, cuerpo, autor; case ignored)
 
 A query that is not valid gets one clear line (SearchError), never a silent
 reinterpretation: a * inside or before a word (ka*st, *ast) is refused, as the index finds
@@ -36,6 +38,14 @@ MAX_PREFIXES = 4
 MIN_PREFIX_LETTERS = 2
 OPERATORS = ("AND", "OR", "NOT")
 AUTHOR = "author"  # author:name, a filter on the credited authors, not a column of the index
+# The names the reading room gives them, in Spanish (a subtitle is a "bajada" in Chile)
+SPANISH_NAMES = {
+    "título": "title",
+    "titulo": "title",
+    "bajada": "subtitle",
+    "cuerpo": "body",
+    "autor": AUTHOR,
+}
 NEAR_DISTANCE = 10  # FTS5's default: at most this many words between the first and the last
 MAX_NEAR_DISTANCE = 100
 
@@ -102,7 +112,7 @@ def _tokens(query: str) -> list[_Token]:
                 f"prefix: {match['word']}*); the index cannot find a word by its "
                 "middle"
             )
-        elif match["column"] and match["column"].lower() == AUTHOR:
+        elif match["column"] and _column(match["column"]) == AUTHOR:
             name, pos = _author_name(query, pos)
             tokens.append(_Token(AUTHOR, name))
         elif match["open"]:
@@ -110,7 +120,7 @@ def _tokens(query: str) -> list[_Token]:
         elif match["close"]:
             tokens.append(_Token("close", ")"))
         elif match["column"]:
-            column = match["column"].lower()
+            column = _column(match["column"])
             if column not in FTS_COLUMNS:
                 raise SearchError(
                     f"{match['column']}: is not a searchable column (use "
@@ -168,6 +178,12 @@ def _near(query: str, pos: int) -> tuple[_Token, int]:
     as_written = [_Token("term", f'"{p.written}"') if p.stemmed else p for p in parts]
     text = f"NEAR({' '.join(p.text for p in as_written)}, {distance})"
     return _Token("term", text, parts=tuple(as_written)), end + 1
+
+
+def _column(name: str) -> str:
+    """A column's name as the index knows it, from its English or Spanish name."""
+    name = name.lower()
+    return SPANISH_NAMES.get(name, name)
 
 
 def _author_name(query: str, pos: int) -> tuple[str, int]:

@@ -96,6 +96,19 @@ def test_author_in_the_query_ignores_case_and_accents(crawled):
     assert titles(db, "author:rojas pensiones") == set()
 
 
+def test_the_fields_answer_to_their_spanish_names_too(crawled):
+    # the reading room's help names them in Spanish: título:, autor: had been "not a column"
+    from archive.query import fts_query
+
+    db, _ = crawled
+    assert titles(db, "autor:muñoz") == titles(db, "AUTOR:Muñoz") == {POLITICA}
+    assert titles(db, "título:kast") == titles(db, "titulo:KAST") == {KAST}
+    assert fts_query("título:kast") == fts_query("titulo:kast") == fts_query("title:kast")
+    assert fts_query("bajada:senado") == fts_query("subtitle:senado")
+    assert fts_query("cuerpo:senado") == fts_query("body:senado")
+    refused(db, "fecha:2025", "fecha: is not a searchable column")
+
+
 def test_search_author_option_alone_lists_their_articles(crawled):
     db, _ = crawled
     assert titles(db, "--author", "muñoz") == {POLITICA}

@@ -97,6 +97,8 @@ BAD_INPUT = [  # (what a reader asks, the status, what the page says)
     ("/-/buscar/{db}?q=pensiones&since=2025-02-30", 400, "la fecha 2025-02-30 no es válida"),
     ("/-/buscar/{db}?q=pensiones&page=999", 400, "solo se pueden recorrer los primeros 1.000"),
     ("/-/buscar/{db}?q=pensiones&page=0", 400, "página 0: las páginas se cuentan desde 1"),
+    ("/-/buscar/{db}?q=fecha:2025", 400, "fecha: no es un campo de búsqueda (título:, bajada:"),
+    ("/-/buscar/{db}?q=autor:", 400, 'autor: necesita un nombre: autor:muñoz o autor:"javiera'),
     # past the last page (an old or edited link): said, with the way to the last; it was an
     # empty page, 200, under "1 artículo"
     ("/-/buscar/{db}?q=pensiones&page=7", 400, "la página 7 no existe: hay 1 página de resultados"),

@@ -152,18 +152,18 @@ MESSAGES = [
         (
             r"^(\w+): is not a searchable column",
             (
-                r"\1: no es un campo de búsqueda (title:, "
-                r"subtitle:, body:, author:)"
+                r"\1: no es un campo de búsqueda (título:, "
+                r"bajada:, cuerpo:, autor:)"
             ),
         ),
         (
             r"^author: needs a name",
-            ('author: necesita un nombre: author:muñoz o author:"javiera muñoz"'),
+            ('autor: necesita un nombre: autor:muñoz o autor:"javiera muñoz"'),
         ),
         (
             r"^author:(.+) filters the whole query",
             (
-                r"author:\1 filtra toda la búsqueda: no puede "
+                r"autor:\1 filtra toda la búsqueda: no puede "
                 r"ir entre paréntesis ni junto a OR o NOT"
             ),
         ),
