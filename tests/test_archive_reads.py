@@ -62,7 +62,7 @@ def test_search_filters_by_section_and_dates(crawled):
         ("(pensiones", "a ( is not closed"),
         ("NOT pensiones", "needs a word on each side"),
         ("p*", "too short a prefix"),
-        ("autor:kast", "not a searchable column"),
+        ("fecha:kast", "not a searchable column"),
     ],
 )
 def test_bad_search_syntax_is_one_clear_line_not_a_reinterpretation(crawled, query, says):
