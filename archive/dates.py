@@ -41,18 +41,19 @@ def day_label(iso: str | None) -> str:
         return iso or ""
 
 
-def when(iso: str | None) -> str:
+def when(iso: str | None, zone: bool = True) -> str:
     """An instant in Chile's time, the zone named: '2025-11-21T17:05:00+00:00' ->
-    '21 de noviembre de 2025, 14:05 (hora de Chile)'. Text that is not a date comes back as
-    it is; a time without an offset is taken as written."""
+    '21 de noviembre de 2025, 14:05 (hora de Chile)' (zone=False: without the zone, for a
+    page that names it once). Text that is not a date comes back as it is; a time without an
+    offset is taken as written."""
     moment = _moment(iso)
     if moment is None:
         return iso or ""
-    zone = ""
+    named = ""
     if moment.tzinfo is not None:
         moment = moment.astimezone(SANTIAGO)
-        zone = " (hora de Chile)"
-    return f"{moment.day} de {MONTHS[moment.month - 1]} de {moment.year}, {moment:%H:%M}{zone}"
+        named = " (hora de Chile)" if zone else ""
+    return f"{moment.day} de {MONTHS[moment.month - 1]} de {moment.year}, {moment:%H:%M}{named}"
 
 
 def short(iso: str | None) -> str:

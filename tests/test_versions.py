@@ -3,6 +3,8 @@ what changed, word by word. Expected values are read off the versions written he
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from archive.datasette.plugin.diff import word_diff_text as word_diff
@@ -128,3 +130,13 @@ def test_datasette_lists_the_versions_and_shows_what_changed(tmp_path):
             "body"
         ] == "El ministro retiró el proyecto [-hoy.-] {+ayer.+}"
         assert {(r["from_version"], r["to_version"]) for r in last} == {(2, 3)}
+        page = httpx.get(f"{base}/-/article/versiones/{article_id}", timeout=30)
+    # the zone named once for the byline's times and once for the archive's, not after each
+    # of the six times (published, updated, first archived, last changed, three versions)
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
+    assert (
+        "20 de noviembre de 2025, 10:00 · actualizado el 22 de noviembre de 2025, 09:00 "
+        "(hora de Chile)" in text
+    )
+    assert text.count("(hora de Chile)") == 1 and text.count("horas de Chile") == 0
+    assert text.count("Las horas son de Chile.") == 1

@@ -181,18 +181,24 @@ async def article_page(datasette, request):
     by_run = {p["run_id"]: p for p in pages if p["run_id"] is not None}
     for before, version in zip([None] + versions[:-1], versions, strict=False):
         version["summary"] = _summary(before, version)
-        version["when"] = when(version["fetched_at"])
+        version["when"] = when(version["fetched_at"], zone=False)  # named once, above
         version["short"] = short(version["fetched_at"])
         page = by_run.get(version["run_id"])
         version["kept"] = kept.kept_page_path(database, page["id"]) if page else None
     for page in pages:
-        page.update(when=when(page["fetched_at"]), path=kept.kept_page_path(database, page["id"]))
+        page.update(
+            when=when(page["fetched_at"], zone=False),
+            path=kept.kept_page_path(database, page["id"]),
+        )
+    # the zone is said once in the byline and once for the archive's part, not after each time
     dates = {
-        name: when(article.get(name))
+        name: when(article.get(name), zone=False)
         for name in ("published", "modified", "first_seen", "last_changed")
     }
     if article.get("date_precision") == "day":  # the source gave the day only: no made-up time
         dates["published"] = day_label(article.get("published_date"))
+    updated = bool(article.get("modified")) and article["modified"] != article.get("published")
+    dates["byline_zone"] = article.get("date_precision") != "day" or updated  # a time is shown
     return Response.html(
         await datasette.render_template(
             "ciudadano_article.html",
