@@ -161,6 +161,9 @@ def check_for_everyone(page, name: str) -> None:
 def test_search_facet_next_page_and_an_article(page, base, archive):
     page.goto(f"{base}/")
     assert page.locator("h1").inner_text() == "Archivo de El Ciudadano"
+    # the bar every page has, here too (it was empty on the home page)
+    assert page.locator(".crumbs").inner_text() == "Inicio / Buscar / Cobertura"
+    assert page.locator(".crumbs a").first.get_attribute("href") == "/-/buscar/elciudadano"
     check_for_everyone(page, "inicio")
     page.get_by_label("Buscar en el archivo").fill("nota")
     page.get_by_label("Buscar en el archivo").press("Enter")
