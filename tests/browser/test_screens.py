@@ -181,6 +181,13 @@ def test_search_facet_next_page_and_an_article(page, base, archive):
     assert "Chile" in first.inner_text() and "Redacción" in first.inner_text()
     for i in range(20):  # every snippet marks the word searched for
         assert results.nth(i).locator("mark").first.inner_text().lower() == "nota"
+    # on a phone the filters come after the 20 results: a link at the top leads to them
+    jump = page.get_by_role("link", name="Filtrar por sección, año o autor ↓")
+    assert not jump.is_visible()  # beside the results at 1280 px: not needed
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert jump.is_visible() and jump.get_attribute("href") == "#filtros"
+    assert page.locator("aside#filtros").count() == 1
+    page.set_viewport_size({"width": 1280, "height": 900})
     check_for_everyone(page, "resultados")
 
     # the same search as a feed to subscribe to (newest first) and as JSON
