@@ -131,6 +131,9 @@ def test_datasette_lists_the_versions_and_shows_what_changed(tmp_path):
         ] == "El ministro retiró el proyecto [-hoy.-] {+ayer.+}"
         assert {(r["from_version"], r["to_version"]) for r in last} == {(2, 3)}
         page = httpx.get(f"{base}/-/article/versiones/{article_id}", timeout=30)
+        changes = httpx.get(
+            f"{base}/-/cambios/versiones/{article_id}", params={"from": 1, "to": 3}, timeout=30
+        )
     # the zone named once for the byline's times and once for the archive's, not after each
     # of the six times (published, updated, first archived, last changed, three versions)
     text = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
@@ -140,3 +143,9 @@ def test_datasette_lists_the_versions_and_shows_what_changed(tmp_path):
     )
     assert text.count("(hora de Chile)") == 1 and text.count("horas de Chile") == 0
     assert text.count("Las horas son de Chile.") == 1
+    # and the changes page once, after the two versions' times
+    text = " ".join(re.sub(r"<[^>]+>", " ", changes.text).split())
+    assert text.count("de Chile") == 1
+    assert re.search(
+        r"a la versión 3, obtenida el \d+ de \w+ de \d{4}, \d\d:\d\d \(horas de Chile\)\.", text
+    ), text[:400]

@@ -20,7 +20,7 @@ import pytest
 from standin import templates
 from standin.articles import ARTICLES
 from standin.server import StandInSite
-from tests.conftest import FAST, ciudadano, rows, stored
+from tests.conftest import crawl_command, rows, stored
 from tests.forked import ForkedProcess
 
 LIVE = "https://www.elciudadano.com"
@@ -38,22 +38,7 @@ def _crawl(
 ) -> tuple[int, str, float]:
     """A crawl (source html, no feed) as the operator runs it: (exit status, stderr, peak RSS
     in MB). stop_when: a predicate polled while it runs; once true, the crawl gets SIGTERM."""
-    crawl = ForkedProcess(
-        [
-            *ciudadano(),
-            "crawl",
-            "--db",
-            str(db),
-            "--base-url",
-            base_url,
-            "--source",
-            "html",
-            "--feed-pages",
-            "0",
-            *FAST,
-            *extra,
-        ]
-    )
+    crawl = ForkedProcess(crawl_command(db, base_url, "--feed-pages", "0", *extra))
     deadline = time.monotonic() + timeout
     peak = 0.0
     try:

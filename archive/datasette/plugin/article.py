@@ -259,7 +259,7 @@ def _field_change(name: str, before, after) -> dict | None:
     if name in LIST_FIELDS:
         before, after = ", ".join(_list(before)), ", ".join(_list(after))
     if name == "modified":
-        before, after = when(before), when(after)
+        before, after = when(before, zone=False), when(after, zone=False)  # named above
     if (before or "") == (after or ""):
         return None
     return {"name": FIELD_NAMES[name], "before": before or "—", "after": after or "—"}
@@ -303,8 +303,9 @@ async def diff_page(datasette, request):
                 "article": article,
                 "database": database,
                 "versions": versions,
-                "old": {**old, "when": when(old["fetched_at"])},
-                "new": {**new, "when": when(new["fetched_at"])},
+                # the zone named once, after both
+                "old": {**old, "when": when(old["fetched_at"], zone=False)},
+                "new": {**new, "when": when(new["fetched_at"], zone=False)},
                 "heads": heads,
                 "others": others,
                 "runs": _folded(body.blocks),
